@@ -1,0 +1,176 @@
+"""Wire schemas of veille's topics, as pydantic models (orjson on the wire).
+
+The JSON Schema files in ``schemas/`` are generated from these models by
+``python -m pipeline.schemas --write`` and a unit test checks that code and files agree.
+
+Examples
+--------
+>>> m = Mention.model_validate({
+...     "id": "1", "created_at": "2026-01-05T10:00:00Z", "brand": "acme", "kind": "mention",
+...     "text": "@acme my order is late", "author": {"id": "u1", "handle": "bob"}})
+>>> m.ts
+1767607200.0
+>>> m.author.followers
+0
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+SCHEMA_VERSION = 1
+
+MentionKind = Literal["mention", "reply", "quote", "repost", "own_post"]
+SentimentLabel = Literal["negative", "neutral", "positive"]
+Severity = Literal["info", "low", "medium", "high", "critical"]
+AlertKind = Literal[
+    "crisis", "surge", "silence", "hijack", "impostor", "raid", "slow_response", "post_review"
+]
+IncidentState = Literal["watch", "crisis", "recovering", "resolved"]
+AlertUpdate = Literal["opened", "escalated", "deescalated", "updated", "reopened", "resolved"]
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(timezone.utc)
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
+
+
+class Author(_Wire):
+    """The account that wrote a mention."""
+
+    id: str = Field(min_length=1)
+    handle: str = Field(min_length=1, description="Without the leading @.")
+    name: str = ""
+    followers: int = Field(default=0, ge=0)
+    verified: bool = False
+    created_at: AwareDatetime | None = Field(default=None, description="Account creation time.")
+
+
+class Mention(_Wire):
+    """A post that mentions a brand (or the brand's own post, kind ``own_post``)."""
+
+    id: str = Field(min_length=1)
+    created_at: AwareDatetime = Field(description="Event time: when the post was written.")
+    brand: str = Field(min_length=1, description="Brand key; the Kafka message key.")
+    kind: MentionKind = "mention"
+    text: str
+    lang: str | None = Field(default=None, description="ISO 639-1 code if the source knows it.")
+    author: Author
+    in_reply_to: str | None = Field(default=None, description="Id of the post answered.")
+    source: str | None = Field(default=None, description="Client app that posted it.")
+    url: str | None = None
+
+    _normalize_time = field_validator("created_at")(_utc)
+
+    @property
+    def ts(self) -> float:
+        """Event time in epoch seconds."""
+        return self.created_at.timestamp()
+
+
+class SentimentOut(_Wire):
+    """Per-mention sentiment: label (None when the language is unsupported) and score."""
+
+    label: SentimentLabel | None
+    score: float = Field(ge=-1.0, le=1.0, description="P(positive) - P(negative).")
+    probs: tuple[float, float, float] = Field(description="negative, neutral, positive.")
+
+
+class ScoredMention(_Wire):
+    """A mention with what veille learned about it (topic ``veille.mentions.scored``)."""
+
+    schema_version: int = SCHEMA_VERSION
+    mention: Mention
+    lang: str = Field(description="Language used for scoring: en, fr or und (unsupported).")
+    sentiment: SentimentOut
+    late: bool = Field(default=False, description="Arrived after its bucket closed.")
+
+
+class Alert(_Wire):
+    """An update of an incident (topic ``veille.alerts``).
+
+    ``id`` is stable for the incident: consumers key on it and keep the update with the highest
+    ``version``; ``(id, version)`` is unique, so a re-delivered update is a duplicate to drop.
+    """
+
+    schema_version: int = SCHEMA_VERSION
+    id: str = Field(description="Stable incident id.")
+    version: int = Field(ge=1, description="Increments with each update of the incident.")
+    brand: str
+    kind: AlertKind
+    severity: Severity
+    state: IncidentState
+    update: AlertUpdate
+    opened_at: AwareDatetime
+    updated_at: AwareDatetime
+    observed: float
+    expected: float
+    lower: float | None = None
+    upper: float | None = None
+    score: float
+    summary: str = Field(description="One line a person reads first.")
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    sample_mention_ids: list[str] = Field(default_factory=list)
+
+    _normalize_opened = field_validator("opened_at")(_utc)
+    _normalize_updated = field_validator("updated_at")(_utc)
+
+
+class Label(_Wire):
+    """An analyst's sentiment correction (topic ``veille.labels``)."""
+
+    mention_id: str = Field(min_length=1)
+    label: SentimentLabel
+    text: str | None = Field(default=None, description="The text, if the labeller has it.")
+    lang: str | None = None
+    brand: str | None = None
+
+
+WIRE_MODELS: dict[str, type[BaseModel]] = {
+    "mention": Mention,
+    "scored_mention": ScoredMention,
+    "alert": Alert,
+    "label": Label,
+}
+
+
+def json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of a wire model, with a stable ``$id``."""
+    schema = model.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = f"https://veille.dev/schemas/{model.__name__}.json"
+    return schema
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write (``--write``) or check the JSON Schema files in ``schemas/``."""
+    import sys
+    from pathlib import Path
+
+    import orjson
+
+    args = sys.argv[1:] if argv is None else argv
+    out = Path(__file__).resolve().parent.parent / "schemas"
+    out.mkdir(exist_ok=True)
+    stale = []
+    for name, model in WIRE_MODELS.items():
+        path = out / f"{name}.schema.json"
+        text = orjson.dumps(json_schema(model), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+        if "--write" in args:
+            path.write_bytes(text + b"\n")
+        elif not path.exists() or path.read_bytes() != text + b"\n":
+            stale.append(str(path))
+    if stale:
+        print("stale schema files (run python -m pipeline.schemas --write):", *stale, sep="\n  ")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
