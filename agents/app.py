@@ -1,0 +1,119 @@
+"""The Faust application factory and the one mapping from veille settings to Faust settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+
+from agents.topics import Topics, declare_topics
+from pipeline.engine import Engine
+from pipeline.settings import Settings
+
+#: Settings that make the embedded Tansu broker behave (see README, "Embedded broker").
+TANSU_OVERRIDES: dict[str, Any] = {
+    "broker_session_timeout": 6.0,
+    "broker_heartbeat_interval": 1.0,
+    "broker_rebalance_timeout": 10.0,
+    # Tansu reports wrong end offsets for multi-record batches, which breaks changelog
+    # recovery; a tiny batch size forces one record per batch.
+    "producer_max_batch_size": 16,
+}
+
+
+def broker_credentials(settings: Settings) -> Any:
+    """Faust credentials object from the security settings (None for plaintext)."""
+    sec = settings.security
+    if sec.protocol == "PLAINTEXT":
+        return None
+    ssl_context = None
+    if sec.protocol in ("SSL", "SASL_SSL"):
+        from aiokafka.helpers import create_ssl_context
+
+        ssl_context = create_ssl_context(
+            cafile=sec.ssl_cafile, certfile=sec.ssl_certfile, keyfile=sec.ssl_keyfile
+        )
+    if sec.protocol == "SSL":
+        return faust.SSLCredentials(ssl_context)
+    password = sec.sasl_password.get_secret_value() if sec.sasl_password else None
+    mechanism = sec.sasl_mechanism or "PLAIN"
+    if mechanism == "PLAIN":
+        return faust.SASLCredentials(
+            username=sec.sasl_username, password=password, ssl_context=ssl_context,
+            mechanism="PLAIN",
+        )
+    return faust.SASLCredentials(
+        username=sec.sasl_username, password=password, ssl_context=ssl_context,
+        mechanism=mechanism,
+    )
+
+
+def is_embedded(settings: Settings) -> bool:
+    """True when the broker is the embedded Tansu (its workarounds then apply)."""
+    return settings.broker_kind == "tansu"
+
+
+def faust_settings(settings: Settings) -> dict[str, Any]:
+    """Map veille settings onto Faust's. The only place where Faust settings are chosen."""
+    if not settings.kafka_bootstrap:
+        raise ValueError(
+            "no Kafka bootstrap: set KAFKA_BOOTSTRAP=host:port (or run `veille demo`, which "
+            "starts the embedded broker)"
+        )
+    conf: dict[str, Any] = {
+        "broker": [f"kafka://{h.strip()}" for h in settings.kafka_bootstrap.split(",")],
+        "store": "memory://",
+        "datadir": str(settings.data_dir),
+        "topic_partitions": settings.topics.partitions,
+        "topic_replication_factor": settings.topics.replicas,
+        "processing_guarantee": settings.processing_guarantee,
+        "consumer_auto_offset_reset": "earliest",
+        "producer_acks": -1,
+        "web_port": settings.web_port or 6066,
+        "web_bind": settings.metrics_host,
+        "web_host": settings.metrics_host,
+        "table_standby_replicas": 0,
+    }
+    creds = broker_credentials(settings)
+    if creds is not None:
+        conf["broker_credentials"] = creds
+    if is_embedded(settings):
+        conf.update(TANSU_OVERRIDES)
+    return conf
+
+
+@dataclass
+class Worker:
+    """What the agents of one app share: settings, topics, the engine, the state table."""
+
+    app: faust.App
+    settings: Settings
+    topics: Topics
+    engine: Engine
+    state: Any  # faust Table: brand -> snapshot bytes
+    snapshot_at: dict[str, float] = field(default_factory=dict)
+
+
+def create_app(settings: Settings) -> faust.App:
+    """Build the Faust app with its topics, table and agents.
+
+    The returned app has a ``veille`` attribute (:class:`Worker`) that tests use to reach the
+    engine and topics.
+    """
+    from agents import labels, mentions, metrics_server
+
+    app = faust.App(settings.app_id, **faust_settings(settings))
+    app.conf.web_enabled = bool(settings.web_port)
+    topics = declare_topics(app, settings)
+    state = app.Table(
+        "brand-state", default=None, key_type=bytes, value_type=bytes,
+        key_serializer="raw", value_serializer="raw", partitions=settings.topics.partitions,
+    )
+    worker = Worker(app, settings, topics, Engine(settings), state)
+    worker.engine.restore = mentions.restorer(worker)
+    mentions.register(worker)
+    labels.register(worker)
+    metrics_server.register(worker)
+    app.veille = worker  # type: ignore[attr-defined]
+    return app

@@ -1,0 +1,117 @@
+"""The mentions agent: batches from ``veille.mentions`` through the engine, results out.
+
+Per batch: the engine decodes, validates, scores and watches every record; scored mentions go to
+``veille.mentions.scored``, incident updates to ``veille.alerts``, rejected records (original
+bytes, reason in headers) to ``veille.deadletter``. Faust acks the batch's offsets only after
+this returns, and flushes the producer before committing, so nothing is committed before it is
+processed and its outputs are sent (at-least-once).
+
+Brand state is snapshotted into the ``brand-state`` table (changelog-backed) every
+``snapshot_every_s`` seconds per brand, written to the changelog partition of the brand's input
+partition so that the worker that owns the brand recovers it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
+from faust.types import EventT
+
+from agents import metrics
+from agents.deadletter import deadletter_headers
+from pipeline.codec import Rejection, encode
+
+
+def restorer(worker: Any) -> Callable[[str], dict[str, Any] | None]:
+    """The engine's hook to resume a brand from the state table."""
+
+    def restore(brand: str) -> dict[str, Any] | None:
+        raw = worker.state.get(brand.encode())
+        return None if raw is None else orjson.loads(raw)
+
+    return restore
+
+
+async def handle_batch(worker: Any, events: Sequence[EventT]) -> None:
+    """Process one batch of mention events (never raises on bad input)."""
+    started = time.perf_counter()
+    engine = worker.engine
+    values = [e.value for e in events]
+    try:
+        out = engine.process(values)
+    except Exception:  # a bug must not lose the batch: isolate the record(s) at fault
+        worker.app.log.exception("engine failed on a batch; retrying record by record")
+        out = None
+        for event in events:
+            try:
+                one = engine.process([event.value])
+            except Exception as exc_one:  # noqa: BLE001 - dead-letter whatever broke
+                rej = Rejection("processing_error", f"{type(exc_one).__name__}: {exc_one}"[:300])
+                await _deadletter(worker, event, rej)
+                metrics.RECEIVED.inc()
+                metrics.DEADLETTERED.labels(rej.reason).inc()
+                continue
+            await _publish(worker, [event], one)
+        return
+    await _publish(worker, events, out)
+    metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
+
+
+async def _deadletter(worker: Any, event: EventT, rejection: Rejection) -> None:
+    await worker.topics.deadletter.send(
+        key=event.message.key, value=event.message.value,
+        headers=deadletter_headers(event, rejection),
+    )
+
+
+async def _publish(worker: Any, events: Sequence[EventT], out: Any) -> None:
+    topics = worker.topics
+    for index, rejection in out.rejected:
+        await _deadletter(worker, events[index], rejection)
+    for scored in out.scored:
+        brand = scored["mention"]["brand"]
+        await topics.scored.send(key=brand.encode(), value=orjson.dumps(scored))
+    now = time.time()
+    for alert in out.alerts:
+        await topics.alerts.send(key=alert.brand.encode(), value=encode(alert))
+    if out.alerts:
+        produced = max(e.message.timestamp for e in events)
+        for _ in out.alerts:
+            metrics.ALERT_LATENCY.observe(max(0.0, now - produced))
+    metrics.record_batch(out, len(events))
+    _snapshot(worker, events, out, now)
+
+
+def _snapshot(worker: Any, events: Sequence[EventT], out: Any, now: float) -> None:
+    """Write due brand snapshots to the state table, on the brand's own partition."""
+    partitions: dict[str, int] = {}
+    for event in events:
+        key = event.message.key
+        if key:
+            partitions[key.decode("utf-8", "replace")] = event.message.partition
+    every = worker.settings.snapshot_every_s
+    for brand, partition in partitions.items():
+        watch = worker.engine.watches.get(brand)
+        if watch is None:
+            continue
+        metrics.record_brand(watch)
+        if now - worker.snapshot_at.get(brand, 0.0) < every:
+            continue
+        worker.snapshot_at[brand] = now
+        value = orjson.dumps(watch.to_state())
+        key = brand.encode()
+        worker.state.data[key] = value  # local copy, then the changelog on the right partition
+        worker.state.send_changelog(partition, key, value)
+
+
+def register(worker: Any) -> None:
+    """Attach the mentions agent to the app."""
+    settings = worker.settings
+
+    @worker.app.agent(worker.topics.mentions, name="veille.mentions.score")
+    async def score(stream):  # pragma: no cover - exercised by the integration tests
+        async for events in stream.take_events(settings.batch_size, within=settings.batch_within_s):
+            await handle_batch(worker, events)

@@ -1,0 +1,208 @@
+"""The engine: raw mention records in, scored mentions, alerts and rejections out.
+
+This is the one place the domain logic is put together. The Faust worker calls
+:meth:`Engine.process` on each batch it takes from ``veille.mentions``; offline replay calls the
+same method on batches read from an archive. Since every model is driven by event time and a
+brand's state depends only on the order of that brand's mentions (which Kafka keeps, the brand
+being the key), both produce the same alerts for the same input.
+
+Examples
+--------
+>>> import orjson
+>>> engine = Engine(Settings())
+>>> out = engine.process([orjson.dumps({
+...     "id": "1", "created_at": "2026-01-05T10:00:00Z", "brand": "acme",
+...     "text": "@acme I love the new app", "author": {"id": "u1", "handle": "bob"}}),
+...     b"not json"])
+>>> len(out.scored), [r.reason for _, r in out.rejected]
+(1, ['invalid_json'])
+>>> out.scored[0]["sentiment"]["label"]
+'positive'
+"""
+
+from __future__ import annotations
+
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipeline.codec import Rejection, load_object, validate_mention
+from pipeline.schemas import SCHEMA_VERSION, Alert, Label, Mention
+from pipeline.sentiment import SentimentModel
+from pipeline.settings import Settings
+from pipeline.watch import BrandWatch
+
+#: Recent mention ids remembered to drop re-delivered duplicates and to find label texts.
+RECENT_IDS = 200_000
+
+
+@dataclass(slots=True)
+class EngineOutput:
+    """What one batch produced.
+
+    Attributes
+    ----------
+    scored
+        Scored mentions as JSON-able dicts (schema ``ScoredMention``), in input order.
+    alerts
+        Incident updates made due by this batch, in order.
+    rejected
+        ``(index in the batch, Rejection)`` for every record that goes to the dead-letter topic.
+    duplicates
+        Records whose mention id was seen recently (processed, not counted twice).
+    counts
+        ``(brand, lang, sentiment label or "none")`` -> mentions scored, for metrics.
+    late
+        brand -> mentions that arrived after their bucket closed (scored, not bucketed).
+    """
+
+    scored: list[dict[str, Any]] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    rejected: list[tuple[int, Rejection]] = field(default_factory=list)
+    duplicates: int = 0
+    late: Counter[str] = field(default_factory=Counter)
+    counts: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+
+    @property
+    def processed(self) -> int:
+        """Records accepted (scored or recognised as duplicates)."""
+        return len(self.scored) + self.duplicates
+
+
+class Engine:
+    """All brands of one worker (or one replay). See the module docstring.
+
+    Parameters
+    ----------
+    settings
+        The one settings object.
+    sentiment
+        The sentiment model; default: the shipped cold-start model.
+    """
+
+    def __init__(self, settings: Settings, sentiment: SentimentModel | None = None) -> None:
+        self.settings = settings
+        self.sentiment = sentiment if sentiment is not None else SentimentModel.default()
+        self.watches: dict[str, BrandWatch] = {}
+        self._configured = {b.name: b for b in settings.brands}
+        self._recent: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
+        self.labels_learned = 0
+        #: Called with a brand key the engine has not seen: returns a snapshot to resume from
+        #: (the worker reads its state table), or None for a fresh brand.
+        self.restore: Callable[[str], dict[str, Any] | None] | None = None
+
+    # ------------------------------------------------------------------ mentions
+    def _watch_for(self, brand: str) -> BrandWatch | Rejection:
+        watch = self.watches.get(brand)
+        if watch is not None:
+            return watch
+        if self.restore is not None:
+            snapshot = self.restore(brand)
+            if snapshot is not None:
+                self.restore_brand(snapshot)
+                return self.watches[brand]
+        cfg = self._configured.get(brand)
+        if cfg is None and self._configured and not self.settings.accept_unknown_brands:
+            return Rejection("unknown_brand", f"brand {brand[:80]!r} is not configured")
+        if cfg is None and len(self.watches) >= self.settings.max_brands:
+            return Rejection("brand_limit", f"already tracking {len(self.watches)} brands")
+        watch = self.watches[brand] = BrandWatch(brand, self.settings.detection, cfg)
+        return watch
+
+    def process(self, records: Sequence[bytes]) -> EngineOutput:
+        """Decode, validate, score and watch a batch of raw mention records, in order."""
+        out = EngineOutput()
+        max_chars = self.settings.max_text_chars
+        accepted: list[tuple[dict[str, Any], Mention, BrandWatch]] = []
+        recent = self._recent
+        for i, raw in enumerate(records):
+            obj = load_object(raw)
+            if isinstance(obj, Rejection):
+                out.rejected.append((i, obj))
+                continue
+            m = validate_mention(obj, max_text_chars=max_chars)
+            if isinstance(m, Rejection):
+                out.rejected.append((i, m))
+                continue
+            watch = self._watch_for(m.brand)
+            if isinstance(watch, Rejection):
+                out.rejected.append((i, watch))
+                continue
+            if watch.is_future(m.ts):
+                out.rejected.append(
+                    (i, Rejection("future_timestamp", f"{m.created_at.isoformat()} is ahead of "
+                                  f"the brand's clock by more than "
+                                  f"{self.settings.detection.max_future_s}s"))
+                )
+                continue
+            if m.id in recent:
+                out.duplicates += 1
+                continue
+            recent[m.id] = (m.text, m.lang)
+            if len(recent) > RECENT_IDS:
+                recent.popitem(last=False)
+            accepted.append((obj, m, watch))
+
+        if not accepted:
+            return out
+        sentiments = self.sentiment.predict_many(
+            [m.text for _, m, _ in accepted], [m.lang for _, m, _ in accepted]
+        )
+        for (obj, m, watch), s in zip(accepted, sentiments):
+            late, alerts = watch.observe(m, s.label)
+            out.alerts.extend(alerts)
+            if late:
+                out.late[m.brand] += 1
+            out.counts[(m.brand, s.lang, s.label or "none")] += 1
+            out.scored.append({
+                "schema_version": SCHEMA_VERSION,
+                "mention": obj,
+                "lang": s.lang,
+                "sentiment": {"label": s.label, "score": s.score, "probs": list(s.probs)},
+                "late": late,
+            })
+        return out
+
+    # ------------------------------------------------------------------ labels
+    def learn_label(self, label: Label) -> bool:
+        """Learn an analyst's label. Returns False when the mention's text is unknown."""
+        text, lang = label.text, label.lang
+        if text is None:
+            known = self._recent.get(label.mention_id)
+            if known is None:
+                return False
+            text, lang = known[0], lang or known[1]
+        self.sentiment.learn_one(text, label.label, lang)
+        self.labels_learned += 1
+        return True
+
+    # ------------------------------------------------------------------ snapshot
+    def brand_state(self, brand: str) -> dict[str, Any] | None:
+        """Snapshot of one brand's watch (JSON-able), or None if the brand is unknown."""
+        watch = self.watches.get(brand)
+        return None if watch is None else watch.to_state()
+
+    def restore_brand(self, state: dict[str, Any]) -> None:
+        """Restore one brand's watch from :meth:`brand_state`."""
+        brand = state["brand"]
+        self.watches[brand] = BrandWatch.from_state(
+            state, self.settings.detection, self._configured.get(brand)
+        )
+
+    def to_state(self) -> dict[str, Any]:
+        """Snapshot of all brands and the sentiment model (JSON-able)."""
+        return {
+            "brands": {b: w.to_state() for b, w in self.watches.items()},
+            "sentiment": self.sentiment.to_state(),
+            "labels_learned": self.labels_learned,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], settings: Settings) -> Engine:
+        """Restore an engine from :meth:`to_state`; it then behaves exactly as the original."""
+        engine = cls(settings, SentimentModel.from_state(state["sentiment"]))
+        for brand_state in state["brands"].values():
+            engine.restore_brand(brand_state)
+        engine.labels_learned = state["labels_learned"]
+        return engine

@@ -1,0 +1,154 @@
+"""Evidence for alerts: what the burst talks about compared with what the brand usually hears.
+
+:class:`DecayingCounter` keeps an exponentially decaying count per term with O(1) updates (no
+sweep over all terms per bucket), bounded in size. :func:`top_lifted` ranks the burst's terms by
+how much more often they appear than in the baseline.
+
+Examples
+--------
+>>> base = DecayingCounter(halflife=10, max_keys=100)
+>>> for b in range(20):
+...     base.add_many(["late", "order", "thanks"], at=b)
+>>> top_lifted({"leak": 9, "order": 3, "data": 8}, base, at=20, k=2)
+[('leak', 9), ('data', 8)]
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from pipeline.text import tokenize
+
+_RESCALE_AT = 1e120
+
+
+class DecayingCounter:
+    """Exponentially decaying counts per key, in event-time buckets.
+
+    A weight added at bucket ``b`` counts ``0.5 ** ((now - b) / halflife)`` at bucket ``now``.
+    Stored values are scaled by ``g ** b`` (``g = 2 ** (1 / halflife)``) so adding is O(1);
+    they are renormalised before they overflow. Past ``max_keys`` the smallest half is pruned.
+
+    Parameters
+    ----------
+    halflife
+        Half-life in buckets.
+    max_keys
+        Bound on distinct keys (memory stays bounded whatever the vocabulary).
+    """
+
+    __slots__ = ("halflife", "max_keys", "_g", "_origin", "_values")
+
+    def __init__(self, halflife: float, max_keys: int = 5000) -> None:
+        self.halflife = float(halflife)
+        self.max_keys = int(max_keys)
+        self._g = 2.0 ** (1.0 / self.halflife)
+        self._origin = 0
+        self._values: dict[str, float] = {}
+
+    def _scale(self, at: int) -> float:
+        scale = self._g ** (at - self._origin)
+        if scale > _RESCALE_AT:
+            for key in self._values:
+                self._values[key] /= scale
+            self._origin = at
+            scale = 1.0
+        return scale
+
+    def add_many(self, keys: Iterable[str], at: int, weight: float = 1.0) -> None:
+        """Add ``weight`` to each key (repeats count) at bucket ``at``."""
+        w = weight * self._scale(at)
+        values = self._values
+        for key in keys:
+            values[key] = values.get(key, 0.0) + w
+        if len(values) > self.max_keys:
+            keep = heapq.nlargest(self.max_keys // 2, values.items(), key=lambda kv: kv[1])
+            self._values = dict(keep)
+
+    def get(self, key: str, at: int) -> float:
+        """Decayed count of ``key`` at bucket ``at``."""
+        return self._values.get(key, 0.0) / (self._g ** (at - self._origin))
+
+    def total(self, at: int) -> float:
+        """Decayed sum over all keys at bucket ``at``."""
+        return sum(self._values.values()) / (self._g ** (at - self._origin))
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def to_state(self) -> dict[str, Any]:
+        """Snapshot (JSON-able)."""
+        return {"halflife": self.halflife, "max_keys": self.max_keys, "origin": self._origin,
+                "values": self._values}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> DecayingCounter:
+        """Restore a snapshot taken by :meth:`to_state`."""
+        obj = cls(state["halflife"], state["max_keys"])
+        obj._origin = int(state["origin"])
+        obj._values = {str(k): float(v) for k, v in state["values"].items()}
+        return obj
+
+
+def top_lifted(
+    burst: dict[str, int], baseline: DecayingCounter, at: int, k: int = 8, min_count: int = 2
+) -> list[tuple[str, int]]:
+    """The burst's ``k`` terms ranked by count times log-lift over the baseline.
+
+    Parameters
+    ----------
+    burst
+        Term counts of the burst.
+    baseline
+        The brand's decayed term counts before the burst.
+    at
+        Current bucket index.
+    k, min_count
+        How many terms to return, and the least count a term needs.
+    """
+    total_burst = sum(burst.values()) or 1
+    total_base = baseline.total(at)
+    vocab = max(len(baseline), 1)
+    scored = []
+    for term, count in burst.items():
+        if count < min_count:
+            continue
+        p_burst = count / total_burst
+        p_base = (baseline.get(term, at) + 0.5) / (total_base + 0.5 * vocab)
+        lift = p_burst / p_base
+        if lift > 1.0:
+            scored.append((count * math.log(lift), term, count))
+    scored.sort(key=lambda x: (-x[0], x[1]))
+    return [(term, count) for _, term, count in scored[:k]]
+
+
+#: Words too common to be evidence (EN + FR), plus tokens that are not words.
+STOPWORDS = frozenset(
+    """a an and are as at be been but by for from has have i i'm if in is it it's its me my no
+    not of on or our so that the their them they this to too was we were what when which who
+    will with you your just can do don't get got im u ur rt amp via
+    au aux avec ce ces c' d' de des du elle en est et eux il ils j' je l' la le les leur lui
+    m' ma mais me mes moi mon n' ne nos notre nous on ou par pas pour qu' que qui s' sa se ses
+    son sur t' ta te tes toi ton tu un une vos votre vous y à été être ça""".split()
+)
+
+
+def burst_terms(text: str) -> list[str]:
+    """Terms of a mention worth showing as evidence: words (no stopwords, digits, links or
+    punctuation) and hashtags, lower-cased.
+
+    >>> burst_terms("@acme Data LEAK?! my card was charged twice #acmefail https://t.co/x")
+    ['data', 'leak', 'card', 'charged', 'twice', '#acmefail']
+    """
+    out = []
+    for tok in tokenize(text):
+        c = tok[0]
+        if c == "#":
+            if len(tok) > 2:
+                out.append(tok)
+        elif (c.isalpha() and len(tok) > 2 and tok not in STOPWORDS) and not tok.startswith("<"):
+            out.append(tok)
+    return out
