@@ -92,6 +92,12 @@ class DetectionSettings(BaseModel):
         ge=1,
         description="At most this many empty buckets are filled when a brand's clock jumps.",
     )
+    warmup_s: int = Field(
+        default=86_400,
+        ge=0,
+        description="Event time a brand's volume model learns before it may alert (a day by "
+        "default, so the daily cycle is seen once; the demo uses an hour).",
+    )
     watch_score: float = Field(default=4.0, description="Volume surprise that opens a watch.")
     crisis_score: float = Field(
         default=6.0, description="Fused crisis score (volume x negativity x reach) for a crisis."

@@ -127,8 +127,8 @@ class BrandWatch:
         self.next_close: int | None = None  # index of the oldest bucket not yet closed
         self.open: dict[int, BucketAgg] = {}
         self.recent: deque[BucketAgg] = deque(maxlen=EVIDENCE_BUCKETS)
-        self.volume = VolumeModel(bucket_s=d.bucket_s)
-        self.negative_volume = VolumeModel(bucket_s=d.bucket_s)
+        self.volume = VolumeModel(bucket_s=d.bucket_s, warmup_s=d.warmup_s)
+        self.negative_volume = VolumeModel(bucket_s=d.bucket_s, warmup_s=d.warmup_s)
         alpha = 1.0 - 0.5 ** (1.0 / BASELINE_HALFLIFE_BUCKETS)
         self._alpha = alpha
         self.neg_ew = 0.0

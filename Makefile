@@ -1,0 +1,35 @@
+# veille: `make demo` runs the demo, `make test` runs the test suite. Both install what they need.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install system-deps kafka-jars clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Prometheus/promtool/Alertmanager (Debian) for the ops tests; skipped when already there.
+system-deps:
+	@command -v promtool >/dev/null && command -v prometheus-alertmanager >/dev/null || \
+	  { apt-get update -qq && apt-get install -y -qq prometheus prometheus-alertmanager >/dev/null; }
+
+## Apache Kafka broker jars from Maven Central into .cache/kafka (idempotent).
+kafka-jars:
+	bash deploy/kafka/fetch.sh
+
+demo: $(STAMP)
+	$(BIN)/veille demo
+
+test: $(STAMP) system-deps kafka-jars
+	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here" >&2; exit 1; fi; \
+	  exit $$rc
+
+clean:
+	rm -rf $(VENV) .cache var .pytest_cache

@@ -1,0 +1,110 @@
+"""The ``veille`` command line: one command per job, each with ``--help``."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from pipeline.settings import Settings, load_settings
+
+app = typer.Typer(
+    name="veille",
+    help="veille — real-time watch over a company's Twitter/X presence, on Kafka.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+console = Console(stderr=True)
+
+SettingsOpt = Annotated[
+    Optional[Path],
+    typer.Option("--settings", "-s", help="TOML settings file (else $VEILLE_SETTINGS_FILE).",
+                 exists=True, dir_okay=False),
+]
+
+
+def _settings(path: Optional[Path], **overrides) -> Settings:
+    try:
+        return load_settings(path, **overrides)
+    except Exception as exc:  # noqa: BLE001 - a settings error is the user's to fix: say it
+        console.print(f"[red]settings error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def broker(
+    kind: Annotated[str, typer.Option(help="tansu (embedded, in memory) or kafka (real, KRaft).")]
+    = "tansu",
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = a free one).")] = 0,
+) -> None:
+    """Start a broker on loopback and print its bootstrap address; Ctrl-C stops it."""
+    from agents.brokers import make_broker
+
+    b = make_broker(kind, port=port or None)
+    b.start()
+    print(b.bootstrap, flush=True)
+    console.print(f"[green]{b.kind} broker on {b.bootstrap}[/green] (log: {b.log_path}); Ctrl-C stops it")
+    try:
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    except KeyboardInterrupt:
+        pass
+    finally:
+        b.stop()
+
+
+@app.command()
+def worker(
+    settings: SettingsOpt = None,
+    loglevel: Annotated[str, typer.Option(help="Faust log level: debug, info, warn, error.")]
+    = "warn",
+) -> None:
+    """Run the Faust worker: score mentions, watch brands, publish alerts and /metrics.
+
+    Point it at Kafka with KAFKA_BOOTSTRAP=host:port (or kafka_bootstrap in the settings file).
+    Start as many as you like: they share the work by partition (brands are the keys).
+    """
+    import faust
+
+    from agents.app import create_app
+
+    s = _settings(settings)
+    if not s.kafka_bootstrap:
+        console.print("[red]no Kafka bootstrap:[/red] set KAFKA_BOOTSTRAP=host:port, "
+                      "or run `veille demo` to get an embedded broker")
+        raise typer.Exit(2)
+    try:
+        import uvloop
+
+        uvloop.install()  # mode's worker then runs on uvloop (≈30 % more events/s)
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
+        pass
+    w = faust.Worker(create_app(s), loglevel=loglevel, redirect_stdouts=False)
+    w.execute_from_commandline()
+
+
+def _register_optional_commands() -> None:
+    """Commands that live in their own modules (kept out of this file)."""
+    from agents import demo, simulate_cmd
+
+    app.command(name="demo")(demo.demo)
+    app.command(name="simulate")(simulate_cmd.simulate)
+
+
+def main() -> None:
+    """Entry point of the ``veille`` script."""
+    _register_optional_commands()
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Plain aiokafka clients built from the same settings as the worker (security included)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from pipeline.settings import Settings
+
+
+def client_kwargs(settings: Settings) -> dict[str, Any]:
+    """aiokafka keyword arguments for bootstrap and security (SASL/SSL) from the settings."""
+    sec = settings.security
+    kw: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap,
+        "security_protocol": sec.protocol,
+    }
+    if sec.protocol in ("SSL", "SASL_SSL"):
+        from aiokafka.helpers import create_ssl_context
+
+        kw["ssl_context"] = create_ssl_context(
+            cafile=sec.ssl_cafile, certfile=sec.ssl_certfile, keyfile=sec.ssl_keyfile
+        )
+    if sec.protocol.startswith("SASL"):
+        kw["sasl_mechanism"] = sec.sasl_mechanism or "PLAIN"
+        kw["sasl_plain_username"] = sec.sasl_username
+        kw["sasl_plain_password"] = (
+            sec.sasl_password.get_secret_value() if sec.sasl_password else None
+        )
+    return kw
+
+
+def producer(settings: Settings, **kw: Any) -> AIOKafkaProducer:
+    """A producer with acks=all (not started)."""
+    return AIOKafkaProducer(**client_kwargs(settings), acks="all", **kw)
+
+
+def consumer(settings: Settings, *topics: str, **kw: Any) -> AIOKafkaConsumer:
+    """A consumer (not started); no group unless ``group_id`` is given."""
+    kw.setdefault("auto_offset_reset", "earliest")
+    kw.setdefault("enable_auto_commit", False)
+    return AIOKafkaConsumer(*topics, **client_kwargs(settings), **kw)
+
+
+async def ensure_topics(settings: Settings, names: list[str] | None = None) -> None:
+    """Create veille's topics (settings' partitions and replicas) if they do not exist."""
+    t = settings.topics
+    names = names or [t.mentions, t.scored, t.alerts, t.deadletter, t.labels]
+    admin = AIOKafkaAdminClient(**client_kwargs(settings))
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        new = [NewTopic(n, t.partitions, t.replicas) for n in names if n not in existing]
+        if new:
+            try:
+                await admin.create_topics(new)
+            except TopicAlreadyExistsError:
+                pass
+            await asyncio.sleep(0.2)
+    finally:
+        await admin.close()

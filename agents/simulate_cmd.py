@@ -1,0 +1,79 @@
+"""``veille simulate``: a simulated mention stream to a topic or a JSONL file, with ground truth."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Optional
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from agents.produce import produce_mentions
+from pipeline.settings import load_settings
+from pipeline.simulate import SimConfig, generate, write_jsonl
+
+console = Console(stderr=True)
+
+
+def simulate(
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", "-o", help="Write JSONL here (.gz = gzip) instead of publishing to Kafka.")] = None,
+    truth: Annotated[Optional[Path], typer.Option(
+        help="Write the scenarios' ground truth (JSON) here.")] = None,
+    hours: Annotated[float, typer.Option(help="Event-time length of the stream.")] = 6.0,
+    start: Annotated[str, typer.Option(help="Event-time start, ISO-8601 (UTC if no offset).")]
+    = "2026-01-06T00:00:00Z",
+    scenario: Annotated[list[str], typer.Option(
+        "--scenario", help="Scenario spec, repeatable: NAME[:BRAND][@OFFSET][*MAGNITUDE], "
+        "e.g. crisis:acme@3h*8. Names: crisis, launch, noise_plateau, raid, impostor, hijack, "
+        "slow_response.")] = [],  # noqa: B006 - typer wants a list default
+    seed: Annotated[int, typer.Option(help="Everything is deterministic for a seed.")] = 0,
+    rate_scale: Annotated[float, typer.Option(help="Multiply every brand's base rate.")] = 1.0,
+    speedup: Annotated[float, typer.Option(
+        help="Publish paced at this many event seconds per wall second (0 = as fast as possible).")]
+    = 0.0,
+    rate: Annotated[float, typer.Option(help="Or publish at this many mentions per second.")] = 0.0,
+    settings: Annotated[Optional[Path], typer.Option(
+        "--settings", "-s", help="TOML settings file (topic names, bootstrap).", exists=True,
+        dir_okay=False)] = None,
+) -> None:
+    """Simulate mentions of a few brands (French and English, daily cycles, realistic authors)
+    with scripted scenarios, and write them to a JSONL file or the mentions topic."""
+    t0 = datetime.fromisoformat(start.replace("Z", "+00:00"))
+    if t0.tzinfo is None:
+        t0 = t0.replace(tzinfo=timezone.utc)
+    cfg = SimConfig(start=t0, duration_s=hours * 3600.0, scenarios=list(scenario), seed=seed,
+                    rate_scale=rate_scale)
+    mentions, gt = generate(cfg)
+    end = cfg.start_ts + cfg.duration_s
+    with Progress(TextColumn("[bold]simulate"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                  TextColumn("{task.fields[n]:,} mentions"), TimeElapsedColumn(),
+                  console=console) as progress:
+        task = progress.add_task("sim", total=cfg.duration_s, n=0)
+
+        def tick(n: int, ts: float) -> None:
+            if n % 500 == 0:
+                progress.update(task, completed=min(ts, end) - cfg.start_ts, n=n)
+
+        if out is not None:
+            def counted():
+                for n, m in enumerate(mentions, 1):
+                    tick(n, datetime.fromisoformat(m["created_at"]).timestamp())
+                    yield m
+            n = write_jsonl(out, counted())
+        else:
+            s = load_settings(settings)
+            if not s.kafka_bootstrap:
+                console.print("[red]no Kafka bootstrap:[/red] pass --out FILE or set "
+                              "KAFKA_BOOTSTRAP=host:port (see `veille broker`)")
+                raise typer.Exit(2)
+            n = asyncio.run(produce_mentions(s, mentions, speedup=speedup, rate=rate,
+                                             on_sent=tick))
+        progress.update(task, completed=cfg.duration_s, n=n)
+    if truth is not None:
+        truth.write_bytes(orjson.dumps(gt, option=orjson.OPT_INDENT_2))
+    console.print(f"{n:,} mentions, {len(gt)} scenario(s)" + (f" → {out}" if out else ""))

@@ -1,0 +1,64 @@
+"""One typed settings object: defaults, env, TOML file, aliases, errors, secrets."""
+
+import pytest
+from pydantic import ValidationError
+
+from pipeline.settings import Settings, load_settings
+
+
+def test_defaults_are_safe(monkeypatch):
+    monkeypatch.delenv("KAFKA_BOOTSTRAP", raising=False)
+    s = Settings()
+    assert s.metrics_host == "127.0.0.1"  # loopback unless told otherwise
+    assert s.kafka_bootstrap == ""
+    assert s.topics.mentions == "veille.mentions"
+
+
+def test_env_and_alias(monkeypatch):
+    monkeypatch.setenv("KAFKA_BOOTSTRAP", "k1:9092,k2:9092")
+    monkeypatch.setenv("VEILLE_DETECTION__BUCKET_S", "30")
+    monkeypatch.setenv("VEILLE_TOPICS__ALERTS", "ops.alerts")
+    s = Settings()
+    assert s.kafka_bootstrap == "k1:9092,k2:9092"
+    assert s.detection.bucket_s == 30
+    assert s.topics.alerts == "ops.alerts"
+
+
+def test_toml_file_and_env_precedence(tmp_path, monkeypatch):
+    f = tmp_path / "veille.toml"
+    f.write_text(
+        'kafka_bootstrap = "file:9092"\nmetrics_port = 9999\n'
+        '[[brands]]\nname = "acme"\nhandles = ["acme", "acme_support"]\n'
+        'confidential_terms = ["Project Falcon"]\n'
+        '[detection]\nwatch_score = 5.5\n'
+    )
+    monkeypatch.setenv("VEILLE_METRICS_PORT", "9100")
+    s = load_settings(f)
+    assert s.kafka_bootstrap == "file:9092"
+    assert s.metrics_port == 9100  # env wins over the file
+    assert s.brand("acme").confidential_terms == ["Project Falcon"]
+    assert s.detection.watch_score == 5.5
+
+
+def test_unknown_keys_and_bad_values_are_errors(tmp_path):
+    f = tmp_path / "bad.toml"
+    f.write_text("kafka_bootstrapp = 'typo:9092'\n")
+    with pytest.raises(ValidationError):
+        load_settings(f)
+    with pytest.raises(ValidationError):
+        Settings(metrics_port=70000)
+    with pytest.raises(ValidationError, match="duplicate brand"):
+        Settings(brands=[{"name": "a"}, {"name": "a"}])
+
+
+def test_missing_settings_file_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such settings file"):
+        load_settings(tmp_path / "nope.toml")
+
+
+def test_secrets_are_masked_when_dumped():
+    s = Settings(security={"protocol": "SASL_SSL", "sasl_mechanism": "PLAIN",
+                           "sasl_username": "u", "sasl_password": "hunter2"})
+    assert "hunter2" not in str(s.redacted())
+    assert "hunter2" not in repr(s)
+    assert s.security.sasl_password.get_secret_value() == "hunter2"
