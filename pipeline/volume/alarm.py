@@ -1,0 +1,151 @@
+"""Turn the streaming surge/silence scores into discrete, once-per-episode events.
+
+The thresholds live in :class:`SurgeThresholds` (frozen dataclass) and the module-level
+constants, so that the incident state machine can reuse exactly the values the NAB bench
+scores. The alarm is deliberately tiny: threshold + persistence to open an episode,
+hysteresis (``off`` held for ``quiet_s``) plus a ``cooldown_s`` since the last firing to
+close it. It only ever looks at event time (``VolumeScore.t``).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from pipeline.volume.model import VolumeScore
+
+#: Surge ``score`` at or above which an episode opens: log10 of the return period in days,
+#: so 1.0 = "a surge this size happens to this brand about once in 10 days or less often".
+SURGE_ON: float = 1.0
+#: The episode may close once the score is back at or below this (= surprise under the
+#: tail threshold ``VolumeModel.tail_u``)...
+SURGE_OFF: float = 0.0
+#: ... for this long (event seconds) ...
+SURGE_QUIET_S: float = 3600.0
+#: ... and at least this long after the firing (event seconds).
+SURGE_COOLDOWN_S: float = 24 * 3600.0
+#: Consecutive buckets at or above ``on`` needed to fire (1 = fire on the onset bucket).
+SURGE_PERSIST: int = 1
+
+#: Silence CUSUM level that opens a (low-severity) silence episode.
+SILENCE_ON: float = 10.0
+SILENCE_OFF: float = 0.0
+SILENCE_QUIET_S: float = 3600.0
+SILENCE_COOLDOWN_S: float = 6 * 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class SurgeThresholds:
+    """Thresholds of an episode alarm.
+
+    Parameters
+    ----------
+    on : float
+        Signal level that opens an episode (fires once).
+    off : float
+        The episode can close once the signal is ``<= off`` ...
+    quiet_s : float
+        ... continuously for ``quiet_s`` event seconds ...
+    cooldown_s : float
+        ... and ``cooldown_s`` event seconds have passed since the firing.
+    persist : int
+        Consecutive buckets ``>= on`` required to fire.
+    """
+
+    on: float = SURGE_ON
+    off: float = SURGE_OFF
+    quiet_s: float = SURGE_QUIET_S
+    cooldown_s: float = SURGE_COOLDOWN_S
+    persist: int = SURGE_PERSIST
+
+
+#: Defaults for surges (``VolumeScore.score``), as scored by ``bench/nab.py``.
+DEFAULT_SURGE = SurgeThresholds()
+#: Defaults for silences (``VolumeScore.silence``).
+DEFAULT_SILENCE = SurgeThresholds(
+    on=SILENCE_ON, off=SILENCE_OFF, quiet_s=SILENCE_QUIET_S, cooldown_s=SILENCE_COOLDOWN_S
+)
+
+
+class SurgeAlarm:
+    """Once-per-episode alarm on one field of :class:`VolumeScore`.
+
+    Parameters
+    ----------
+    thresholds : SurgeThresholds, optional
+        Defaults to :data:`DEFAULT_SURGE` (or :data:`DEFAULT_SILENCE` when
+        ``signal="silence"``).
+    signal : {"score", "silence"}
+        Which field of the score to watch.
+
+    Buckets with ``warm=False`` never fire. Feed scores in event-time order.
+
+    Examples
+    --------
+    >>> from pipeline.volume.model import VolumeScore
+    >>> alarm = SurgeAlarm(SurgeThresholds(on=1.0, cooldown_s=600, quiet_s=120))
+    >>> def s(t, score):
+    ...     return VolumeScore(t, 0, 0, 0, 0, score, 0.0, True, 0.0)
+    >>> [alarm.update(s(t, v)) for t, v in [(0, 0), (60, 2), (120, 3), (180, 0), (240, 0)]]
+    [False, True, False, False, False]
+    >>> alarm.update(s(900, 0)), alarm.update(s(960, 2.5))   # re-armed after cool-down
+    (False, True)
+    """
+
+    __slots__ = ("th", "signal", "active", "run", "last_fire", "quiet_since")
+
+    def __init__(self, thresholds: SurgeThresholds | None = None, *, signal: str = "score") -> None:
+        if signal not in ("score", "silence"):
+            raise ValueError("signal must be 'score' or 'silence'")
+        self.signal = signal
+        self.th = thresholds or (DEFAULT_SURGE if signal == "score" else DEFAULT_SILENCE)
+        self.active = False
+        self.run = 0
+        self.last_fire: float | None = None
+        self.quiet_since: float | None = None
+
+    def update(self, score: VolumeScore) -> bool:
+        """Feed one bucket's score; True exactly when a new episode fires."""
+        th = self.th
+        v = score.score if self.signal == "score" else score.silence
+        t = score.t
+        if self.active:
+            if v <= th.off:
+                if self.quiet_since is None:
+                    self.quiet_since = t
+                if t - self.quiet_since >= th.quiet_s and t - self.last_fire >= th.cooldown_s:
+                    self.active = False
+                    self.run = 0
+            else:
+                self.quiet_since = None
+            if self.active:
+                return False
+        if not score.warm:
+            self.run = 0
+            return False
+        if v >= th.on:
+            self.run += 1
+            if self.run >= th.persist:
+                self.active = True
+                self.last_fire = t
+                self.quiet_since = None
+                return True
+        else:
+            self.run = 0
+        return False
+
+    def to_state(self) -> dict[str, Any]:
+        """JSON-able snapshot (orjson)."""
+        return {
+            "thresholds": asdict(self.th), "signal": self.signal, "active": self.active,
+            "run": self.run, "last_fire": self.last_fire, "quiet_since": self.quiet_since,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> "SurgeAlarm":
+        """Rebuild an alarm from :meth:`to_state`."""
+        a = cls(SurgeThresholds(**state["thresholds"]), signal=state["signal"])
+        a.active = bool(state["active"])
+        a.run = int(state["run"])
+        a.last_fire = state["last_fire"]
+        a.quiet_since = state["quiet_since"]
+        return a

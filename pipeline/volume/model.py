@@ -1,0 +1,392 @@
+"""Per-brand online model of mention counts per event-time bucket, and its surge score.
+
+See the package docstring (:mod:`pipeline.volume`) for the method, the alternatives that
+were measured and the figures.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+_DAY = 86400.0
+_HOUR = 3600.0
+_LN10 = math.log(10.0)
+_A0 = 2.0 * math.sqrt(0.375)  # anscombe(0)
+
+
+def anscombe(x: float) -> float:
+    """Variance-stabilising transform of a Poisson count, ``2 * sqrt(x + 3/8)``.
+
+    For a Poisson count its variance is ~1 whatever the mean, which is what lets one set
+    of thresholds serve brands with 2 and with 2,000 mentions per bucket.
+
+    >>> round(anscombe(0), 4), round(anscombe(100), 3)
+    (1.2247, 20.037)
+    """
+    return 2.0 * math.sqrt(x + 0.375) if x > 0.0 else _A0
+
+
+def inv_anscombe(a: float) -> float:
+    """Inverse of :func:`anscombe`, floored at 0.
+
+    >>> round(inv_anscombe(anscombe(42.0)), 9)
+    42.0
+    >>> inv_anscombe(0.5)
+    0.0
+    """
+    if a <= _A0:
+        return 0.0
+    return a * a / 4.0 - 0.375
+
+
+def _clip_mass(c: float) -> float:
+    """E[min(Z^2, c^2)] for Z ~ N(0, 1): consistency factor of a clipped variance."""
+    phi_c = math.exp(-0.5 * c * c) / math.sqrt(2.0 * math.pi)
+    tail = math.erfc(c / math.sqrt(2.0))  # P(|Z| > c)
+    return (1.0 - tail) - 2.0 * c * phi_c + c * c * tail
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeScore:
+    """Result of :meth:`VolumeModel.score_one` for one bucket.
+
+    Attributes
+    ----------
+    t : float
+        Bucket start, epoch seconds (event time).
+    observed : float
+        Count observed in the bucket.
+    expected : float
+        Expected count (mean) for the bucket, from earlier buckets only.
+    lower, upper : float
+        Band of normal counts: ``band_z`` predicted standard deviations either side of the
+        centre, in Anscombe space, mapped back to counts.
+    score : float
+        Surge surprise, ``>= 0``: ``log10`` of the *return period in days* of a surge at
+        least this large for this brand (declustered peaks over threshold of ``z``).
+        0 means ``z <= tail_u`` (nothing unusual); 1 means "about once in 10 days";
+        2 "once in 100 days". Calibrated per brand, hence comparable across brands.
+    silence : float
+        Drop surprise, ``>= 0``: one-sided CUSUM of standardised deficits
+        (``max(0, S - max(z, -clip_z) - silence_k)``); it grows only while a brand stays
+        well below its expectation, and a quiet brand (expected ~1) can hardly raise it.
+    warm : bool
+        False until ``warmup_s`` of buckets have been learned; alarms ignore cold buckets.
+    z : float
+        Raw standardised residual (Anscombe residual over its predicted sd), signed.
+    """
+
+    t: float
+    observed: float
+    expected: float
+    lower: float
+    upper: float
+    score: float
+    silence: float
+    warm: bool
+    z: float = 0.0
+
+
+_PARAMS = (
+    "bucket_s", "seed", "level_halflife_s", "daily_halflife_d", "weekly_halflife_w",
+    "scale_halflife_s", "clip_z", "warmup_s", "band_z", "silence_k", "tail_u",
+    "tail_halflife_d", "tail_prior_episodes", "tail_prior_excess", "tail_prior_rate",
+)
+_STATE = (
+    "level", "daily", "weekly", "n_daily", "n_weekly", "g2", "gmu", "phi", "n", "n_scale",
+    "last_t", "cusum_dn", "learned_s", "n_late", "last_day",
+    "tail_days", "tail_eps", "tail_exc", "in_episode", "episode_peak",
+)
+
+
+class VolumeModel:
+    """Online expected-count model and surge/silence scorer for one brand.
+
+    The expected count of bucket ``t`` is ``exp(level + daily(t) + weekly(t))``: a local
+    level, a smooth daily profile (24 hourly knots, linear interpolation) and a
+    day-of-week offset, all in log space. They are learned Holt-Winters style from the
+    *clipped* Anscombe residual, so that one burst cannot drag the baseline. The noise is
+    negative-binomial-like: in Anscombe space the residual sd is ``sqrt(1 + phi * mu)``
+    (1 = Poisson floor for quiet brands, ``phi`` = overdispersion learned online by a
+    clipped method of moments). ``z`` is the residual over that sd. ``score`` turns ``z``
+    into a brand-calibrated return period: the peaks of episodes with ``z > tail_u`` are
+    fitted by an exponential tail (peaks over threshold, exponentially forgotten).
+
+    Parameters
+    ----------
+    bucket_s : int
+        Bucket length in seconds (60 in the live worker, 300 for NAB). All other time
+        parameters are in seconds/days, so the behaviour does not depend on it.
+    seed : int
+        Unused (the model is deterministic); kept for the river-style API.
+    level_halflife_s : float
+        Half-life of the local level.
+    daily_halflife_d, weekly_halflife_w : float
+        Memory of the daily profile (days) and of the day-of-week offsets (weeks).
+        Both learn at rate ``1/n`` until they have that much history.
+    scale_halflife_s : float
+        Memory of the overdispersion estimate.
+    clip_z : float
+        Residuals are clipped to ``+-clip_z`` sd before they update anything.
+    warmup_s : float
+        Learned history needed before ``warm`` is True.
+    band_z : float
+        Half-width of the ``lower``/``upper`` band, in sd.
+    silence_k : float
+        Allowance (sd per bucket) of the silence CUSUM.
+    tail_u : float
+        ``z`` threshold of the peaks-over-threshold tail; an episode lasts while
+        ``z >= tail_u / 2``.
+    tail_halflife_d : float
+        Memory of the tail (days).
+    tail_prior_episodes, tail_prior_excess, tail_prior_rate : float
+        Prior of the tail: that many pseudo-episodes, of mean excess ``tail_prior_excess``
+        over ``tail_u``, at ``tail_prior_rate`` episodes per day.
+
+    Notes
+    -----
+    Gaps: a bucket that is never passed is *unknown*, not zero: nothing is imputed and
+    the clock of the model (warm-up, tail exposure) only counts learned buckets. A worker
+    that knows a bucket closed empty must pass ``count=0`` (needed for ``silence``).
+    Out of order: ``learn_one`` ignores a bucket whose ``t`` is not after the last
+    learned one (counted in ``n_late``); ``score_one`` scores any ``t`` with the state
+    as it is.
+
+    Examples
+    --------
+    Five days of a Poisson brand with a daily cycle, then a surge:
+
+    >>> import math, random
+    >>> rng = random.Random(1)
+    >>> def poisson(lam):
+    ...     k, p, L = 0, 1.0, math.exp(-lam)
+    ...     while True:
+    ...         p *= rng.random()
+    ...         if p <= L:
+    ...             return k
+    ...         k += 1
+    >>> m = VolumeModel(bucket_s=300)
+    >>> for i in range(5 * 288):
+    ...     t = i * 300.0
+    ...     lam = 20 * (1 + 0.8 * math.sin(2 * math.pi * t / 86400))
+    ...     m.learn_one(t, poisson(lam))
+    >>> t = 5 * 86400 + 6 * 3600.0           # the daily peak, lam = 36
+    >>> s = m.score_one(t, 36)
+    >>> s.warm, 28 < s.expected < 44, s.score
+    (True, True, 0.0)
+    >>> m.score_one(t, 200).score > 1.0      # rarer than once in 10 days
+    True
+    """
+
+    __slots__ = _PARAMS + _STATE + ("_a_level", "_a_daily", "_a_weekly", "_a_scale",
+                                    "_kappa", "_dec_tail")
+
+    def __init__(
+        self,
+        bucket_s: int = 60,
+        *,
+        seed: int = 0,
+        level_halflife_s: float = 6 * _HOUR,
+        daily_halflife_d: float = 7.0,
+        weekly_halflife_w: float = 4.0,
+        scale_halflife_s: float = 2 * _DAY,
+        clip_z: float = 3.0,
+        warmup_s: float = _DAY,
+        band_z: float = 3.0,
+        silence_k: float = 1.0,
+        tail_u: float = 5.0,
+        tail_halflife_d: float = 30.0,
+        tail_prior_episodes: float = 2.0,
+        tail_prior_excess: float = 3.0,
+        tail_prior_rate: float = 1.0,
+    ) -> None:
+        if bucket_s <= 0:
+            raise ValueError("bucket_s must be positive")
+        self.bucket_s = int(bucket_s)
+        self.seed = int(seed)
+        self.level_halflife_s = float(level_halflife_s)
+        self.daily_halflife_d = float(daily_halflife_d)
+        self.weekly_halflife_w = float(weekly_halflife_w)
+        self.scale_halflife_s = float(scale_halflife_s)
+        self.clip_z = float(clip_z)
+        self.warmup_s = float(warmup_s)
+        self.band_z = float(band_z)
+        self.silence_k = float(silence_k)
+        self.tail_u = float(tail_u)
+        self.tail_halflife_d = float(tail_halflife_d)
+        self.tail_prior_episodes = float(tail_prior_episodes)
+        self.tail_prior_excess = float(tail_prior_excess)
+        self.tail_prior_rate = float(tail_prior_rate)
+        self._derive()
+        self.level = 0.0
+        self.daily = [0.0] * 24
+        self.weekly = [0.0] * 7
+        self.n_daily = [0.0] * 24  # knot exposure, in hours
+        self.n_weekly = [0.0] * 7  # day exposure, in days
+        self.g2 = 0.0
+        self.gmu = 0.0
+        self.phi = 0.0
+        self.n = 0
+        self.n_scale = 0
+        self.last_t: float | None = None
+        self.cusum_dn = 0.0
+        self.learned_s = 0.0
+        self.n_late = 0
+        self.last_day: int | None = None
+        self.tail_days = self.tail_prior_episodes / self.tail_prior_rate
+        self.tail_eps = self.tail_prior_episodes
+        self.tail_exc = self.tail_prior_episodes * self.tail_prior_excess
+        self.in_episode = False
+        self.episode_peak = 0.0
+
+    def _derive(self) -> None:
+        b = float(self.bucket_s)
+        self._a_level = 1.0 - 0.5 ** (b / self.level_halflife_s)
+        # a daily knot gets ~3600/b updates per day, a weekday ~86400/b per week
+        self._a_daily = 1.0 - 0.5 ** (b / (_HOUR * self.daily_halflife_d))
+        self._a_weekly = 1.0 - 0.5 ** (b / (_DAY * self.weekly_halflife_w))
+        self._a_scale = 1.0 - 0.5 ** (b / self.scale_halflife_s)
+        self._kappa = 1.0 / _clip_mass(self.clip_z)
+        self._dec_tail = 0.5 ** (b / (_DAY * self.tail_halflife_d))
+
+    # ------------------------------------------------------------------ internals
+    def _center(self, t: float) -> tuple[float, float, float, int, float, int]:
+        """Expected centre ``mu``, its Anscombe value, sd, and the seasonal indices."""
+        h = (t % _DAY) / _HOUR - 0.5  # knots at the hour centres
+        i0 = math.floor(h)
+        w1 = h - i0
+        i0 %= 24
+        d = int((t // _DAY + 3) % 7)  # 1970-01-01 was a Thursday; Monday = 0
+        daily = self.daily
+        s = self.level + (1.0 - w1) * daily[i0] + w1 * daily[(i0 + 1) % 24] + self.weekly[d]
+        mu = math.exp(s) if s < 700.0 else math.exp(700.0)
+        return mu, anscombe(mu), math.sqrt(1.0 + self.phi * mu), i0, w1, d
+
+    def _tail_score(self, z: float) -> float:
+        if z <= self.tail_u:
+            return 0.0
+        eps = self.tail_eps
+        r = math.log10(self.tail_days / eps) + (z - self.tail_u) * eps / (self.tail_exc * _LN10)
+        return r if r > 0.0 else 0.0
+
+    # ------------------------------------------------------------------ API
+    def score_one(self, t: float, count: float) -> VolumeScore:
+        """Score the bucket starting at ``t`` with ``count`` mentions, without learning it."""
+        x = float(count)
+        if self.n == 0:
+            return VolumeScore(t, x, 0.0, 0.0, math.inf, 0.0, 0.0, False, 0.0)
+        mu, a, sd, _, _, _ = self._center(t)
+        z = (anscombe(x) - a) / sd
+        bz = self.band_z * sd
+        zc = z if z > -self.clip_z else -self.clip_z
+        silence = self.cusum_dn - zc - self.silence_k
+        return VolumeScore(
+            t, x, max(0.0, mu + 0.25 * (sd * sd - 1.0)), inv_anscombe(a - bz),
+            inv_anscombe(a + bz), self._tail_score(z), silence if silence > 0.0 else 0.0,
+            self.learned_s >= self.warmup_s, z,
+        )
+
+    def learn_one(self, t: float, count: float) -> None:
+        """Learn the bucket starting at ``t`` (call after :meth:`score_one`)."""
+        if self.last_t is not None and t <= self.last_t:
+            self.n_late += 1
+            return
+        x = float(count)
+        b = float(self.bucket_s)
+        self.last_t = t
+        self.learned_s += b
+        self.n += 1
+        # the tail's exposure clock
+        dec = self._dec_tail
+        self.tail_days = self.tail_days * dec + b / _DAY
+        self.tail_eps *= dec
+        self.tail_exc *= dec
+        if self.n == 1:
+            self.level = math.log(x + 0.5)
+            self.last_day = int(t // _DAY)
+            return
+        mu, a, sd, i0, w1, d = self._center(t)
+        r = anscombe(x) - a
+        z = r / sd
+        # declustered peaks over threshold
+        u = self.tail_u
+        if self.in_episode:
+            if z > self.episode_peak:
+                self.episode_peak = z
+            if z < 0.5 * u:
+                self.in_episode = False
+                self.tail_eps += 1.0
+                self.tail_exc += self.episode_peak - u
+        elif z > u:
+            self.in_episode = True
+            self.episode_peak = z
+        robust = self.n_scale * b >= 6 * _HOUR  # no clipping until the scale is known
+        cz = self.clip_z if robust else 1e9
+        zc = cz if z > cz else (-cz if z < -cz else z)
+        c = self.cusum_dn - (zc if zc > -self.clip_z else -self.clip_z) - self.silence_k
+        self.cusum_dn = c if c > 0.0 else 0.0
+        # log-space innovation of the cleaned observation (d log mu = 2 dA / A)
+        e = 2.0 * zc * sd / a
+        al = max(self._a_level, 1.0 / self.n)
+        self.level += al * e
+        rest = e * (1.0 - al)
+        for k, wk in ((i0, 1.0 - w1), ((i0 + 1) % 24, w1)):
+            if wk > 0.0:
+                nk = self.n_daily[k] + wk * b / _HOUR
+                self.n_daily[k] = nk
+                ad = max(self._a_daily, 1.0 / (1.0 + nk * _HOUR / b))
+                self.daily[k] += ad * wk * rest
+        nw = self.n_weekly[d] + b / _DAY
+        self.n_weekly[d] = nw
+        aw = max(self._a_weekly, 1.0 / (1.0 + nw * _DAY / b))
+        self.weekly[d] += 0.5 * aw * rest
+        # overdispersion: E[r^2] = 1 + phi * mu (clipped, consistency-corrected)
+        r2 = r * r
+        if robust:
+            lim = cz * cz * sd * sd
+            r2 = (lim if r2 > lim else r2) * self._kappa
+        self.n_scale += 1
+        ag = max(self._a_scale, 1.0 / self.n_scale)
+        self.g2 += ag * (r2 - 1.0 - self.g2)
+        self.gmu += ag * (mu - self.gmu)
+        self.phi = self.g2 / self.gmu if self.g2 > 0.0 and self.gmu > 0.0 else 0.0
+        day = int(t // _DAY)
+        if day != self.last_day:  # keep the seasonal offsets centred (identifiability)
+            self.last_day = day
+            m = sum(self.daily) / 24.0
+            self.daily = [v - m for v in self.daily]
+            m2 = sum(self.weekly) / 7.0
+            self.weekly = [v - m2 for v in self.weekly]
+            self.level += m + m2
+
+    # ------------------------------------------------------------------ snapshot
+    def to_state(self) -> dict[str, Any]:
+        """JSON-able snapshot (str/int/float/bool/None/list/dict only).
+
+        >>> import orjson
+        >>> m = VolumeModel(300)
+        >>> for i in range(50):
+        ...     m.learn_one(i * 300.0, 10 + i % 7)
+        >>> m2 = VolumeModel.from_state(orjson.loads(orjson.dumps(m.to_state())))
+        >>> m2.score_one(50 * 300.0, 30) == m.score_one(50 * 300.0, 30)
+        True
+        """
+        st: dict[str, Any] = {"version": 1}
+        st["params"] = {k: getattr(self, k) for k in _PARAMS}
+        for k in _STATE:
+            v = getattr(self, k)
+            st[k] = list(v) if isinstance(v, list) else v
+        return st
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> "VolumeModel":
+        """Rebuild a model from :meth:`to_state`; it scores identically."""
+        if state.get("version") != 1:
+            raise ValueError(f"unknown VolumeModel state version {state.get('version')!r}")
+        p = dict(state["params"])
+        m = cls(p.pop("bucket_s"), **p)
+        for k in _STATE:
+            v = state[k]
+            setattr(m, k, list(v) if isinstance(v, list) else v)
+        return m
