@@ -339,8 +339,8 @@ class VolumeModel:
                 self.daily[k] += ad * wk * rest
         nw = self.n_weekly[d] + b / _DAY
         self.n_weekly[d] = nw
-        aw = max(self._a_weekly, 1.0 / (1.0 + nw * _DAY / b))
-        self.weekly[d] += 0.5 * aw * rest
+        # no fast start here: until weeks of data exist the level carries day-to-day change
+        self.weekly[d] += self._a_weekly * rest
         # overdispersion: E[r^2] = 1 + phi * mu (clipped, consistency-corrected)
         r2 = r * r
         if robust:

@@ -1,0 +1,173 @@
+"""Unit tests of pipeline.volume: the per-brand count model, its scores and the alarm."""
+from __future__ import annotations
+
+import math
+import random
+
+import orjson
+import pytest
+
+from pipeline.volume import (
+    DEFAULT_SURGE, SURGE_COOLDOWN_S, SURGE_ON, SurgeAlarm, SurgeThresholds, VolumeModel,
+    VolumeScore,
+)
+
+B = 300  # bucket seconds used by most tests
+T0 = 1_420_070_400.0  # 2015-01-01 00:00 UTC, a Thursday
+
+
+def poisson(rng: random.Random, lam: float) -> int:
+    if lam > 50:  # normal approximation, fast and good enough here
+        return max(0, int(round(rng.gauss(lam, math.sqrt(lam)))))
+    k, p, limit = 0, 1.0, math.exp(-lam)
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+def daily_rate(t: float, base: float) -> float:
+    """Rate with a strong daily cycle: peak at 12:00 UTC, trough at 00:00."""
+    return base * (1.0 + 0.8 * math.sin(2 * math.pi * ((t % 86400) / 86400 - 0.25)))
+
+
+def feed(m: VolumeModel, days: float, base: float, seed: int = 0, start: float = T0):
+    rng = random.Random(seed)
+    n = int(days * 86400 / m.bucket_s)
+    t = start
+    for i in range(n):
+        t = start + i * m.bucket_s
+        m.learn_one(t, poisson(rng, daily_rate(t, base)))
+    return t + m.bucket_s
+
+
+def test_seasonality_learned():
+    m = VolumeModel(B)
+    t_next = feed(m, 6, 40)
+    noon = t_next + 12 * 3600  # t_next is midnight
+    midnight = t_next
+    e_noon = m.score_one(noon, 0).expected
+    e_night = m.score_one(midnight, 0).expected
+    assert 55 < e_noon < 90, e_noon  # true 72
+    assert 3 < e_night < 20, e_night  # true 8
+    assert m.score_one(noon + 6 * 3600, 0).expected == pytest.approx(40, rel=0.35)
+
+
+@pytest.mark.parametrize("base", [2.0, 2000.0])
+def test_surge_scores_high_busy_hour_does_not(base):
+    m = VolumeModel(B)
+    t_next = feed(m, 6, base, seed=3)
+    noon = t_next + 12 * 3600
+    busy = m.score_one(noon, daily_rate(noon, base))  # the normal daily peak
+    assert busy.warm and busy.score == 0.0
+    surge = m.score_one(noon, 20 * daily_rate(noon, base) + 20)
+    assert surge.score >= SURGE_ON
+    assert surge.z > 5 and surge.observed > surge.upper
+    assert busy.lower <= busy.observed <= busy.upper
+
+
+def test_silence_signal():
+    busy, quiet = VolumeModel(B), VolumeModel(B)
+    tb = feed(busy, 4, 300, seed=1)
+    tq = feed(quiet, 4, 0.5, seed=1)
+    sb = sq = None
+    for i in range(6):  # half an hour of nothing at midday
+        t = tb + 12 * 3600 + i * B
+        sb = busy.score_one(t, 0)
+        busy.learn_one(t, 0)
+        sq = quiet.score_one(t, 0)
+        quiet.learn_one(t, 0)
+    assert sb.silence > 10 and sb.score == 0.0
+    assert sq.silence < 1.0
+    assert SurgeAlarm(signal="silence").update(sb) is True
+
+
+def test_warm_flag():
+    m = VolumeModel(B, warmup_s=86400)
+    assert m.score_one(T0, 5).warm is False
+    for i in range(287):
+        m.learn_one(T0 + i * B, 5)
+    assert m.score_one(T0 + 287 * B, 5).warm is False
+    m.learn_one(T0 + 287 * B, 5)
+    assert m.score_one(T0 + 288 * B, 5).warm is True
+    # a cold model never fires, whatever the score
+    cold = VolumeScore(T0, 1e6, 1, 0, 2, 99.0, 0.0, False, 99.0)
+    assert SurgeAlarm().update(cold) is False
+
+
+def test_state_round_trip_identical_scores():
+    m = VolumeModel(60)
+    feed(m, 3, 25, seed=7)
+    m2 = VolumeModel.from_state(orjson.loads(orjson.dumps(m.to_state())))
+    rng = random.Random(11)
+    t = m.last_t + 60
+    for i in range(500):
+        x = poisson(rng, 25) * (10 if i == 250 else 1)
+        assert m.score_one(t, x) == m2.score_one(t, x)
+        m.learn_one(t, x)
+        m2.learn_one(t, x)
+        t += 60
+    a = SurgeAlarm()
+    a.update(VolumeScore(0.0, 1, 1, 0, 2, 5.0, 0.0, True, 9.0))
+    a2 = SurgeAlarm.from_state(orjson.loads(orjson.dumps(a.to_state())))
+    s = VolumeScore(60.0, 1, 1, 0, 2, 5.0, 0.0, True, 9.0)
+    assert a.update(s) == a2.update(s) is False
+
+
+def test_deterministic():
+    runs = []
+    for _ in range(2):
+        m = VolumeModel(B, seed=0)
+        feed(m, 2, 30, seed=5)
+        runs.append(orjson.dumps(m.to_state()))
+    assert runs[0] == runs[1]
+
+
+def test_no_look_ahead():
+    rng = random.Random(2)
+    xs = [poisson(rng, 20) for _ in range(600)]
+    ys = list(xs)
+    ys[400:] = [x * 20 for x in xs[400:]]  # the future differs wildly
+    ma, mb = VolumeModel(B), VolumeModel(B)
+    for i in range(401):
+        t = T0 + i * B
+        assert ma.score_one(t, xs[i]) == mb.score_one(t, ys[i]) or i == 400
+        ma.learn_one(t, xs[i])
+        mb.learn_one(t, ys[i])
+    # score of bucket 399 computed before 400 existed equals its own score function
+    assert ma.score_one(T0 + 399 * B, 5).t == T0 + 399 * B
+
+
+def test_gaps_skipped_and_late_buckets_ignored():
+    m = VolumeModel(B)
+    feed(m, 2, 30, seed=9)
+    before = orjson.dumps(m.to_state())
+    m.learn_one(m.last_t, 10_000)  # same bucket again: ignored
+    m.learn_one(m.last_t - B, 10_000)  # late bucket: ignored
+    assert m.n_late == 2
+    st = orjson.loads(before)
+    assert orjson.loads(orjson.dumps(m.to_state()))["level"] == st["level"]
+    # a 6-hour gap is not imputed as zeros: no silence, learned time grows by one bucket
+    learned = m.learned_s
+    t = m.last_t + 6 * 3600
+    x = round(m.score_one(t, 0).expected)
+    s = m.score_one(t, x)
+    m.learn_one(t, x)
+    assert s.silence == 0.0 and m.learned_s == learned + B
+
+
+def test_alarm_once_per_episode_and_cooldown():
+    th = SurgeThresholds(on=1.0, off=0.0, quiet_s=600, cooldown_s=3600)
+    a = SurgeAlarm(th)
+
+    def s(t: float, v: float) -> VolumeScore:
+        return VolumeScore(t, 0, 0, 0, 0, v, 0.0, True, 0.0)
+
+    fired = [a.update(s(i * 60.0, v)) for i, v in enumerate([0, 2, 3, 2, 0, 0, 2])]
+    assert fired == [False, True, False, False, False, False, False]
+    assert a.update(s(3600.0, 0)) is False  # quiet from here ...
+    assert a.update(s(4200.0, 0)) is False  # ... for quiet_s, cool-down over: re-armed
+    assert a.update(s(4260.0, 1.5)) is True
+    assert SurgeAlarm(SurgeThresholds(on=1.0, persist=2)).update(s(0, 5)) is False
+    assert DEFAULT_SURGE.cooldown_s == SURGE_COOLDOWN_S and DEFAULT_SURGE.on == SURGE_ON
