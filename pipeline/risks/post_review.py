@@ -203,6 +203,9 @@ def _dedupe(reasons: list[Reason]) -> list[Reason]:
             if any(o.span[0] <= r.span[0] and r.span[1] <= o.span[1] for o in outer):
                 continue
             outer.append(r)
+        elif any(k.check == r.check and k.span[0] <= r.span[0] and r.span[1] <= k.span[1]
+                 for k in kept):
+            continue  # "{name}" inside "${name}"
         kept.append(r)
     secret_spans = [r.span for r in outer if r.family == "secret"]
     if secret_spans:

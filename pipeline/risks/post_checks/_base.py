@@ -108,8 +108,8 @@ def term_pattern(term: str, inflect: bool = False) -> str | None:
     Spaces, hyphens, underscores and dots inside the term match any run of them (or nothing),
     so ``"Project Falcon"`` also matches ``project-falcon`` and ``#ProjectFalcon``. With
     ``inflect``, French/English plural and feminine endings (-e, -s, -es) are accepted too
-    ("100% sûr" matches "100% sûre", "rendement garanti" matches "rendements garantis"... for
-    the last word).
+    on every word ("100% sûr" matches "100% sûre", "rendement garanti" matches "rendements
+    garantis").
 
     >>> bool(re.search(term_pattern("Projet Héron"), fold("le projet-heron démarre")))
     True
@@ -124,8 +124,9 @@ def term_pattern(term: str, inflect: bool = False) -> str | None:
     parts = [re.escape(p) for p in re.split(r"[\s_.\-]+", t) if p]
     if not parts:
         return None
-    suffix = r"(?:e|s|es)?" if inflect and parts[-1][-1:].isalpha() else ""
-    return r"[\s_.\-]*".join(parts) + suffix + r"(?![\w])"
+    if inflect:
+        parts = [p + r"(?:e|s|es)?" if p[-1:].isalpha() else p for p in parts]
+    return r"[\s_.\-]*".join(parts) + r"(?![\w])"
 
 
 # URLs: scheme or www., plus bare domains followed by a path (acme.fr/promo).
@@ -192,6 +193,8 @@ class PhraseSet:
             pats.append(pat)
             ws = WORD_RE.findall(fold(ph))
             triggers.add(ws[0])
+            if inflect:
+                triggers.update(ws[0] + x for x in ("e", "s", "es"))
             if len(ws) > 1:
                 triggers.add("".join(ws))  # #ProjetOrion
         pats.sort(key=len, reverse=True)
@@ -296,3 +299,23 @@ def _guess(words: list[str]) -> str:
     fr = sum(map(_FR_WORDS.__contains__, words))
     en = sum(map(_EN_WORDS.__contains__, words))
     return "fr" if fr > en else "en"
+
+
+_NEGATION_RE = re.compile(
+    r"(?<![\w])(?:not|never|no|nothing|none|isn't|aren't|isnt|cannot|can't|without|"
+    r"ne|n'|pas|aucun|aucune|jamais|rien|ni|nul|nulle)(?![\w])|n'"
+)
+_CLAUSE_BREAK = re.compile(r"[.;:!?\n,]")
+
+
+def negated(folded: str, start: int, window: int = 80) -> bool:
+    """Whether a negation occurs in the ``window`` characters before ``start``, in its clause.
+
+    >>> negated(fold("Aucun placement n'est sans risque"), 22), negated("pas de frais, sans risque", 14)
+    (True, False)
+    """
+    before = folded[max(0, start - window): start]
+    cut = 0
+    for m in _CLAUSE_BREAK.finditer(before):
+        cut = m.end()
+    return bool(_NEGATION_RE.search(before[cut:]))

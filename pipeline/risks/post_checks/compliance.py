@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ._base import PhraseSet, PostText, Reason
+from ._base import PhraseSet, PostText, Reason, negated
 
 CLAIMS = (
     "guaranteed returns", "guaranteed return", "guaranteed profit", "guaranteed profits",
@@ -34,22 +34,6 @@ CLAIMS = (
     "doublez votre argent", "remede miracle", "guerit", "sans effets secondaires",
     "cliniquement prouve",
 )
-_NEGATION_RE = re.compile(
-    r"(?<![\w])(?:not|never|no|nothing|none|isn't|aren't|isnt|cannot|can't|without|"
-    r"ne|n'|pas|aucun|aucune|jamais|rien|ni|nul|nulle)(?![\w])|n'"
-)
-_CLAUSE_BREAK = re.compile(r"[.;:!?\n]|, (?=\w)")
-
-
-def _negated(folded: str, start: int) -> bool:
-    """Whether a negation occurs earlier in the clause that contains ``start``."""
-    before = folded[max(0, start - 80): start]
-    cut = 0
-    for m in _CLAUSE_BREAK.finditer(before):
-        cut = m.end()
-    return bool(_NEGATION_RE.search(before[cut:]))
-
-
 class ComplianceChecks:
     """Forbidden terms of the brand (block) and built-in risky claims (warn)."""
 
@@ -64,7 +48,7 @@ class ComplianceChecks:
         hit: list[tuple[int, int]] = []
         for m in self.forbidden.finditer(p):
             term = p.text[m.start():m.end()]
-            if _negated(f, m.start()):
+            if negated(f, m.start()):
                 out.append(Reason("compliance.forbidden", m.span(),
                                   f"forbidden term {term!r} (negated: check the wording)", "warn"))
             else:
@@ -72,7 +56,7 @@ class ComplianceChecks:
                                   f"forbidden term {term!r}", "block"))
             hit.append(m.span())
         for m in self.claims.finditer(p):
-            if any(s < m.end() and m.start() < e for s, e in hit) or _negated(f, m.start()):
+            if any(s < m.end() and m.start() < e for s, e in hit) or negated(f, m.start()):
                 continue
             out.append(Reason("compliance.claim", m.span(),
                               f"risky claim {p.text[m.start():m.end()]!r}", "warn"))

@@ -61,7 +61,8 @@ _THOUSANDS_RE = re.compile(r"^\+\d{1,3}(?:[ ,.]\d{3})+$")
 _SUPPORT_CTX_RE = re.compile(
     r"(?:service[- ]client|service consommateurs?|sav|hotline|support|assistance|standard|"
     r"conseillers?|appelez[- ]nous|contactez[- ]nous|customer (?:service|care|support)|"
-    r"help ?line|call us|contact us|reach us)[^.!?\n]{0,30}$"
+    r"help ?line|call us|contact us|reach us|press contact|contact presse|service presse|"
+    r"press office|relations presse)[^.!?\n]{0,30}$"
 )
 
 _IBAN_START_RE = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2})(\d{2})(?=[ -]?[A-Z0-9])")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from ._base import PhraseSet, PostText, Reason
+from ._base import PhraseSet, PostText, Reason, negated
 
 _W0, _W1 = r"(?<![\w])", r"(?![\w])"
 
@@ -156,6 +156,8 @@ class ToneChecks:
                 sp = m.span()
                 if sp in seen or _overlaps(sp, blocked) or p.in_url(*sp):
                     continue
+                if negated(f, sp[0], 25):
+                    continue  # "you're not an idiot", "no question is stupid"
                 seen.add(sp)
                 out.append(Reason("tone.insult", sp,
                                   f"insult or profanity {p.text[sp[0]:sp[1]]!r}", "warn"))
