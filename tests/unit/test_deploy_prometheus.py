@@ -105,3 +105,25 @@ def test_alertmanager_groups_by_brand_and_crisis_inhibits_surge():
             match = re.fullmatch(r'alertname(=~|=)"([^"]*)"', m)
             if match:
                 assert set(match.group(2).split("|")) <= names, m
+
+
+def _grafana_helpers():
+    """The PromQL helpers of test_deploy_grafana.py (one metric-name parser for all checks)."""
+    import importlib.util
+
+    path = Path(__file__).with_name("test_deploy_grafana.py")
+    spec = importlib.util.spec_from_file_location("_veille_grafana_helpers", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_every_metric_in_the_rules_is_exported_or_recorded():
+    helpers = _grafana_helpers()
+    known = helpers.worker_metric_names() | {r["record"] for r in rules() if "record" in r}
+    unknown = {}
+    for r in rules():
+        missing = helpers.promql_metric_names(r["expr"]) - known
+        if missing:
+            unknown[r.get("alert") or r.get("record")] = sorted(missing)
+    assert unknown == {}
