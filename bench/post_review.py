@@ -13,12 +13,16 @@ one JSON object::
     {"n": ..., "verdict": {"block": {"precision", "recall", "support"}, "warn": {...}},
      "accuracy": ..., "confusion": {expected: {predicted: count}},
      "families": {family: {"precision", "recall", "support"}},
-     "checks": {check: {"precision", "recall", "support"}}, "us_per_post": ..., "us_p99": ...}
+     "checks": {check: {"precision", "recall", "support"}}, "us_per_post": ..., "us_p99": ...,
+     "us_per_280_chars": ..., "mismatches": [ids]}
+
+Times are per-post medians over ``--repeat`` runs (robust to pre-emption on a shared machine).
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 from collections import Counter, defaultdict
@@ -90,15 +94,14 @@ def evaluate(corpus: list[dict[str, Any]], reviewers: dict[str, PostReviewer],
         fp = sum(confusion[e][v] for e in VERDICTS if e != v)
         fn = sum(confusion[v][g] for g in VERDICTS if g != v)
         verdict[v] = _pr(tp, fp, fn)
-    # speed: every post, `repeat` times, each review timed
-    times: list[float] = []
+    # Speed. Each post is reviewed `repeat` times and its *median* time kept: on a shared
+    # machine, pre-emption puts multi-millisecond outliers in single timings. Then the same
+    # over 280-character posts (consecutive corpus texts of one brand, joined and cut).
     items = [(reviewers.get(r.get("brand") or "", generic), r["text"], r.get("lang")) for r in corpus]
-    for _ in range(repeat):
-        for rv, text, lang in items:
-            t0 = time.perf_counter()
-            rv.review(text, lang)
-            times.append(time.perf_counter() - t0)
-    times.sort()
+    clean = [it for it, r in zip(items, corpus) if r["expected_verdict"] == "approve"]
+    per_post = _timings(items, repeat)
+    per_long = _timings(_joined(items), repeat)
+    per_long_clean = _timings(_joined(clean), repeat)
     n = len(corpus)
     return {
         "n": n,
@@ -107,12 +110,71 @@ def evaluate(corpus: list[dict[str, Any]], reviewers: dict[str, PostReviewer],
         "confusion": {e: {g: confusion[e][g] for g in VERDICTS} for e in VERDICTS},
         "families": {f: _pr(*fam[f]) for f in sorted(fam)},
         "checks": {c: _pr(*counts[c]) for c in sorted(counts)},
-        "us_per_post": round(sum(times) / len(times) * 1e6, 1) if times else 0.0,
-        "us_p50": round(times[len(times) // 2] * 1e6, 1) if times else 0.0,
-        "us_p99": round(times[int(len(times) * 0.99)] * 1e6, 1) if times else 0.0,
+        "us_per_post": _mean(per_post),
+        "us_p50": _quantile(per_post, 0.5),
+        "us_p99": _quantile(per_post, 0.99),
+        "us_per_280_chars": _mean(per_long),
+        "us_280_p99": _quantile(per_long, 0.99),
+        "us_per_280_chars_clean": _mean(per_long_clean),
+        "ref_loop_us": _ref_loop() if repeat > 0 else 0.0,
         "mean_chars": round(sum(len(r["text"]) for r in corpus) / n, 1) if n else 0.0,
         "errors": errors,
     }
+
+
+def _joined(items: list[tuple[PostReviewer, str, str | None]]
+            ) -> list[tuple[PostReviewer, str, str | None]]:
+    """280-character posts: each text followed by the next texts of the same brand, cut."""
+    out = []
+    for i, (rv, text, _) in enumerate(items):
+        j = i + 1
+        while len(text) < 280 and j < len(items):
+            if items[j][0] is rv:
+                text += " " + items[j][1]
+            j += 1
+        out.append((rv, text[:280], None))
+    return out
+
+
+def _ref_loop() -> float:
+    """µs for a pure-Python 1,000-iteration addition loop (best of 50): the machine's speed,
+    to compare figures taken on different or loaded machines."""
+    best = float("inf")
+    for _ in range(50):
+        t0 = time.perf_counter()
+        x = 0
+        for i in range(1000):
+            x += i
+        best = min(best, time.perf_counter() - t0)
+    return round(best * 1e6, 1)
+
+
+def _timings(items: list[tuple[PostReviewer, str, str | None]], repeat: int) -> list[float]:
+    """Median review time (µs) of each item over ``repeat`` runs."""
+    if repeat <= 0:
+        return []
+    for rv, text, lang in items:  # warm-up (per-reviewer word caches)
+        rv.review(text, lang)
+    out = []
+    for rv, text, lang in items:
+        ts = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            rv.review(text, lang)
+            ts.append(time.perf_counter() - t0)
+        out.append(statistics.median(ts) * 1e6)
+    return out
+
+
+def _mean(xs: list[float]) -> float:
+    return round(sum(xs) / len(xs), 1) if xs else 0.0
+
+
+def _quantile(xs: list[float], q: float) -> float:
+    if not xs:
+        return 0.0
+    ys = sorted(xs)
+    return round(ys[min(len(ys) - 1, int(len(ys) * q))], 1)
 
 
 def _print(res: dict[str, Any], show_errors: bool) -> None:
@@ -128,7 +190,10 @@ def _print(res: dict[str, Any], show_errors: bool) -> None:
         print(f"\n{title:30} precision  recall  support")
         for c, m in res[key].items():
             print(f"  {c:28} {m['precision']:9.3f} {m['recall']:7.3f} {m['support']:8}")
-    print(f"\nspeed: {res['us_per_post']} us/review mean, p50 {res['us_p50']}, p99 {res['us_p99']}")
+    print(f"\nspeed (median of repeats per post): {res['us_per_post']} us/review mean, "
+          f"p50 {res['us_p50']}, p99 {res['us_p99']}; 280-char posts: "
+          f"{res['us_per_280_chars']} us mean, p99 {res['us_280_p99']} (clean only: "
+          f"{res['us_per_280_chars_clean']} us); reference loop {res['ref_loop_us']} us")
     if show_errors and res["errors"]:
         print(f"\n{len(res['errors'])} posts differ from expectations:")
         for e in res["errors"]:

@@ -174,7 +174,7 @@ def _find_urls(text: str, folded: str) -> list[tuple[int, int, str]]:
 
 
 class PhraseSet:
-    """Whole-word matcher for a list of folded phrases, skipped when no first word occurs.
+    """Whole-word matcher for a list of folded phrases, skipped when its gate word is absent.
 
     >>> ps = PhraseSet(["sans risque", "rendement garanti"])
     >>> p = PostText.build("Un rendement   garanti !")
@@ -192,9 +192,12 @@ class PhraseSet:
                 continue
             pats.append(pat)
             ws = WORD_RE.findall(fold(ph))
-            triggers.add(ws[0])
+            # any word of the phrase gates it: take the longest (rarest), e.g. "fout" in
+            # "on s'en fout", not "on"
+            trig = max(reversed(ws), key=len)
+            triggers.add(trig)
             if inflect:
-                triggers.update(ws[0] + x for x in ("e", "s", "es"))
+                triggers.update(trig + x for x in ("e", "s", "es"))
             if len(ws) > 1:
                 triggers.add("".join(ws))  # #ProjetOrion
         pats.sort(key=len, reverse=True)

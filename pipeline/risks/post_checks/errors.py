@@ -75,6 +75,27 @@ _BRACKET_RE = re.compile(r"[()\[\]{}«»“”\"]")
 _NAME_TOKEN_RE = re.compile(r"([@#]?)([^\W_](?:[\w]|[-'’](?=\w))*)")
 
 
+def _unmatched(marks: list[tuple[int, str]]) -> tuple[int, str] | None:
+    """First stray closer, else the innermost unclosed opener, else an odd straight quote."""
+    stack: list[tuple[str, int]] = []
+    dquotes: list[int] = []
+    for i, c in marks:
+        if c == '"':
+            dquotes.append(i)
+        elif c in _OPEN:
+            stack.append((c, i))
+        elif stack and stack[-1][0] == _CLOSE[c]:
+            stack.pop()
+        else:
+            return i, f"unmatched {c!r}"
+    if stack:
+        c, i = stack[-1]
+        return i, f"unclosed {c!r}"
+    if len(dquotes) % 2:
+        return dquotes[-1], "odd number of '\"'"
+    return None
+
+
 def damerau(a: str, b: str, limit: int = 2) -> int:
     """Optimal-string-alignment edit distance, cut off above ``limit`` (returns limit + 1).
 
@@ -195,7 +216,8 @@ class ErrorChecks:
         self._links(p, out)
         self._brackets(p, out)
         wl = p.wordlist
-        doubled = any(a == b and a not in DOUBLED_OK for a, b in zip(wl, wl[1:]))
+        doubled = any(map(str.__eq__, wl, wl[1:])) and any(
+            a == b and a not in DOUBLED_OK for a, b in zip(wl, wl[1:]))
         for m in _DOUBLED_RE.finditer(p.masked) if doubled else ():
             w = m.group(1).lower()
             if fold(w) in DOUBLED_OK or len(w) == 1 and w not in "a":
@@ -251,32 +273,17 @@ class ErrorChecks:
     def _brackets(self, p: PostText, out: list[Reason]) -> None:
         t = p.masked
         marks = [(m.start(), m.group()) for m in _BRACKET_RE.finditer(t)]
-        if not marks:
+        if not marks or _unmatched(marks) is None:
             return
+        # Unbalanced at first sight: ignore smileys ":)" and list markers "1)", then re-check.
         ignore: set[int] = set()
         for rx in (_SMILEY_RE, _LIST_MARK_RE):
             for m in rx.finditer(t):
                 ignore.update(range(*m.span()))
-        stack: list[tuple[str, int]] = []
-        dquotes: list[int] = []
-        for i, c in marks:
-            if i in ignore:
-                continue
-            if c == '"':
-                dquotes.append(i)
-            elif c in _OPEN:
-                stack.append((c, i))
-            elif stack and stack[-1][0] == _CLOSE[c]:
-                stack.pop()
-            else:
-                out.append(Reason("error.unbalanced", (i, i + 1), f"unmatched {c!r}", "warn"))
-                return
-        if stack:
-            c, i = stack[-1]
-            out.append(Reason("error.unbalanced", (i, i + 1), f"unclosed {c!r}", "warn"))
-        elif len(dquotes) % 2:
-            i = dquotes[-1]
-            out.append(Reason("error.unbalanced", (i, i + 1), "odd number of '\"'", "warn"))
+        found = _unmatched([(i, c) for i, c in marks if i not in ignore])
+        if found is not None:
+            i, msg = found
+            out.append(Reason("error.unbalanced", (i, i + 1), msg, "warn"))
 
     def _brand_names(self, p: PostText, out: list[Reason], near: set[str]) -> None:
         toks = [

@@ -107,6 +107,7 @@ _PUNCT_RE = re.compile(r"[!?\u203c\u2049](?:[ \u00a0\u202f]?[!?\u203c\u2049]){2,
 _EMOJI_RE = re.compile(r"[\U0001F000-\U0001F3FA\U0001F400-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF]")
 _EMOJI_GAP = frozenset(" \u200d\ufe0f\U0001F3FB\U0001F3FC\U0001F3FD\U0001F3FE\U0001F3FF")
 _TOKEN_RE = re.compile(r"\S+")
+_HAS_DIGIT = re.compile(r"\d")
 _CAPS_RE = re.compile(r"[A-ZÀ-ÖØ-ÞŒ]{2,}")
 ACRONYMS = frozenset(
     """SNCF RATP RER TGV TER RGPD GDPR USA UK EU UE CEO CTO CFO FAQ SAV PDF TV HD SMS API APP
@@ -194,7 +195,8 @@ class ToneChecks:
                                   "warn"))
 
     def _shouting(self, p: PostText, out: list[Reason]) -> None:
-        if sum(map(len, _CAPS_RE.findall(p.text))) < 12:
+        caps = [w for w in _CAPS_RE.findall(p.text) if w not in ACRONYMS]
+        if sum(map(len, caps)) < 12:
             return
         total = upper = 0
         run_start = run_end = -1
@@ -204,7 +206,7 @@ class ToneChecks:
         text = p.text
         for m in _TOKEN_RE.finditer(text):
             tok = m.group()
-            if tok[0] in "#@" or any(c.isdigit() for c in tok) or p.in_url(*m.span()):
+            if tok[0] in "#@" or _HAS_DIGIT.search(tok) or (p.urls and p.in_url(*m.span())):
                 continue
             letters = [c for c in tok if c.isalpha()]
             if len(letters) < 2:
