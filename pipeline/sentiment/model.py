@@ -1,0 +1,395 @@
+"""Bilingual (EN/FR) tweet sentiment: hashed linear softmax with a shipped prior, learnt online.
+
+Model
+-----
+``P(class | tweet) = softmax(s(x) * sum_j W[j])`` over the hashed binary features ``j`` of the
+tweet (:mod:`pipeline.sentiment.features`), ``s(x) = 1/sqrt(#features)`` (L2-normalised binary
+vector). ``W`` (``2**bits x 3``) starts from the shipped cold-start weights (the *prior*, see
+``README.md``) and is refined online by :meth:`SentimentModel.learn_one`.
+
+Why not river's estimators directly
+-----------------------------------
+The project's online-model library is river, and this class keeps river's protocol
+(``learn_one``/``predict_one``/``predict_proba_one``, ``to_state``/``from_state``). Its learner is
+not a river estimator because of the per-event budget (~25 µs/mention) and because analysts' few
+labels must refine, not overwrite, the prior; measured on this machine with the same features
+(``bench/sentiment.py --compare``):
+
+* river ``MultinomialNB.predict_proba_one`` ≈ 100 µs and river TF-IDF + softmax ≈ 65 µs per
+  tweet, dict features, no batch path; scoring here is a numpy gather + ``reduceat`` over a batch
+  (see the bench for texts/s);
+* river's ``LogisticRegression``/``SoftmaxRegression`` use one global SGD learning rate; with a
+  few hundred labels per brand, per-feature AdaGrad rates (rare features move fast, frequent ones
+  stay put) reach a better prequential macro-F1 (figures in the bench's ``--compare`` output).
+
+Online update (AdaGrad, class-balanced)
+---------------------------------------
+For a labelled tweet with features ``x`` (value ``s(x)`` each), probabilities ``p`` and one-hot
+``y``: ``g = w_y * (p - y)``; for each feature row ``j``: ``G[j] += s^2 |g|^2`` and
+``W[j] -= lr * s * g / sqrt(G[j] + eps)``. ``w_y`` re-weights classes to balance them (inverse
+frequency of the labels learnt so far, clipped to [0.5, 4]), which is what macro-F1 asks for on
+skewed brand streams (airline complaints are 63% negative). Accumulators start at
+``prior_strength`` for rows that have prior weights so a first analyst label nudges, and does
+not erase, what the prior knows; unknown rows (new brand vocabulary) learn at full speed.
+
+Languages
+---------
+``lang`` given on the mention wins (region subtags dropped); Twitter's no-language codes and
+``None`` fall back to :func:`pipeline.lang.detect`; a text with no linguistic evidence at all
+(emoji only) is scored as ``default_lang`` ("en"), because emojis and emoticons are
+language-neutral features. Any other language is **not scored**: the result has ``lang="und"``,
+``label=None``, ``score=0.0`` and uniform ``probs`` (1/3 each), and ``learn_one`` ignores it.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import math
+from dataclasses import dataclass
+from itertools import chain
+from importlib import resources
+from typing import Mapping, Sequence
+
+import numpy as np
+import orjson
+
+from pipeline.lang import UNDETERMINED, resolve
+from pipeline.sentiment.features import N_META, FeatureConfig, Featurizer
+
+__all__ = ["LABELS", "Sentiment", "SentimentModel", "UNSCORED"]
+
+LABELS = ("negative", "neutral", "positive")
+_LABEL_INDEX = {name: i for i, name in enumerate(LABELS)}
+_STATE_VERSION = 1
+_DEFAULT_ARTIFACT = "model_default.json.gz"
+
+
+@dataclass(frozen=True, slots=True)
+class Sentiment:
+    """Sentiment of one mention.
+
+    Attributes
+    ----------
+    label
+        ``"negative"``, ``"neutral"`` or ``"positive"``; ``None`` when not scored (``lang="und"``).
+    score
+        ``P(positive) - P(negative)``, in [-1, 1]; 0.0 when not scored.
+    probs
+        ``(P(negative), P(neutral), P(positive))``; ``(1/3, 1/3, 1/3)`` when not scored.
+    lang
+        ``"en"``, ``"fr"``, or ``"und"`` (another language: not scored).
+    """
+
+    label: str | None
+    score: float
+    probs: tuple[float, float, float]
+    lang: str
+
+    @property
+    def scored(self) -> bool:
+        """False for texts in an unsupported language."""
+        return self.label is not None
+
+
+UNSCORED = Sentiment(label=None, score=0.0, probs=(1 / 3, 1 / 3, 1 / 3), lang=UNDETERMINED)
+
+
+def _b64(a: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(a).tobytes()).decode("ascii")
+
+
+def _unb64(s: str, dtype: str, shape: tuple[int, ...] = (-1,)) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(s), dtype=dtype).reshape(shape).copy()
+
+
+class SentimentModel:
+    """Per-mention EN/FR sentiment, cold-start ready and learning from analysts' labels.
+
+    Parameters
+    ----------
+    config
+        Feature settings (:class:`~pipeline.sentiment.features.FeatureConfig`).
+    lexicons
+        ``{"en": {token: valence}, "fr": {...}}`` (VADER scale).
+    lr
+        AdaGrad base learning rate of :meth:`learn_one`.
+    prior_strength
+        Initial AdaGrad accumulator of rows carrying prior weights (higher: the prior resists).
+    class_balance
+        Re-weight learnt labels by inverse class frequency.
+    default_lang
+        Language assumed for texts with no linguistic evidence (see module docstring).
+
+    Examples
+    --------
+    >>> m = SentimentModel(FeatureConfig(bits=16), lexicons={"en": {}, "fr": {}})
+    >>> m.predict_one("the app crashed again", lang="en").probs
+    (0.3333333333333333, 0.3333333333333333, 0.3333333333333333)
+    >>> for _ in range(3):
+    ...     m.learn_one("the app crashed again", "negative", lang="en")
+    >>> m.predict_one("the app crashed again", lang="en").label
+    'negative'
+    >>> m.predict_one("la app a encore planté").lang, m.predict_one("el vuelo fue muy malo").label
+    ('fr', None)
+    """
+
+    def __init__(
+        self,
+        config: FeatureConfig | None = None,
+        lexicons: Mapping[str, Mapping[str, float]] | None = None,
+        lr: float = 0.4,
+        prior_strength: float = 0.1,
+        class_balance: bool = False,
+        default_lang: str = "en",
+        normalize: bool = True,
+    ):
+        self.config = config or FeatureConfig()
+        self.lexicons = {k: dict(v) for k, v in (lexicons or {"en": {}, "fr": {}}).items()}
+        self.featurizer = Featurizer(self.config, self.lexicons)
+        self.lr = float(lr)
+        self.prior_strength = float(prior_strength)
+        self.class_balance = bool(class_balance)
+        self.default_lang = default_lang
+        self.normalize = bool(normalize)
+        dim = self.featurizer.dim
+        self.W = np.zeros((dim, 3), dtype=np.float64)
+        self.G = np.zeros(dim, dtype=np.float64)
+        self._prior_idx = np.zeros(0, dtype=np.int64)
+        self._prior_val = np.zeros((0, 3), dtype=np.float64)
+        self._touched: set[int] = set()
+        self.class_counts = [0, 0, 0]
+        self.n_learned = 0
+
+    # ------------------------------------------------------------------ prior
+    def set_prior(self, idx: np.ndarray, val: np.ndarray) -> None:
+        """Install cold-start weights ``W[idx] = val`` (forgets anything learnt since)."""
+        idx = np.asarray(idx, dtype=np.int64)
+        # float32 precision, so that the state stores it exactly in half the bytes
+        val = np.asarray(val, dtype=np.float32).astype(np.float64).reshape(-1, 3)
+        self.W[:] = 0.0
+        self.G[:] = 0.0
+        self.W[idx] = val
+        self.G[idx] = self.prior_strength
+        self._prior_idx, self._prior_val = idx, val
+        self._touched = set()
+        self.class_counts = [0, 0, 0]
+        self.n_learned = 0
+
+    @classmethod
+    def default(cls) -> "SentimentModel":
+        """The shipped cold-start model (see ``pipeline/sentiment/README.md``).
+
+        >>> SentimentModel.default().predict_one("I love it, thank you!", lang="en").label
+        'positive'
+        """
+        raw = resources.files("pipeline.sentiment").joinpath(_DEFAULT_ARTIFACT).read_bytes()
+        return cls.from_state(orjson.loads(gzip.decompress(raw)))
+
+    # ---------------------------------------------------------------- language
+    def resolve_lang(self, text: str, lang: str | None = None) -> str:
+        """``"en"``/``"fr"`` to score ``text`` in, or ``"und"`` (see module docstring)."""
+        return resolve(lang, text, default=self.default_lang)
+
+    # ---------------------------------------------------------------- scoring
+    def _logits(self, rows: list[list[int]]) -> np.ndarray:
+        # One gather, then one reduceat over alternating [text | meta] segments of every row:
+        # sums are sequential per segment, exactly as in predict_one (bit-identical results).
+        n = len(rows)
+        lens = np.fromiter(map(len, rows), dtype=np.int64, count=n)
+        flat = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=int(lens.sum()))
+        ends = np.cumsum(lens)
+        bounds = np.empty(2 * n, dtype=np.int64)
+        bounds[0::2] = ends - lens
+        bounds[1::2] = ends - N_META
+        seg = np.add.reduceat(self.W[flat], bounds, axis=0)
+        text, meta = seg[0::2], seg[1::2]
+        n_text = lens - N_META
+        empty = n_text == 0
+        if empty.any():
+            text[empty] = 0.0
+        if self.normalize:
+            text *= (1.0 / np.sqrt(np.maximum(n_text, 1)))[:, None]
+        return text + meta
+
+    def _logits_one(self, feats: list[int]) -> np.ndarray:
+        rows = self.W[feats]
+        n_text = len(feats) - N_META
+        meta = np.add.reduce(rows[n_text:], axis=0)
+        if n_text == 0:
+            return meta[None, :]
+        text = np.add.reduce(rows[:n_text], axis=0)
+        if self.normalize:
+            text *= 1.0 / np.sqrt(np.float64(n_text))
+        return (text + meta)[None, :]
+
+    @staticmethod
+    def _softmax(z: np.ndarray) -> np.ndarray:
+        z = z - z.max(axis=1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=1, keepdims=True)
+        return z
+
+    def predict_proba_many(self, texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
+        """Class probabilities (n x 3: neg, neu, pos) for texts whose language is resolved
+        already ("en"/"fr"); no ``und`` handling."""
+        if not texts:
+            return np.zeros((0, 3))
+        return self._softmax(self._logits(self.featurizer.transform(texts, langs)))
+
+    def predict_many(
+        self, texts: Sequence[str], langs: Sequence[str | None] | None = None
+    ) -> list[Sentiment]:
+        """Score a batch (vectorised); element-wise equal to :meth:`predict_one`.
+
+        >>> m = SentimentModel(FeatureConfig(bits=12), {"en": {}, "fr": {}})
+        >>> [s.lang for s in m.predict_many(["hello there", "hola amigos", "merci"], [None, "es", "fr"])]
+        ['en', 'und', 'fr']
+        """
+        if langs is None:
+            langs = [None] * len(texts)
+        if len(langs) != len(texts):
+            raise ValueError("texts and langs differ in length")
+        resolved = [resolve(g, t, self.default_lang) for t, g in zip(texts, langs)]
+        keep = [i for i, g in enumerate(resolved) if g != UNDETERMINED]
+        out: list[Sentiment] = [UNSCORED] * len(texts)
+        if not keep:
+            return out
+        if len(keep) == len(texts):
+            probs = self.predict_proba_many(texts, resolved)
+        else:
+            probs = self.predict_proba_many([texts[i] for i in keep], [resolved[i] for i in keep])
+        best = probs.argmax(axis=1).tolist()
+        plist = probs.tolist()
+        for k, i in enumerate(keep):
+            p = plist[k]
+            out[i] = Sentiment(LABELS[best[k]], p[2] - p[0], (p[0], p[1], p[2]), resolved[i])
+        return out
+
+    def predict_one(self, text: str, lang: str | None = None) -> Sentiment:
+        """Score one mention (same numbers as :meth:`predict_many`, without batch overhead).
+
+        >>> m = SentimentModel(FeatureConfig(bits=12), {"en": {}, "fr": {}})
+        >>> m.predict_one("great", lang="de")
+        Sentiment(label=None, score=0.0, probs=(0.3333333333333333, 0.3333333333333333, 0.3333333333333333), lang='und')
+        """
+        g = resolve(lang, text, self.default_lang)
+        if g == UNDETERMINED:
+            return UNSCORED
+        p = self._softmax(self._logits_one(self.featurizer.features(text, g)))[0].tolist()
+        best = 0 if p[0] >= p[1] and p[0] >= p[2] else (1 if p[1] >= p[2] else 2)
+        return Sentiment(LABELS[best], p[2] - p[0], (p[0], p[1], p[2]), g)
+
+    def predict_proba_one(self, text: str, lang: str | None = None) -> dict[str, float]:
+        """river-style ``{label: probability}`` (empty for an unscored language)."""
+        s = self.predict_one(text, lang)
+        return dict(zip(LABELS, s.probs)) if s.scored else {}
+
+    # --------------------------------------------------------------- learning
+    def _class_weight(self, y: int) -> float:
+        if not self.class_balance:
+            return 1.0
+        c = self.class_counts
+        total = c[0] + c[1] + c[2]
+        w = (total + 3.0) / (3.0 * (c[y] + 1.0))
+        return min(4.0, max(0.5, w))
+
+    def learn_one(self, text: str, label: str, lang: str | None = None) -> None:
+        """Learn an analyst's label for one mention (ignored for unsupported languages).
+
+        Parameters
+        ----------
+        text
+            The mention's text.
+        label
+            ``"negative"``, ``"neutral"`` or ``"positive"``.
+        lang
+            The mention's ``lang`` if known.
+        """
+        y = _LABEL_INDEX[label]
+        g_lang = resolve(lang, text, self.default_lang)
+        if g_lang == UNDETERMINED:
+            return
+        feats = self.featurizer.features(text, g_lang)
+        self.class_counts[y] += 1
+        w_y = self._class_weight(y)
+        n_text = len(feats) - N_META
+        s = 1.0 / math.sqrt(max(n_text, 1)) if self.normalize else 1.0
+        vals = np.full(len(feats), s)
+        vals[n_text:] = 1.0
+        idx, inv = np.unique(np.asarray(feats, dtype=np.int64), return_inverse=True)
+        x = np.bincount(inv, weights=vals, minlength=len(idx))
+        Wr = self.W[idx]
+        z = x @ Wr
+        z -= z.max()
+        p = np.exp(z)
+        p /= p.sum()
+        p[y] -= 1.0
+        g = w_y * p  # dLoss/dlogits
+        grad = x[:, None] * g[None, :]
+        G = self.G[idx] + (grad * grad).sum(axis=1)
+        self.G[idx] = G
+        self.W[idx] = Wr - self.lr * grad / np.sqrt(G + 1e-8)[:, None]
+        self._touched.update(idx.tolist())
+        self.n_learned += 1
+
+    # ------------------------------------------------------------ persistence
+    def to_state(self) -> dict:
+        """JSON-able snapshot (only str/int/float/bool/None/list/dict; arrays as base64).
+
+        >>> m = SentimentModel(FeatureConfig(bits=12), {"en": {"good": 1.9}, "fr": {}})
+        >>> m.learn_one("good stuff", "positive", "en")
+        >>> m2 = SentimentModel.from_state(orjson.loads(orjson.dumps(m.to_state())))
+        >>> m2.predict_one("good stuff", "en") == m.predict_one("good stuff", "en")
+        True
+        """
+        touched = np.array(sorted(self._touched), dtype=np.int64)
+        return {
+            "version": _STATE_VERSION,
+            "labels": list(LABELS),
+            "config": self.config.to_dict(),
+            "params": {
+                "lr": self.lr,
+                "prior_strength": self.prior_strength,
+                "class_balance": self.class_balance,
+                "default_lang": self.default_lang,
+                "normalize": self.normalize,
+            },
+            "lexicons": self.lexicons,
+            "prior": {"idx": _b64(self._prior_idx.astype("<i4")), "val": _b64(self._prior_val.astype("<f4"))},
+            "learned": {
+                "idx": _b64(touched.astype("<i4")),
+                "W": _b64(self.W[touched].astype("<f8")),
+                "G": _b64(self.G[touched].astype("<f8")),
+                "class_counts": list(self.class_counts),
+                "n_learned": self.n_learned,
+            },
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping) -> "SentimentModel":
+        """Rebuild a model from :meth:`to_state`; predictions are identical."""
+        if state.get("version") != _STATE_VERSION:
+            raise ValueError(f"unsupported sentiment state version {state.get('version')!r}")
+        p = state["params"]
+        m = cls(
+            FeatureConfig.from_dict(state["config"]),
+            state["lexicons"],
+            lr=p["lr"],
+            prior_strength=p["prior_strength"],
+            class_balance=p["class_balance"],
+            default_lang=p["default_lang"],
+            normalize=p["normalize"],
+        )
+        pr = state["prior"]
+        pv = pr["val"]
+        m.set_prior(_unb64(pr["idx"], "<i4").astype(np.int64), _unb64(pv, "<f4", (-1, 3)))
+        ln = state["learned"]
+        idx = _unb64(ln["idx"], "<i4").astype(np.int64)
+        if len(idx):
+            m.W[idx] = _unb64(ln["W"], "<f8", (-1, 3))
+            m.G[idx] = _unb64(ln["G"], "<f8")
+            m._touched = set(idx.tolist())
+        m.class_counts = [int(c) for c in ln["class_counts"]]
+        m.n_learned = int(ln["n_learned"])
+        return m
