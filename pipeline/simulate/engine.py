@@ -477,7 +477,7 @@ def demo_config(
     Timeline (offsets from the live start; at the default 60x speedup one event minute is one
     wall second): ``noise_plateau`` on globex at +10 min, ``crisis`` on acme at +20 min (peak
     +24..+30 min, detected well within the first wall minute), ``launch`` on nordair at +35 min;
-    with ``all_scenarios``: ``raid`` on nordair +75 min, ``impostor`` on acme +100 min,
+    with ``all_scenarios``: ``raid`` on nordair +105 min, ``impostor`` on acme +100 min,
     ``slow_response`` on nordair +130 min, ``hijack`` on acme +170 min (a 3 a.m.-style burst
     from a new source, placed in the live window).
 
@@ -508,7 +508,7 @@ def demo_config(
     ]
     if all_scenarios:
         specs += [
-            ScenarioSpec("raid", brand="nordair", at_s=h + 75 * 60),
+            ScenarioSpec("raid", brand="nordair", at_s=h + 105 * 60),
             ScenarioSpec("impostor", brand="acme", at_s=h + 100 * 60),
             ScenarioSpec("slow_response", brand="nordair", at_s=h + 130 * 60),
             ScenarioSpec("hijack", brand="acme", at_s=h + 170 * 60, params={"local_hour": None}),

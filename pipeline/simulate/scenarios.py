@@ -626,7 +626,7 @@ class Hijack(Scenario):
         return [p for p in self.posts if t0 <= p.ts < t1]
 
     def react(self, rec: Rec) -> list[Rec]:
-        if rec.scn != self.label:
+        if rec.scn != self.label or rec.kind != "own_post":
             return []
         out = []
         for _ in range(self.r.randrange(3, 9)):
