@@ -16,6 +16,8 @@ Children never outlive the Python process: they run in their own session (Ctrl-C
 reaches only Python, which stops them in order), get ``PR_SET_PDEATHSIG`` on Linux (the kernel
 signals them if Python dies, even by SIGKILL), and an ``atexit`` hook stops any left running.
 Broker output goes to a log file (:attr:`Broker.log_path`), never to the terminal.
+:func:`spawn_child` / :func:`die_with_parent` give other helper processes (workers, Prometheus)
+the same guarantee.
 
 Examples
 --------
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import atexit
 import base64
+import concurrent.futures
 import ctypes
 import hashlib
 import os
@@ -58,6 +61,8 @@ __all__ = [
     "wait_for_broker",
     "probe_metadata",
     "port_is_free",
+    "die_with_parent",
+    "spawn_child",
     "REPO_ROOT",
     "KAFKA_DEPLOY_DIR",
     "DEFAULT_KAFKA_LIBS",
@@ -233,8 +238,8 @@ except OSError:  # pragma: no cover - musl etc.
 def _child_setup(death_signal: int, parent_pid: int):
     """Return a ``preexec_fn`` that asks the kernel to send ``death_signal`` when we die.
 
-    Note: PDEATHSIG fires when the *thread* that forked the child exits, so start brokers from a
-    long-lived thread (the main thread, as the CLI and pytest fixtures do).
+    PDEATHSIG fires when the *thread* that forked the child exits, so :func:`_popen` forks from
+    the main thread or from one long-lived spawner thread, never from a short-lived worker.
     """
 
     def setup() -> None:
@@ -246,26 +251,60 @@ def _child_setup(death_signal: int, parent_pid: int):
     return setup
 
 
+_SPAWNER: "concurrent.futures.ThreadPoolExecutor | None" = None
+_SPAWNER_LOCK = threading.Lock()
+
+
+def _popen(*args, **kwargs) -> subprocess.Popen:
+    """``subprocess.Popen`` from a thread that lives as long as the process (see PDEATHSIG)."""
+    global _SPAWNER
+    if threading.current_thread() is threading.main_thread():
+        return subprocess.Popen(*args, **kwargs)
+    with _SPAWNER_LOCK:
+        if _SPAWNER is None:
+            _SPAWNER = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="veille-broker-spawner")
+    return _SPAWNER.submit(subprocess.Popen, *args, **kwargs).result()
+
+
+def die_with_parent(death_signal: int = signal.SIGTERM):
+    """A ``preexec_fn`` making a child receive ``death_signal`` when this process dies (Linux).
+
+    Use with :func:`spawn_child` (or ``Popen(..., preexec_fn=die_with_parent())`` from the main
+    thread). No-op where ``prctl`` is unavailable.
+    """
+    return _child_setup(death_signal, os.getpid())
+
+
+def spawn_child(cmd: list[str], death_signal: int = signal.SIGTERM, **popen_kwargs) -> subprocess.Popen:
+    """Start a helper process (worker, Prometheus, ...) that cannot outlive this process.
+
+    Own session (a terminal Ctrl-C reaches only us; we stop children in order), PDEATHSIG
+    ``death_signal``, forked from a long-lived thread. Other keyword arguments go to ``Popen``.
+    """
+    popen_kwargs.setdefault("start_new_session", True)
+    popen_kwargs.setdefault("close_fds", True)
+    return _popen(cmd, preexec_fn=die_with_parent(death_signal), **popen_kwargs)
+
+
 _BIND_ERRORS = re.compile(r"ddress already in use|AddrInUse|Address in use")
 
-_LIVE: "weakref.WeakSet[Broker]" = weakref.WeakSet()
+_LIVE: "set[Broker]" = set()  # running brokers (strong refs: never collected while running)
 
 
-@atexit.register
 def _stop_all_at_exit() -> None:
     for b in list(_LIVE):
         try:
             b.stop(timeout=10)
         except Exception:  # pragma: no cover - best effort at interpreter exit
             pass
-    for b in list(_ALL):
-        try:
-            b.cleanup()
-        except Exception:  # pragma: no cover
-            pass
+    # Owned temp workdirs are removed afterwards by each broker's weakref.finalize.
 
 
-_ALL: "weakref.WeakSet[Broker]" = weakref.WeakSet()
+# atexit runs hooks last-registered-first. weakref.finalize registers its own exit hook on first
+# use; force that now so that _stop_all_at_exit (registered after) runs BEFORE the finalizers
+# delete workdirs: a broker is always stopped before its data directory goes away.
+weakref.finalize(_stop_all_at_exit, lambda: None)
+atexit.register(_stop_all_at_exit)
 
 
 def _tail(path: Path, lines: int = 25, since: int = 0) -> str:
@@ -328,13 +367,17 @@ class Broker:
         self.workdir = Path(workdir) if workdir is not None else Path(
             tempfile.mkdtemp(prefix=f"veille-{self.kind}-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
+        # Removes an owned temp workdir when this object is collected or at interpreter exit
+        # (after _stop_all_at_exit has stopped it, see the atexit note above).
+        self._rm_workdir = weakref.finalize(self, shutil.rmtree, str(self.workdir), True)
+        if not self._own_workdir:
+            self._rm_workdir.detach()
         self.log_path = self.workdir / f"{self.kind}.log"
         self._proc: subprocess.Popen | None = None
         self._log_fh = None
         self._log_mark = 0
         self._lock = threading.RLock()
         self.start_seconds: float | None = None
-        _ALL.add(self)
 
     # --- public API ---------------------------------------------------------------------------
     @property
@@ -413,8 +456,8 @@ class Broker:
     def cleanup(self) -> None:
         """Stop, then remove the workdir if this object created it."""
         self.stop()
-        if self._own_workdir and self.workdir.exists():
-            shutil.rmtree(self.workdir, ignore_errors=True)
+        if self._own_workdir:
+            self._rm_workdir()
 
     def __enter__(self) -> "Broker":
         return self.start()
@@ -448,7 +491,7 @@ class Broker:
         self._log_fh = open(self.log_path, "ab", buffering=0)
         self._log_mark = self._log_fh.tell()
         self._log_fh.write(f"\n### veille: starting {' '.join(cmd)}\n".encode())
-        self._proc = subprocess.Popen(
+        self._proc = _popen(
             cmd,
             stdin=subprocess.DEVNULL,
             stdout=self._log_fh,

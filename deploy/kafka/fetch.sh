@@ -20,11 +20,17 @@ fi
 command -v mvn >/dev/null || { echo "fetch.sh: mvn (Maven) is required: apt-get install maven" >&2; exit 1; }
 
 tmp="$libs.tmp.$$"
-trap 'rm -rf "$tmp"' EXIT
+trap 'rm -rf "$tmp" "$tmp.log"' EXIT
 mkdir -p "$(dirname "$libs")"
 rm -rf "$tmp"
-mvn -q -B -Dstyle.color=never -f "$here/pom.xml" -Dkafka.version="$version" \
-    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp"
+if ! mvn -q -B -Dstyle.color=never -f "$here/pom.xml" -Dkafka.version="$version" \
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp" >"$tmp.log" 2>&1; then
+  cat "$tmp.log" >&2
+  echo "fetch.sh: mvn failed (is Maven Central reachable? is kafka $version published?)" >&2
+  rm -f "$tmp.log"
+  exit 1
+fi
+rm -f "$tmp.log"
 # Swap in atomically so a half-done fetch never looks complete.
 rm -rf "$libs"
 mv "$tmp" "$libs"

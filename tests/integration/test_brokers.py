@@ -421,3 +421,20 @@ async def test_tansu_first_group_join_waits_half_session_timeout(tansu, unique_t
         await consumer.stop()
     assert consumer.assignment() or joined < 20
     assert 2.0 < joined < 6.0, f"joined in {joined:.2f}s (session timeout 6 s)"
+
+
+@pytest.mark.tansu
+def test_broker_started_from_a_short_lived_thread_survives_it():
+    """PDEATHSIG follows the forking *thread*: brokers must not die with a worker thread."""
+    import threading
+
+    box = {}
+    t = threading.Thread(target=lambda: box.setdefault("b", EmbeddedTansu().start()))
+    t.start()
+    t.join()
+    b = box["b"]
+    try:
+        time.sleep(0.3)
+        assert b.running and probe_metadata(b.bootstrap)
+    finally:
+        b.cleanup()
