@@ -63,7 +63,7 @@ _HASHTAG = r"\#\w+"
 # Emoticons must stand alone (no word character on either side), so "12:30" is not ":3".
 _EMOTICON = (
     r"(?<![\w:;=])(?:"
-    r"[<>]?[:;=][\-o\*'^]?[\)\]\(\[dpo/\\\|\*3\}\{@sx$]+"
+    r"[<>]?[:;=][\-o\*'^]?[\)\]\(\[dDpPoO/\\\|\*3\}\{@sSxX$]+"
     r"|[\)\]\(\[][\-o\*'^]?[:;=]"
     r"|</?3+"
     r"|\^[_\-.]?\^"

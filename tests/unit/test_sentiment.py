@@ -1,0 +1,127 @@
+"""Per-mention sentiment (pipeline.sentiment): cold start, online learning, state, batch/one."""
+
+import orjson
+import pytest
+
+from pipeline.sentiment import LABELS, Sentiment, SentimentModel
+
+
+@pytest.fixture(scope="module")
+def default():
+    return SentimentModel.default()
+
+
+EN_NEG = [
+    "@united worst airline ever, lost my bag and nobody helps. Never again!",
+    "This is terrible service, I am so angry and disappointed 😡",
+    "my flight was cancelled again, absolutely ridiculous",
+    "not good at all, the app keeps crashing",
+]
+EN_POS = [
+    "Thank you so much @JetBlue, the crew was amazing and friendly! 😍",
+    "I love this new update, great job guys!",
+    "Best customer service ever, thanks for the quick help :)",
+]
+FR_NEG = [
+    "Service client nul, je suis très déçu. Plus jamais !",
+    "Encore un retard de deux heures, c'est une honte 😡",
+    "Ce n'est pas bon du tout, franchement décevant",
+    "L'appli est pas terrible, elle plante tout le temps",
+]
+FR_POS = [
+    "Merci beaucoup pour votre aide, équipe super sympa ! 😍",
+    "J'adore cette nouvelle version, bravo !",
+    "Excellent service, rapide et efficace, merci :)",
+]
+
+
+@pytest.mark.parametrize("text", EN_NEG)
+def test_cold_english_negative(default, text):
+    s = default.predict_one(text, lang="en")
+    assert s.label == "negative" and s.score < 0
+
+
+@pytest.mark.parametrize("text", EN_POS)
+def test_cold_english_positive(default, text):
+    s = default.predict_one(text, lang="en")
+    assert s.label == "positive" and s.score > 0
+
+
+@pytest.mark.parametrize("text", FR_NEG)
+def test_cold_french_negative(default, text):
+    s = default.predict_one(text)  # language detected
+    assert s.lang == "fr"
+    assert s.label == "negative" and s.score < 0
+
+
+@pytest.mark.parametrize("text", FR_POS)
+def test_cold_french_positive(default, text):
+    s = default.predict_one(text)
+    assert s.lang == "fr"
+    assert s.label == "positive" and s.score > 0
+
+
+def test_negation_flips(default):
+    assert default.predict_one("good", "en").score > default.predict_one("not good", "en").score
+    assert default.predict_one("c'est bon", "fr").score > default.predict_one("ce n'est pas bon", "fr").score
+
+
+def test_result_shape(default):
+    s = default.predict_one("ok", "en")
+    assert isinstance(s, Sentiment) and s.label in LABELS
+    assert abs(sum(s.probs) - 1) < 1e-9 and -1 <= s.score <= 1
+    assert s.score == pytest.approx(s.probs[2] - s.probs[0])
+
+
+def test_unsupported_language_is_unscored(default):
+    for s in (default.predict_one("great service", lang="es"),
+              default.predict_one("Das ist wirklich nicht gut, ich bin sehr enttäuscht")):
+        assert s.lang == "und" and s.label is None and not s.scored
+        assert s.score == 0.0 and s.probs == (1 / 3, 1 / 3, 1 / 3)
+
+
+def test_learn_one_corrects_a_text():
+    m = SentimentModel.default()
+    text = "the new boarding process is sick"
+    before = m.predict_one(text, "en")
+    for _ in range(5):
+        m.learn_one(text, "positive", "en")
+    after = m.predict_one(text, "en")
+    assert after.label == "positive" and after.probs[2] > before.probs[2]
+    # a different text sharing the brand-new vocabulary moves too
+    assert m.predict_one("the boarding process is sick", "en").probs[2] > \
+        SentimentModel.default().predict_one("the boarding process is sick", "en").probs[2]
+
+
+def test_learn_one_ignores_unsupported_language():
+    m = SentimentModel.default()
+    m.learn_one("muy malo", "negative", lang="es")
+    assert m.n_learned == 0
+
+
+def test_state_round_trip_through_orjson_is_exact():
+    m = SentimentModel.default()
+    for text, label in [("late again, ugh", "negative"), ("smooth flight", "positive"),
+                        ("c'est long", "negative"), ("gate changed to B12", "neutral")]:
+        m.learn_one(text, label)
+    restored = SentimentModel.from_state(orjson.loads(orjson.dumps(m.to_state())))
+    texts = EN_NEG + EN_POS + FR_NEG + FR_POS + ["late again", "smooth"]
+    assert [s.probs for s in restored.predict_many(texts, [None] * len(texts))] == \
+        [s.probs for s in m.predict_many(texts, [None] * len(texts))]
+    # and learning goes on identically
+    m.learn_one("late", "negative", "en")
+    restored.learn_one("late", "negative", "en")
+    assert restored.predict_one("late again", "en") == m.predict_one("late again", "en")
+
+
+def test_predict_many_equals_predict_one(default):
+    texts = EN_NEG + EN_POS + FR_NEG + FR_POS + ["", "😡", "hola amigos", "@x http://t.co/a"]
+    langs = [None, "en", "fr", None, "und", "es", None] * 3
+    langs = (langs * 4)[: len(texts)]
+    many = default.predict_many(texts, langs)
+    assert many == [default.predict_one(t, g) for t, g in zip(texts, langs)]
+
+
+def test_predict_many_validates_lengths(default):
+    with pytest.raises(ValueError):
+        default.predict_many(["a", "b"], [None])
