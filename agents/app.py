@@ -7,20 +7,10 @@ from typing import Any
 
 import faust
 
+from agents.brokers import EmbeddedTansu
 from agents.topics import Topics, declare_topics
 from pipeline.engine import Engine
 from pipeline.settings import Settings
-
-#: Settings that make the embedded Tansu broker behave (see README, "Embedded broker").
-TANSU_OVERRIDES: dict[str, Any] = {
-    "broker_session_timeout": 6.0,
-    "broker_heartbeat_interval": 1.0,
-    "broker_rebalance_timeout": 10.0,
-    # Tansu reports wrong end offsets for multi-record batches, which breaks changelog
-    # recovery; a tiny batch size forces one record per batch.
-    "producer_max_batch_size": 16,
-}
-
 
 def broker_credentials(settings: Settings) -> Any:
     """Faust credentials object from the security settings (None for plaintext)."""
@@ -78,8 +68,8 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
     creds = broker_credentials(settings)
     if creds is not None:
         conf["broker_credentials"] = creds
-    if is_embedded(settings):
-        conf.update(TANSU_OVERRIDES)
+    if is_embedded(settings):  # fast group join, one record per batch (see agents.brokers)
+        conf.update(EmbeddedTansu.faust_overrides)
     return conf
 
 
@@ -107,8 +97,8 @@ def create_app(settings: Settings) -> faust.App:
     app.conf.web_enabled = bool(settings.web_port)
     topics = declare_topics(app, settings)
     state = app.Table(
-        "brand-state", default=None, key_type=bytes, value_type=bytes,
-        key_serializer="raw", value_serializer="raw", partitions=settings.topics.partitions,
+        "brand-state", default=None, key_type=bytes, value_type=bytes,  # bytes = raw serializer
+        partitions=settings.topics.partitions,
     )
     worker = Worker(app, settings, topics, Engine(settings), state)
     worker.engine.restore = mentions.restorer(worker)

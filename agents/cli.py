@@ -51,13 +51,12 @@ def broker(
     from agents.brokers import make_broker
 
     b = make_broker(kind, port=port or None)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})  # for sigwait
     b.start()
     print(b.bootstrap, flush=True)
     console.print(f"[green]{b.kind} broker on {b.bootstrap}[/green] (log: {b.log_path}); Ctrl-C stops it")
     try:
         signal.sigwait({signal.SIGINT, signal.SIGTERM})
-    except KeyboardInterrupt:
-        pass
     finally:
         b.stop()
 

@@ -40,14 +40,15 @@ async def handle_batch(worker: Any, events: Sequence[EventT]) -> None:
     started = time.perf_counter()
     engine = worker.engine
     values = [e.value for e in events]
+    stamps = [e.message.timestamp for e in events]
     try:
-        out = engine.process(values)
+        out = engine.process(values, stamps)
     except Exception:  # a bug must not lose the batch: isolate the record(s) at fault
         worker.app.log.exception("engine failed on a batch; retrying record by record")
         out = None
         for event in events:
             try:
-                one = engine.process([event.value])
+                one = engine.process([event.value], [event.message.timestamp])
             except Exception as exc_one:  # noqa: BLE001 - dead-letter whatever broke
                 rej = Rejection("processing_error", f"{type(exc_one).__name__}: {exc_one}"[:300])
                 await _deadletter(worker, event, rej)

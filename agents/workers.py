@@ -19,7 +19,7 @@ from pathlib import Path
 
 import orjson
 
-from agents.brokers import _child_setup, free_port
+from agents.brokers import free_port, spawn_child
 from pipeline.settings import Settings
 
 _LIVE: weakref.WeakSet[WorkerProcess] = weakref.WeakSet()
@@ -84,11 +84,10 @@ class WorkerProcess:
         """Start the child and wait until its /metrics answers."""
         env = worker_env(self.settings, self.metrics_port, self.workdir / "data")
         log = open(self.log_path, "ab", buffering=0)
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "agents.cli", "worker"],
+        self._proc = spawn_child(
+            [sys.executable, "-m", "agents.cli", "worker"], signal.SIGKILL,
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
-            cwd=self.workdir, start_new_session=True,
-            preexec_fn=_child_setup(signal.SIGKILL, os.getpid()), close_fds=True,
+            cwd=self.workdir,
         )
         log.close()
         _LIVE.add(self)

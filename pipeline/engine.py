@@ -110,9 +110,23 @@ class Engine:
         watch = self.watches[brand] = BrandWatch(brand, self.settings.detection, cfg)
         return watch
 
-    def process(self, records: Sequence[bytes]) -> EngineOutput:
-        """Decode, validate, score and watch a batch of raw mention records, in order."""
+    def process(
+        self, records: Sequence[bytes], record_ts: Sequence[float] | None = None
+    ) -> EngineOutput:
+        """Decode, validate, score and watch a batch of raw mention records, in order.
+
+        Parameters
+        ----------
+        records
+            Raw record values.
+        record_ts
+            The records' Kafka timestamps (epoch seconds, when they were produced), if known.
+            A mention whose event time is more than ``max_future_s`` after its record's
+            timestamp is rejected as ``future_timestamp``: a wrong clock must not fast-forward
+            a brand. Without record timestamps (a file archive) there is no such check.
+        """
         out = EngineOutput()
+        max_future = self.settings.detection.max_future_s
         max_chars = self.settings.max_text_chars
         accepted: list[tuple[dict[str, Any], Mention, BrandWatch]] = []
         recent = self._recent
@@ -129,12 +143,10 @@ class Engine:
             if isinstance(watch, Rejection):
                 out.rejected.append((i, watch))
                 continue
-            if watch.is_future(m.ts):
-                out.rejected.append(
-                    (i, Rejection("future_timestamp", f"{m.created_at.isoformat()} is ahead of "
-                                  f"the brand's clock by more than "
-                                  f"{self.settings.detection.max_future_s}s"))
-                )
+            if record_ts is not None and m.ts > record_ts[i] + max_future:
+                out.rejected.append((i, Rejection(
+                    "future_timestamp", f"created_at {m.created_at.isoformat()} is more than "
+                    f"{max_future}s after the record was produced")))
                 continue
             if m.id in recent:
                 out.duplicates += 1

@@ -22,7 +22,7 @@ from typing import Any
 
 from pipeline.text import tokenize
 
-_RESCALE_AT = 1e120
+_RESCALE_HALVINGS = 400.0
 
 
 class DecayingCounter:
@@ -50,13 +50,16 @@ class DecayingCounter:
         self._values: dict[str, float] = {}
 
     def _scale(self, at: int) -> float:
-        scale = self._g ** (at - self._origin)
-        if scale > _RESCALE_AT:
-            for key in self._values:
-                self._values[key] /= scale
+        if not self._values:
             self._origin = at
-            scale = 1.0
-        return scale
+        halvings = (at - self._origin) / self.halflife
+        if halvings > _RESCALE_HALVINGS:  # renormalise before g ** (at - origin) overflows
+            shrink = 2.0 ** -halvings
+            for key in self._values:
+                self._values[key] *= shrink
+            self._origin = at
+            return 1.0
+        return self._g ** (at - self._origin)
 
     def add_many(self, keys: Iterable[str], at: int, weight: float = 1.0) -> None:
         """Add ``weight`` to each key (repeats count) at bucket ``at``."""

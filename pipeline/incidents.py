@@ -53,6 +53,7 @@ class _State:
     opened_at: float | None = None
     version: int = 0
     quiet: int = 0
+    calm: int = 0
     resolved_at_bucket: int | None = None
     severity: str | None = None
 
@@ -84,6 +85,9 @@ class IncidentTracker:
         Quiet buckets before resolving.
     cooldown
         Buckets after a resolution during which a new episode reopens the same incident.
+    calm_after
+        Consecutive buckets under the crisis exit level before a crisis de-escalates, so a
+        score hovering around the level does not flap between crisis and recovering.
     bucket_s
         Bucket length, to count buckets from event times.
     """
@@ -96,6 +100,7 @@ class IncidentTracker:
     cooldown: int = 30
     bucket_s: int = 60
     exit_ratio: float = 0.5
+    calm_after: int = 3
     _s: _State = field(default_factory=_State)
 
     @property
@@ -133,7 +138,7 @@ class IncidentTracker:
             if not (want_crisis or want_watch):
                 return Transition(None, "normal", before, s.incident_id, s.version, s.opened_at)
             s.level = "crisis" if want_crisis else "watch"
-            s.quiet = 0
+            s.quiet = s.calm = 0
             in_cooldown = (
                 s.resolved_at_bucket is not None
                 and s.incident_id is not None
@@ -149,12 +154,14 @@ class IncidentTracker:
 
         if want_crisis and s.level != "crisis":
             s.level = "crisis"
-            s.quiet = 0
+            s.quiet = s.calm = 0
             return self._bump("escalated", before)
         if s.level == "crisis":
-            if stay_crisis:
+            s.calm = 0 if stay_crisis else s.calm + 1
+            if s.calm < self.calm_after:
                 return Transition(None, "crisis", before, s.incident_id, s.version, s.opened_at)
             s.level = "recovering"
+            s.calm = 0
             s.quiet = 1 if quiet else 0
             return self._bump("deescalated", before)
 

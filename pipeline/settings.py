@@ -33,6 +33,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from pipeline.volume.alarm import SILENCE_ON, SURGE_ON
+
 SETTINGS_FILE_ENV = "VEILLE_SETTINGS_FILE"
 
 
@@ -84,8 +86,8 @@ class DetectionSettings(BaseModel):
     max_future_s: int = Field(
         default=300,
         ge=0,
-        description="Mentions stamped further than this ahead of the brand's clock are "
-        "dead-lettered (a bad clock must not fast-forward a brand).",
+        description="Mentions stamped further than this after their Kafka record was produced "
+        "are dead-lettered (a bad clock must not fast-forward a brand).",
     )
     max_gap_buckets: int = Field(
         default=10_080,
@@ -98,9 +100,18 @@ class DetectionSettings(BaseModel):
         description="Event time a brand's volume model learns before it may alert (a day by "
         "default, so the daily cycle is seen once; the demo uses an hour).",
     )
-    watch_score: float = Field(default=4.0, description="Volume surprise that opens a watch.")
+    watch_score: float = Field(
+        default=SURGE_ON,
+        description="Volume surge score that opens a watch. The score is log10 of the return "
+        "period in days of a surge this size for this brand: 1 = rarer than once in 10 days.",
+    )
     crisis_score: float = Field(
-        default=6.0, description="Fused crisis score (volume x negativity x reach) for a crisis."
+        default=SURGE_ON,
+        description="Fused crisis score (negative-volume surge score x reach, when the burst "
+        "is angrier than usual) that makes a crisis.",
+    )
+    silence_score: float = Field(
+        default=SILENCE_ON, description="Silence CUSUM that opens a low-severity silence watch."
     )
     exit_ratio: float = Field(
         default=0.5, description="Hysteresis: a state is left below threshold x exit_ratio."

@@ -47,7 +47,8 @@ EVIDENCE_BUCKETS = 5
 BASELINE_HALFLIFE_BUCKETS = 360
 #: Prior negative share before a brand has history.
 PRIOR_NEGATIVE_SHARE = 0.2
-_SILENCE_AT = 4.0
+#: Mentions a brand needs in its baseline before its own negative share replaces the prior.
+MIN_BASELINE_MENTIONS = 50
 
 
 @dataclass(slots=True)
@@ -133,6 +134,7 @@ class BrandWatch:
         self._alpha = alpha
         self.neg_ew = 0.0
         self.n_ew = 0.0
+        self.baseline_mentions = 0
         self.terms = DecayingCounter(BASELINE_HALFLIFE_BUCKETS, max_keys=4000)
         self.crisis = IncidentTracker(
             brand, "crisis", watch_at=d.watch_score, crisis_at=d.crisis_score,
@@ -140,7 +142,7 @@ class BrandWatch:
             bucket_s=d.bucket_s, exit_ratio=d.exit_ratio,
         )
         self.silence = IncidentTracker(
-            brand, "silence", watch_at=_SILENCE_AT, crisis_at=math.inf,
+            brand, "silence", watch_at=d.silence_score, crisis_at=math.inf,
             resolve_after=d.resolve_after_buckets, cooldown=d.cooldown_buckets,
             bucket_s=d.bucket_s, exit_ratio=d.exit_ratio,
         )
@@ -149,10 +151,6 @@ class BrandWatch:
         self._episode_kind = "surge"
 
     # ------------------------------------------------------------------ intake
-    def is_future(self, ts: float) -> bool:
-        """True when ``ts`` is implausibly far ahead of this brand's clock."""
-        return self.clock is not None and ts > self.clock + self.d.max_future_s
-
     def observe(self, m: Mention, label: str | None) -> tuple[bool, list[Alert]]:
         """Count one mention (with its sentiment label) and close the buckets it makes due.
 
@@ -227,7 +225,11 @@ class BrandWatch:
         t = agg.start
         vol = self.volume.score_one(t, agg.count)
         neg = self.negative_volume.score_one(t, agg.negative)
-        base = self.neg_ew / self.n_ew if self.n_ew >= 20 else PRIOR_NEGATIVE_SHARE
+        base = (
+            self.neg_ew / self.n_ew
+            if self.baseline_mentions >= MIN_BASELINE_MENTIONS and self.n_ew > 0
+            else PRIOR_NEGATIVE_SHARE
+        )
         n = agg.count
         share = agg.negative / n if n else 0.0
         excess = share - base
@@ -258,6 +260,7 @@ class BrandWatch:
             a = self._alpha
             self.neg_ew = (1 - a) * self.neg_ew + a * agg.negative
             self.n_ew = (1 - a) * self.n_ew + a * n
+            self.baseline_mentions += n
             if agg.terms:
                 self.terms.add_many(
                     (k for k, c in agg.terms.items() for _ in range(c)), at=idx
@@ -357,6 +360,7 @@ class BrandWatch:
             "negative_volume": self.negative_volume.to_state(),
             "neg_ew": self.neg_ew,
             "n_ew": self.n_ew,
+            "baseline_mentions": self.baseline_mentions,
             "terms": self.terms.to_state(),
             "crisis": self.crisis.to_state(),
             "silence": self.silence.to_state(),
@@ -379,6 +383,7 @@ class BrandWatch:
         w.negative_volume = VolumeModel.from_state(state["negative_volume"])
         w.neg_ew = state["neg_ew"]
         w.n_ew = state["n_ew"]
+        w.baseline_mentions = state["baseline_mentions"]
         w.terms = DecayingCounter.from_state(state["terms"])
         w.crisis.load_state(state["crisis"])
         w.silence.load_state(state["silence"])

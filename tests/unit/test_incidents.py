@@ -7,7 +7,7 @@ from pipeline.incidents import IncidentTracker, crisis_severity, incident_id
 
 def tracker(**kw):
     params = dict(brand="acme", family="crisis", watch_at=4.0, crisis_at=6.0, resolve_after=3,
-                  cooldown=5, bucket_s=60, exit_ratio=0.5)
+                  cooldown=5, bucket_s=60, exit_ratio=0.5, calm_after=1)
     params.update(kw)
     return IncidentTracker(**params)
 
@@ -61,6 +61,18 @@ def test_new_episode_after_cooldown_is_a_new_incident():
     updates = run(tr, [(5, 0), (0, 0)] + [(0, 0)] * 5 + [(5, 0)])
     assert [u[1] for u in updates] == ["opened", "resolved", "opened"]
     assert updates[0][3] != updates[-1][3]
+
+
+def test_crisis_hovering_around_its_level_does_not_flap():
+    rng = random.Random(3)
+    signals = [(8, 8)] + [(8, rng.choice([0.0, 7.0])) for _ in range(100)]
+    updates = run(tracker(calm_after=3), signals)
+    # single zero buckets never de-escalate; only runs of 3 calm buckets may
+    assert len(updates) <= 1 + 2 * sum(
+        1 for i in range(1, len(signals) - 2) if all(c == 0 for _, c in signals[i:i + 3])
+    )
+    steady = run(tracker(calm_after=3), [(8, 8), (8, 0), (8, 7), (8, 0), (8, 0), (8, 7)])
+    assert [u[1] for u in steady] == ["opened"]
 
 
 def test_crisis_directly_from_normal():
