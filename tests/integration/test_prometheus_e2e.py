@@ -31,7 +31,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from agents import kafka
-from agents.brokers import _child_setup, free_port
+from agents.brokers import free_port, spawn_child
 from agents.produce import produce_mentions
 from agents.workers import WorkerProcess
 from pipeline.settings import DetectionSettings, Settings
@@ -108,9 +108,8 @@ class Prometheus:
 
     def start(self, timeout: float = 30.0) -> Prometheus:
         log = open(self.log_path, "ab", buffering=0)
-        self.proc = subprocess.Popen(
-            self.cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, preexec_fn=_child_setup(signal.SIGKILL, os.getpid()))
+        self.proc = spawn_child(self.cmd, signal.SIGKILL, stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT)
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -208,6 +207,7 @@ def test_crisis_alert_goes_pending_then_firing(broker_factory, tmp_path: Path):
         prom = Prometheus(prometheus_config(tmp_path, target), tmp_path).start()
 
         seen = asyncio.run(_run_until_firing(settings, prom))
+        print(f"VeilleCrisis{{brand=acme}} states (wall s since production started): {seen}")
         states = [s for _, s in seen]
         assert "firing" in states, (
             f"VeilleCrisis{{brand=acme}} did not fire within {CRISIS_TIMEOUT_S}s: {seen}\n"
