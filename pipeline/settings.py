@@ -130,6 +130,13 @@ class DetectionSettings(BaseModel):
         description="A burst counts as angry when its negative share exceeds the brand's "
         "baseline share by at least this much.",
     )
+    freeze_max_s: int = Field(
+        default=6 * 3600,
+        ge=0,
+        description="While an incident is open the brand's baselines stop learning, so the "
+        "crisis is measured against the brand before it; after this long they learn again "
+        "(a lasting change of level becomes the new normal).",
+    )
     high_reach_followers: int = Field(
         default=10_000, description="Authors with at least this many followers weigh as high reach."
     )

@@ -135,6 +135,7 @@ class BrandWatch:
         self.neg_ew = 0.0
         self.n_ew = 0.0
         self.baseline_mentions = 0
+        self.frozen_buckets = 0
         self.terms = DecayingCounter(BASELINE_HALFLIFE_BUCKETS, max_keys=4000)
         self.crisis = IncidentTracker(
             brand, "crisis", watch_at=d.watch_score, crisis_at=d.crisis_score,
@@ -253,10 +254,15 @@ class BrandWatch:
         if tr_s.update:
             alerts.append(self._silence_alert(tr_s, t, vol, silence_score))
 
-        # learn after scoring: no look-ahead
-        self.volume.learn_one(t, agg.count)
-        self.negative_volume.learn_one(t, agg.negative)
-        if not (self.crisis.level in ("crisis",) and angry):  # keep the baseline clean of crises
+        # learn after scoring (no look-ahead), but keep the baselines clean of an open incident
+        if self.crisis.level == "normal":
+            self.frozen_buckets = 0
+        else:
+            self.frozen_buckets += 1
+        frozen = 0 < self.frozen_buckets * self.d.bucket_s <= self.d.freeze_max_s
+        if not frozen:
+            self.volume.learn_one(t, agg.count)
+            self.negative_volume.learn_one(t, agg.negative)
             a = self._alpha
             self.neg_ew = (1 - a) * self.neg_ew + a * agg.negative
             self.n_ew = (1 - a) * self.n_ew + a * n
@@ -361,6 +367,7 @@ class BrandWatch:
             "neg_ew": self.neg_ew,
             "n_ew": self.n_ew,
             "baseline_mentions": self.baseline_mentions,
+            "frozen_buckets": self.frozen_buckets,
             "terms": self.terms.to_state(),
             "crisis": self.crisis.to_state(),
             "silence": self.silence.to_state(),
@@ -384,6 +391,7 @@ class BrandWatch:
         w.neg_ew = state["neg_ew"]
         w.n_ew = state["n_ew"]
         w.baseline_mentions = state["baseline_mentions"]
+        w.frozen_buckets = state["frozen_buckets"]
         w.terms = DecayingCounter.from_state(state["terms"])
         w.crisis.load_state(state["crisis"])
         w.silence.load_state(state["silence"])
