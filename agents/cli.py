@@ -93,10 +93,11 @@ def worker(
 
 def _register_optional_commands() -> None:
     """Commands that live in their own modules (kept out of this file)."""
-    from agents import demo, simulate_cmd
+    from agents import check_post_cmd, demo, simulate_cmd
 
     app.command(name="demo")(demo.demo)
     app.command(name="simulate")(simulate_cmd.simulate)
+    app.command(name="check-post")(check_post_cmd.check_post)
 
 
 def main() -> None:

@@ -49,7 +49,8 @@ def consumer(settings: Settings, *topics: str, **kw: Any) -> AIOKafkaConsumer:
 async def ensure_topics(settings: Settings, names: list[str] | None = None) -> None:
     """Create veille's topics (settings' partitions and replicas) if they do not exist."""
     t = settings.topics
-    names = names or [t.mentions, t.scored, t.alerts, t.deadletter, t.labels]
+    names = names or [t.mentions, t.scored, t.alerts, t.deadletter, t.labels, t.posts_outgoing,
+                      t.posts_reviewed, t.trends]
     admin = AIOKafkaAdminClient(**client_kwargs(settings))
     await admin.start()
     try:

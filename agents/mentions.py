@@ -75,6 +75,8 @@ async def _publish(worker: Any, events: Sequence[EventT], out: Any) -> None:
     for scored in out.scored:
         brand = scored["mention"]["brand"]
         await topics.scored.send(key=brand.encode(), value=orjson.dumps(scored))
+    for review in out.reviews:
+        await topics.posts_reviewed.send(key=review["brand"].encode(), value=orjson.dumps(review))
     now = time.time()
     for alert in out.alerts:
         await topics.alerts.send(key=alert.brand.encode(), value=encode(alert))

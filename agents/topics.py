@@ -18,6 +18,9 @@ class Topics:
     alerts: faust.TopicT
     deadletter: faust.TopicT
     labels: faust.TopicT
+    posts_outgoing: faust.TopicT
+    posts_reviewed: faust.TopicT
+    trends: faust.TopicT
 
 
 def declare_topics(app: faust.App, settings: Settings) -> Topics:
@@ -36,4 +39,7 @@ def declare_topics(app: faust.App, settings: Settings) -> Topics:
         alerts=topic(t.alerts),
         deadletter=topic(t.deadletter),
         labels=topic(t.labels),
+        posts_outgoing=topic(t.posts_outgoing),
+        posts_reviewed=topic(t.posts_reviewed),
+        trends=topic(t.trends),
     )

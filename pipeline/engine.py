@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.codec import Rejection, load_object, validate_mention
+from pipeline.risks import PostReviewer
 from pipeline.schemas import SCHEMA_VERSION, Alert, Label, Mention
 from pipeline.sentiment import SentimentModel
 from pipeline.settings import Settings
@@ -55,6 +56,8 @@ class EngineOutput:
         ``(brand, lang, sentiment label or "none")`` -> mentions scored, for metrics.
     late
         brand -> mentions that arrived after their bucket closed (scored, not bucketed).
+    reviews
+        Verdicts on the brand's own published posts (topic ``veille.posts.reviewed``).
     """
 
     scored: list[dict[str, Any]] = field(default_factory=list)
@@ -63,6 +66,7 @@ class EngineOutput:
     duplicates: int = 0
     late: Counter[str] = field(default_factory=Counter)
     counts: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    reviews: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def processed(self) -> int:
@@ -86,6 +90,7 @@ class Engine:
         self.sentiment = sentiment if sentiment is not None else SentimentModel.default()
         self.watches: dict[str, BrandWatch] = {}
         self._configured = {b.name: b for b in settings.brands}
+        self._reviewers: dict[str, PostReviewer] = {}
         self._recent: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
         self.labels_learned = 0
         #: Called with a brand key the engine has not seen: returns a snapshot to resume from
@@ -162,11 +167,13 @@ class Engine:
             [m.text for _, m, _ in accepted], [m.lang for _, m, _ in accepted]
         )
         for (obj, m, watch), s in zip(accepted, sentiments):
-            late, alerts = watch.observe(m, s.label)
+            late, alerts = watch.observe(m, s)
             out.alerts.extend(alerts)
             if late:
                 out.late[m.brand] += 1
             out.counts[(m.brand, s.lang, s.label or "none")] += 1
+            if m.kind == "own_post" or m.author.handle.lower() in watch.own_handles:
+                out.reviews.append(self.review_post(m.id, m.brand, m.text, m.lang, m.ts))
             out.scored.append({
                 "schema_version": SCHEMA_VERSION,
                 "mention": obj,
@@ -175,6 +182,21 @@ class Engine:
                 "late": late,
             })
         return out
+
+    # ------------------------------------------------------------------ own posts
+    def review_post(
+        self, post_id: str, brand: str, text: str, lang: str | None, ts: float | None = None
+    ) -> dict[str, Any]:
+        """Review one of the brand's posts (published or about to be): a PostReview dict."""
+        reviewer = self._reviewers.get(brand)
+        if reviewer is None:
+            cfg = self._configured.get(brand)
+            reviewer = self._reviewers[brand] = PostReviewer(
+                cfg, public_contacts=cfg.public_contacts if cfg else ()
+            )
+        review = reviewer.review(text, lang)
+        return {"schema_version": SCHEMA_VERSION, "post_id": post_id, "brand": brand,
+                "created_at": ts, **review.to_dict()}
 
     # ------------------------------------------------------------------ labels
     def learn_label(self, label: Label) -> bool:

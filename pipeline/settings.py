@@ -64,6 +64,10 @@ class BrandConfig(BaseModel):
     allowed_link_domains: list[str] = Field(
         default_factory=list, description="Domains the brand links to; others warn in post review."
     )
+    public_contacts: list[str] = Field(
+        default_factory=list,
+        description="Public phone numbers and addresses the brand may post (support lines).",
+    )
     voice: Literal["formal", "neutral", "casual"] = Field(
         default="neutral", description="Brand voice for the tone check."
     )

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from pipeline.detectors import DETECTORS, MentionDetector, Sentimented
 from pipeline.evidence import DecayingCounter, burst_terms, top_lifted
 from pipeline.incidents import IncidentTracker, Transition, crisis_severity
 from pipeline.schemas import Alert, Mention
@@ -147,13 +148,14 @@ class BrandWatch:
             resolve_after=d.resolve_after_buckets, cooldown=d.cooldown_buckets,
             bucket_s=d.bucket_s, exit_ratio=d.exit_ratio,
         )
+        self.detectors: list[MentionDetector] = [f(brand, brand_config, d) for f in DETECTORS]
         self.late = 0
         self.last_report: BucketReport | None = None
         self._episode_kind = "surge"
 
     # ------------------------------------------------------------------ intake
-    def observe(self, m: Mention, label: str | None) -> tuple[bool, list[Alert]]:
-        """Count one mention (with its sentiment label) and close the buckets it makes due.
+    def observe(self, m: Mention, sentiment: Sentimented) -> tuple[bool, list[Alert]]:
+        """Count one mention (with its sentiment) and close the buckets it makes due.
 
         Returns
         -------
@@ -161,20 +163,24 @@ class BrandWatch:
             ``late`` is True when the mention's bucket had already closed (it is then not
             counted in volume); ``alerts`` are the incident updates this made due.
         """
+        alerts: list[Alert] = []
+        for detector in self.detectors:
+            alerts.extend(detector.observe(m, sentiment))
         ts = m.ts
         idx = int(ts // self.d.bucket_s)
         if self.next_close is None:
             self.next_close = idx
         if idx < self.next_close:
             self.late += 1
-            return True, []
+            return True, alerts
         agg = self.open.get(idx)
         if agg is None:
             agg = self.open[idx] = BucketAgg(start=idx * float(self.d.bucket_s))
-        self._add(agg, m, label)
+        self._add(agg, m, sentiment.label)
         if self.clock is None or ts > self.clock:
             self.clock = ts
-        return False, self._close_due()
+        alerts.extend(self._close_due())
+        return False, alerts
 
     def _add(self, agg: BucketAgg, m: Mention, label: str | None) -> None:
         author = m.author
@@ -373,6 +379,7 @@ class BrandWatch:
             "silence": self.silence.to_state(),
             "late": self.late,
             "episode_kind": self._episode_kind,
+            "detectors": {det.name: det.to_state() for det in self.detectors},
         }
 
     @classmethod
@@ -397,4 +404,8 @@ class BrandWatch:
         w.silence.load_state(state["silence"])
         w.late = state["late"]
         w._episode_kind = state["episode_kind"]
+        saved = state.get("detectors", {})
+        for det in w.detectors:
+            if det.name in saved:
+                det.load_state(saved[det.name])
         return w

@@ -19,6 +19,7 @@ import pytest
 from agents import kafka
 from agents.produce import produce_mentions
 from agents.workers import WorkerProcess
+from pipeline.engine import Engine
 from pipeline.settings import BrandConfig, Settings
 from tests.support.streams import stream
 
@@ -110,6 +111,17 @@ def test_crisis_in_alert_out(broker, tmp_path):
         assert dead == len(BAD)
         assert metric(text, "veille_mentions_processed_total", brand="acme") > 0
         assert re.search(r'veille_deadletter_total\{reason="invalid_json"\} 1\.0', text)
+
+    # parity: the same input through the offline engine gives the same incident updates
+    offline = Engine(settings)
+    expected = []
+    raw = [orjson.dumps(m) for m in mentions]
+    for i in range(0, len(raw), 500):
+        expected += [a.model_dump(mode="json") for a in offline.process(raw[i:i + 500]).alerts]
+    live = asyncio.run(read_topic(settings, settings.topics.alerts,
+                                  lambda got: len(got) >= len(expected), timeout=60))
+    key = lambda a: (a["brand"], a["version"])  # noqa: E731 - order per brand is what Kafka keeps
+    assert sorted((orjson.loads(r.value) for r in live), key=key) == sorted(expected, key=key)
 
     dlq = asyncio.run(read_topic(settings, settings.topics.deadletter,
                                  lambda got: len(got) >= len(BAD), timeout=30))

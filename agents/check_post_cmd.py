@@ -1,0 +1,46 @@
+"""``veille check-post``: review a post before publishing it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import orjson
+import typer
+from rich.console import Console
+
+from pipeline.risks import PostReviewer, render_review
+from pipeline.settings import load_settings
+
+EXIT = {"approve": 0, "warn": 1, "block": 2}
+
+
+def check_post(
+    text: Annotated[str, typer.Argument(help="The post, as it would be published.")],
+    brand: Annotated[Optional[str], typer.Option(
+        help="Brand whose settings apply (confidential terms, voice, allowed links...).")] = None,
+    lang: Annotated[Optional[str], typer.Option(help="fr or en (guessed when absent).")] = None,
+    json: Annotated[bool, typer.Option(
+        "--json", help="Print one JSON object {verdict, reasons} as the last line.")] = False,
+    settings: Annotated[Optional[Path], typer.Option(
+        "--settings", "-s", help="TOML settings file with the brands.", exists=True,
+        dir_okay=False)] = None,
+) -> None:
+    """Review a post before publishing: secrets and personal data, tone, errors, compliance.
+
+    Prints the verdict (approve, warn, block) with the problems marked in the text. Exit code
+    0 approve, 1 warn, 2 block, so scripts can gate on it.
+    """
+    s = load_settings(settings)
+    cfg = s.brand(brand) if brand else (s.brands[0] if len(s.brands) == 1 else None)
+    if brand and cfg is None:
+        Console(stderr=True).print(f"[red]unknown brand {brand!r}[/red]; configured: "
+                                   f"{[b.name for b in s.brands] or 'none'}")
+        raise typer.Exit(3)
+    reviewer = PostReviewer(cfg, public_contacts=cfg.public_contacts if cfg else ())
+    review = reviewer.review(text, lang)
+    if json:
+        print(orjson.dumps(review.to_dict()).decode())
+    else:
+        Console().print(render_review(text, review))
+    raise typer.Exit(EXIT[review.verdict])
