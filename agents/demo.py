@@ -134,7 +134,7 @@ def demo(
     20 wall seconds at 60×). With KAFKA_BOOTSTRAP set, the demo uses that cluster instead of
     starting a broker.
     """
-    from agents.brokers import EmbeddedTansu
+    from agents.brokers import EmbeddedTansu, free_port, port_is_free
 
     s = load_settings(settings)
     broker = None
@@ -145,6 +145,8 @@ def demo(
         overrides.update(kafka_bootstrap=broker.bootstrap, broker_kind="tansu")
     if not s.brands:
         overrides["brands"] = list(DEMO_BRANDS)
+    if s.metrics_port == 0 or not port_is_free(s.metrics_port):
+        overrides["metrics_port"] = free_port()  # another worker has the default: pick one
     detection = s.detection.model_copy(update={"warmup_s": min(s.detection.warmup_s, DEMO_WARMUP_S)})
     overrides["detection"] = detection
     s = s.model_copy(update=overrides)
