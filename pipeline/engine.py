@@ -32,7 +32,7 @@ from pipeline.risks import PostReviewer
 from pipeline.schemas import SCHEMA_VERSION, Alert, Label, Mention
 from pipeline.sentiment import SentimentModel
 from pipeline.settings import Settings
-from pipeline.watch import BrandWatch
+from pipeline.watch import BrandWatch, BucketReport
 
 #: Recent mention ids remembered to drop re-delivered duplicates and to find label texts.
 RECENT_IDS = 200_000
@@ -96,6 +96,9 @@ class Engine:
         #: Called with a brand key the engine has not seen: returns a snapshot to resume from
         #: (the worker reads its state table), or None for a fresh brand.
         self.restore: Callable[[str], dict[str, Any] | None] | None = None
+        #: Observer handed to every brand watch: called with each closed bucket's
+        #: :class:`~pipeline.watch.BucketReport` (offline replay collects its series with it).
+        self.on_bucket: Callable[[BucketReport], None] | None = None
 
     # ------------------------------------------------------------------ mentions
     def _watch_for(self, brand: str) -> BrandWatch | Rejection:
@@ -113,6 +116,7 @@ class Engine:
         if cfg is None and len(self.watches) >= self.settings.max_brands:
             return Rejection("brand_limit", f"already tracking {len(self.watches)} brands")
         watch = self.watches[brand] = BrandWatch(brand, self.settings.detection, cfg)
+        watch.on_bucket = self.on_bucket
         return watch
 
     def process(
@@ -223,6 +227,7 @@ class Engine:
         self.watches[brand] = BrandWatch.from_state(
             state, self.settings.detection, self._configured.get(brand)
         )
+        self.watches[brand].on_bucket = self.on_bucket
 
     def to_state(self) -> dict[str, Any]:
         """Snapshot of all brands and the sentiment model (JSON-able)."""

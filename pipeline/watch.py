@@ -31,6 +31,7 @@ import math
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from collections.abc import Callable
 from typing import Any
 
 from pipeline.detectors import DETECTORS, MentionDetector, Sentimented
@@ -152,6 +153,8 @@ class BrandWatch:
         self.late = 0
         self.last_report: BucketReport | None = None
         self._episode_kind = "surge"
+        #: Observer called with each closed bucket's report (replay series); None = off.
+        self.on_bucket: Callable[[BucketReport], None] | None = None
 
     # ------------------------------------------------------------------ intake
     def observe(self, m: Mention, sentiment: Sentimented) -> tuple[bool, list[Alert]]:
@@ -280,6 +283,8 @@ class BrandWatch:
         self.last_report = BucketReport(
             self.brand, vol, share, base, crisis_score, self.crisis.level
         )
+        if self.on_bucket is not None:
+            self.on_bucket(self.last_report)
         return alerts
 
     # ------------------------------------------------------------------ alerts
