@@ -41,8 +41,11 @@ def simulate(
         "--settings", "-s", help="TOML settings file (topic names, bootstrap).", exists=True,
         dir_okay=False)] = None,
 ) -> None:
-    """Simulate mentions of a few brands (French and English, daily cycles, realistic authors)
-    with scripted scenarios, and write them to a JSONL file or the mentions topic."""
+    """Simulate mentions with scripted scenarios, to a JSONL file or the mentions topic.
+
+    Brands acme, nordair and globex, French and English, daily and weekly cycles, realistic
+    authors; scenarios inject crises, launches, raids, impostors... with ground truth.
+    """
     t0 = datetime.fromisoformat(start.replace("Z", "+00:00"))
     if t0.tzinfo is None:
         t0 = t0.replace(tzinfo=timezone.utc)
