@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 import signal
-import subprocess
-import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -93,11 +87,13 @@ def worker(
 
 def _register_optional_commands() -> None:
     """Commands that live in their own modules (kept out of this file)."""
-    from agents import check_post_cmd, demo, simulate_cmd
+    from agents import check_post_cmd, demo, replay_cmd, report_cmd, simulate_cmd
 
     app.command(name="demo")(demo.demo)
     app.command(name="simulate")(simulate_cmd.simulate)
     app.command(name="check-post")(check_post_cmd.check_post)
+    app.command(name="replay")(replay_cmd.replay)
+    app.command(name="report")(report_cmd.report)
 
 
 def main() -> None:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Iterable
-from datetime import datetime
 
 import orjson
 
 from agents import kafka
 from pipeline.settings import Settings
+from pipeline.simulate.clock import parse_ts
+from pipeline.simulate.io import Pacer
 
 
 async def produce_mentions(
@@ -42,29 +42,21 @@ async def produce_mentions(
     int
         Mentions sent.
     """
+    pacer = Pacer(speedup=speedup or None, rate=rate or None,
+                  live_from=None if live_from == float("-inf") else live_from)
     producer = kafka.producer(settings, linger_ms=5)
     await producer.start()
     sent = 0
     try:
-        wall0: float | None = None
         pending = []
         topic = settings.topics.mentions
         for m in mentions:
             if stop is not None and stop.is_set():
                 break
-            ts = datetime.fromisoformat(m["created_at"]).timestamp()
-            if speedup > 0 and ts >= live_from:
-                if wall0 is None:
-                    wall0, t0 = time.monotonic(), ts
-                delay = wall0 + (ts - t0) / speedup - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            elif rate > 0:
-                if wall0 is None:
-                    wall0 = time.monotonic()
-                delay = wall0 + sent / rate - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
+            ts = parse_ts(m["created_at"])
+            pause = pacer.delay(ts)
+            if pause:
+                await asyncio.sleep(pause)
             pending.append(await producer.send(topic, orjson.dumps(m), key=m["brand"].encode()))
             sent += 1
             if on_sent is not None:

@@ -118,10 +118,14 @@ class Pacer:
         self._ev0 = 0.0
         self._next = 0.0
 
-    def wait(self, ts: float) -> None:
-        """Block until the record at event time ``ts`` is due."""
+    def delay(self, ts: float) -> float:
+        """Seconds to wait before releasing the record at event time ``ts`` (0 = now).
+
+        Advances the pacer as if the record were released when due; async callers sleep
+        this long with ``asyncio.sleep``.
+        """
         if self.live_from is not None and ts < self.live_from:
-            return
+            return 0.0
         now = self.clock()
         due = now
         if self.speedup is not None:
@@ -132,8 +136,13 @@ class Pacer:
         if self.rate is not None:
             due = max(due, self._next)
             self._next = max(due, now) + 1.0 / self.rate
-        if due - now > 0.002:
-            self.sleep(due - now)
+        return due - now if due - now > 0.002 else 0.0
+
+    def wait(self, ts: float) -> None:
+        """Block until the record at event time ``ts`` is due."""
+        pause = self.delay(ts)
+        if pause:
+            self.sleep(pause)
 
     def pace(self, records: Iterable[dict]) -> Iterator[dict]:
         """Yield ``records`` (wire dicts with ``created_at``) when due."""
