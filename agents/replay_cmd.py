@@ -1,0 +1,313 @@
+"""``veille replay``: an archive or a topic's time range through the engine, offline or into Kafka.
+
+Offline (default): the records go in batches of 500 through the same engine as the worker, as
+fast as the machine allows; alerts, dead letters, per-bucket series and a summary go to
+``--out`` (see :mod:`pipeline.replay.run`), and the incident table is printed.
+``--into-kafka``: the archive is re-published to the mentions topic, paced by event time
+(``--speed 60`` = one event minute per second; 0 = as fast as possible) for a running worker.
+``--compare-to OUTDIR`` prints what changed against an earlier replay (what-if).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from pipeline.replay import (
+    BATCH,
+    Archive,
+    OfflineReplay,
+    compare,
+    check_keys,
+    load_run,
+    parse_sets,
+    summary_rows,
+)
+from pipeline.settings import Settings, load_settings
+
+console = Console(stderr=True)
+out_console = Console()
+if not out_console.is_terminal:  # piped or captured: wide enough for the incident table
+    out_console = Console(width=200)
+
+
+def _time(value: str | None) -> float | None:
+    if not value:
+        return None
+    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.timestamp()
+
+
+def build_settings(path: Optional[Path], sets: list[str]) -> Settings:
+    """Settings from an optional TOML file, the environment and ``--set`` overrides."""
+    # pydantic-settings deep-merges keyword values over the file and the environment
+    overrides = parse_sets(sets)
+    check_keys(overrides, Settings)
+    return load_settings(path, **overrides)
+
+
+def _progress(unit: str) -> Progress:
+    return Progress(
+        TextColumn("[bold]replay"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("{task.fields[n]:,} records"), TextColumn("{task.fields[rate]:,.0f}/s"),
+        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=console,
+        transient=False,
+    ) if unit == "bytes" else Progress(
+        TextColumn("[bold]replay"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:,.0f}/s"), TimeElapsedColumn(), TextColumn("ETA"),
+        TimeRemainingColumn(), console=console,
+    )
+
+
+async def topic_range(settings: Settings, topic: str, since: float | None,
+                      until: float | None, batch: int = BATCH,
+                      on_total: Callable[[int], None] | None = None,
+                      ) -> AsyncIterator[tuple[list[bytes], list[float]]]:
+    """Batches ``(values, record timestamps in s)`` of ``topic`` with timestamps in
+    ``[since, until)``, located with ``offsets_for_times``; per-partition order is kept."""
+    from aiokafka import TopicPartition
+
+    from agents import kafka
+
+    consumer = kafka.consumer(settings)
+    await consumer.start()
+    try:
+        parts = consumer.partitions_for_topic(topic)
+        if not parts:
+            await consumer.topics()
+            parts = consumer.partitions_for_topic(topic)
+        if not parts:
+            raise ValueError(f"topic {topic!r} does not exist")
+        tps = [TopicPartition(topic, p) for p in sorted(parts)]
+        consumer.assign(tps)
+        begin = await consumer.beginning_offsets(tps)
+        end = await consumer.end_offsets(tps)
+        start, stop = dict(begin), dict(end)
+        if since is not None:
+            found = await consumer.offsets_for_times({tp: int(since * 1000) for tp in tps})
+            start = {tp: (o.offset if o is not None else end[tp]) for tp, o in found.items()}
+        if until is not None:
+            found = await consumer.offsets_for_times({tp: int(until * 1000) for tp in tps})
+            stop = {tp: (o.offset if o is not None else end[tp]) for tp, o in found.items()}
+        todo = {tp for tp in tps if start[tp] < stop[tp]}
+        if on_total is not None:
+            on_total(sum(max(0, stop[tp] - start[tp]) for tp in tps))
+        for tp in tps:
+            consumer.seek(tp, start[tp])
+        values: list[bytes] = []
+        stamps: list[float] = []
+        while todo:
+            got = await consumer.getmany(*todo, timeout_ms=1000, max_records=batch)
+            for tp, recs in got.items():
+                for r in recs:
+                    if r.offset >= stop[tp]:
+                        break
+                    values.append(r.value if r.value is not None else b"")
+                    stamps.append(r.timestamp / 1000.0)
+                if recs and (recs[-1].offset >= stop[tp] - 1):
+                    todo.discard(tp)
+            for tp in list(todo):  # an empty or compacted tail: ask where we are
+                if await consumer.position(tp) >= stop[tp]:
+                    todo.discard(tp)
+            while len(values) >= batch:
+                yield values[:batch], stamps[:batch]
+                del values[:batch], stamps[:batch]
+        if values:
+            yield values, stamps
+    finally:
+        await consumer.stop()
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    """The incident table and the dead letters, on stdout."""
+    t = Table(title=f"incidents ({len(summary['incidents'])})", show_lines=False)
+    for col in ("brand", "id", "opened (UTC)", "resolved", "kinds", "severities", "mentions",
+                "top terms"):
+        t.add_column(col, overflow="fold")
+    for row in summary_rows(summary):
+        t.add_row(*row)
+    out_console.print(t)
+    b = Table(title="brands")
+    for col in ("brand", "mentions", "negative", "late", "incidents"):
+        b.add_column(col, justify="right" if col != "brand" else "left")
+    for name, v in summary["brands"].items():
+        b.add_row(name, f"{v['mentions']:,}", f"{v['negative']:,}", f"{v['late']:,}",
+                  str(v["incidents"]))
+    out_console.print(b)
+    dead = summary["deadletters"]
+    out_console.print("dead letters: " + (", ".join(f"{k} {v:,}" for k, v in dead.items())
+                                          if dead else "none"))
+    out_console.print(f"{summary['records']:,} records, {summary['mentions']:,} mentions, "
+                      f"{summary['duplicates']:,} duplicates, {summary['late']:,} late, "
+                      f"{summary['elapsed_s']:.1f} s ({summary['mentions_per_s']:,.0f}/s)")
+
+
+def print_diff(diff: dict[str, Any], old_dir: Path) -> None:
+    """What-if differences, on stdout."""
+    out_console.print(f"[bold]against {old_dir}[/bold]: {len(diff['added'])} added, "
+                      f"{len(diff['removed'])} removed, {len(diff['changed'])} changed, "
+                      f"{diff['same']} unchanged")
+    for i in diff["added"]:
+        out_console.print(f"  [green]+ {i['id']}[/green] {'→'.join(i['kinds'])} "
+                          f"{i['severity']} opened {i['opened_at']}")
+    for i in diff["removed"]:
+        out_console.print(f"  [red]- {i['id']}[/red] {'→'.join(i['kinds'])} "
+                          f"{i['severity']} opened {i['opened_at']}")
+    for c in diff["changed"]:
+        fields = "; ".join(f"{k}: {_fmt(v[0])} → {_fmt(v[1])}" for k, v in c["fields"].items())
+        out_console.print(f"  [yellow]~ {c['new']['id']}[/yellow] {fields}")
+
+
+def _fmt(v: Any) -> str:
+    return "→".join(v) if isinstance(v, list) else str(v)
+
+
+def replay(
+    archive: Annotated[Optional[Path], typer.Argument(
+        help="Archive: .jsonl / .ndjson / .csv, optionally .gz.", exists=True, dir_okay=False)]
+    = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (offline mode).")]
+    = Path("var/replay"),
+    adapter: Annotated[str, typer.Option(
+        help="Archive shape: auto, mention (veille's own) or airline (Twitter US Airline "
+        "Sentiment, Delta→JetBlue).")] = "auto",
+    from_topic: Annotated[Optional[str], typer.Option(
+        "--from-topic", help="Replay this Kafka topic instead of a file.")] = None,
+    since: Annotated[Optional[str], typer.Option(
+        help="With --from-topic: first record time, ISO-8601 (UTC if no offset).")] = None,
+    until: Annotated[Optional[str], typer.Option(
+        help="With --from-topic: records before this time, ISO-8601.")] = None,
+    into_kafka: Annotated[bool, typer.Option(
+        "--into-kafka", help="Re-publish to the mentions topic for a running worker "
+        "instead of replaying offline.")] = False,
+    speed: Annotated[float, typer.Option(
+        help="--into-kafka pacing: event seconds per wall second (0 = as fast as possible).")]
+    = 0.0,
+    settings: Annotated[Optional[Path], typer.Option(
+        "--settings", "-s", help="TOML settings file (thresholds, brands, bootstrap).",
+        exists=True, dir_okay=False)] = None,
+    set_: Annotated[list[str], typer.Option(
+        "--set", help="Override a setting, repeatable: detection.crisis_score=2 "
+        "(value parsed as JSON when it can be).")] = [],  # noqa: B006 - typer wants a list
+    scored: Annotated[bool, typer.Option(help="Also write the scored mentions.")] = False,
+    compare_to: Annotated[Optional[Path], typer.Option(
+        "--compare-to", help="Print added / removed / changed incidents against an earlier "
+        "replay's output directory.", exists=True, file_okay=False)] = None,
+    batch: Annotated[int, typer.Option(help="Records per engine batch (the worker's).")] = BATCH,
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+) -> None:
+    """Replay an archive (JSONL, gzip, CSV) or a topic's time range through veille's engine:
+    offline into an output directory (then `veille report OUTDIR`), or into Kafka."""
+    if (archive is None) == (from_topic is None):
+        console.print("[red]give an archive file or --from-topic TOPIC (one of them)[/red]")
+        raise typer.Exit(2)
+    try:
+        s = build_settings(settings, set_)
+    except Exception as exc:  # noqa: BLE001 - a settings error is the user's to fix: say it
+        console.print(f"[red]settings error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    if into_kafka:
+        _into_kafka(s, archive, adapter, from_topic, _time(since), _time(until), speed, quiet)
+        return
+    if from_topic is not None and not s.kafka_bootstrap:
+        console.print("[red]no Kafka bootstrap:[/red] set KAFKA_BOOTSTRAP=host:port")
+        raise typer.Exit(2)
+    source = str(archive) if archive else f"kafka:{from_topic}[{since or ''},{until or ''})"
+    rep = OfflineReplay(s, out, scored=scored, source=source)
+    with _progress("bytes" if archive else "records") as progress:
+        progress.disable = quiet
+        task = progress.add_task("replay", total=None, n=0, rate=0.0)
+        if archive is not None:
+            arc = Archive(archive, adapter)
+            progress.update(task, total=arc.size)
+
+            def tick(n: int) -> None:
+                el = progress.tasks[0].elapsed or 1e-9
+                progress.update(task, completed=arc.position(), n=n, rate=n / el)
+
+            summary = rep.run(arc.records(), batch=batch, on_batch=tick)
+            progress.update(task, completed=arc.size)
+        else:
+            summary = asyncio.run(_offline_topic(rep, s, from_topic, _time(since), _time(until),
+                                                 batch, progress, task))
+    print_summary(summary)
+    console.print(f"outputs in {out}/ — `veille report {out}` builds the HTML report")
+    if compare_to is not None:
+        old = load_run(compare_to)["summary"]["incidents"]
+        diff = compare(old, summary["incidents"])
+        (Path(out) / "diff.json").write_bytes(orjson.dumps(
+            {"against": str(compare_to), **diff}, option=orjson.OPT_INDENT_2))
+        print_diff(diff, compare_to)
+
+
+async def _offline_topic(rep: OfflineReplay, s: Settings, topic: str, since: float | None,
+                         until: float | None, batch: int, progress: Progress, task: Any
+                         ) -> dict[str, Any]:
+    async for values, stamps in topic_range(
+            s, topic, since, until, batch, on_total=lambda n: progress.update(task, total=n)):
+        rep.process(values, stamps)
+        el = progress.tasks[0].elapsed or 1e-9
+        progress.update(task, completed=rep.records, rate=rep.records / el)
+    return rep.finish()
+
+
+def _into_kafka(s: Settings, archive: Optional[Path], adapter: str, from_topic: Optional[str],
+                since: float | None, until: float | None, speed: float, quiet: bool) -> None:
+    from agents.produce import produce_mentions
+
+    if not s.kafka_bootstrap:
+        console.print("[red]no Kafka bootstrap:[/red] set KAFKA_BOOTSTRAP=host:port "
+                      "(see `veille broker`)")
+        raise typer.Exit(2)
+    if archive is None:
+        console.print("[red]--into-kafka re-publishes an archive file; to re-run a topic range "
+                      "use offline mode (--from-topic without --into-kafka)[/red]")
+        raise typer.Exit(2)
+    arc = Archive(archive, adapter)
+    skipped = 0
+
+    def mentions():
+        nonlocal skipped
+        for obj in arc.dicts():
+            if isinstance(obj, dict) and isinstance(obj.get("created_at"), str) \
+                    and isinstance(obj.get("brand"), str):
+                try:
+                    datetime.fromisoformat(obj["created_at"].replace("Z", "+00:00"))
+                except ValueError:
+                    skipped += 1
+                    continue
+                yield obj
+            else:
+                skipped += 1  # no brand key or event time: nothing to publish it under
+
+    with _progress("bytes") as progress:
+        progress.disable = quiet
+        task = progress.add_task("replay", total=arc.size, n=0, rate=0.0)
+
+        def tick(n: int, ts: float) -> None:
+            if n % 200 == 0:
+                el = progress.tasks[0].elapsed or 1e-9
+                progress.update(task, completed=arc.position(), n=n, rate=n / el)
+
+        n = asyncio.run(produce_mentions(s, mentions(), speedup=speed, on_sent=tick))
+        progress.update(task, completed=arc.size, n=n)
+    console.print(f"{n:,} mentions published to {s.topics.mentions}"
+                  + (f"; {skipped:,} records without brand/created_at not sent" if skipped else ""))

@@ -1,0 +1,227 @@
+"""Replay: archive readers and adapters, the offline loop's outputs, summary, what-if, CLI."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.engine import Engine
+from pipeline.replay import (
+    Archive,
+    OfflineReplay,
+    compare,
+    incidents,
+    load_run,
+    parity_key,
+    parse_sets,
+)
+from pipeline.replay.sources import airline
+from pipeline.settings import BrandConfig, Settings
+from tests.support.streams import iso, stream
+
+SETTINGS = dict(detection={"warmup_s": 6 * 3600})
+
+
+@pytest.fixture(scope="module")
+def crisis_stream() -> list[dict]:
+    acme = stream("acme", 11, 6, seed=1, bursts=[(10.0, 30, 40, "angry")])
+    nordair = stream("nordair", 11, 6, seed=2)
+    return sorted(acme + nordair, key=lambda m: m["created_at"])
+
+
+@pytest.fixture(scope="module")
+def crisis_run(crisis_stream, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    archive = out.parent / "crisis.jsonl.gz"
+    with gzip.open(archive, "wb") as fh:
+        fh.write(b"\n".join(orjson.dumps(m) for m in crisis_stream) + b"\n{broken\n")
+    rep = OfflineReplay(Settings(**SETTINGS), out, scored=True, source=str(archive))
+    summary = rep.run(Archive(archive).records())
+    return out, summary, archive
+
+
+def test_offline_replay_finds_the_crisis_and_matches_the_engine(crisis_run, crisis_stream):
+    out, summary, _ = crisis_run
+    crises = [i for i in summary["incidents"] if i["kind"] == "crisis"]
+    assert [i["brand"] for i in crises] == ["acme"]
+    assert summary["deadletters"] == {"invalid_json": 1}
+    assert summary["records"] == len(crisis_stream) + 1
+    assert summary["mentions"] == len(crisis_stream)
+    # the same alerts as the engine run by hand in batches of 500 (the end-to-end test's way)
+    engine = Engine(Settings(**SETTINGS))
+    raw = [orjson.dumps(m) for m in crisis_stream]
+    expected = []
+    for i in range(0, len(raw), 500):
+        expected += [a.model_dump(mode="json") for a in engine.process(raw[i:i + 500]).alerts]
+    got = [orjson.loads(x) for x in (out / "alerts.jsonl").read_bytes().splitlines()]
+    assert got == expected and got
+
+
+def test_outputs_series_samples_scored(crisis_run, crisis_stream):
+    out, summary, _ = crisis_run
+    run = load_run(out)
+    s = run["series"]["brands"]["acme"]
+    assert set(run["series"]["columns"]) <= set(s)
+    n = len(s["t"])
+    assert n > 600 and all(len(v) == n for v in s.values())
+    assert s["t"] == sorted(s["t"]) and s["t"][1] - s["t"][0] == 60
+    # every mention is in one closed bucket, except those of the last, still open, buckets
+    acme = [m for m in crisis_stream if m["brand"] == "acme"]
+    still_open = sum(1 for m in acme if m["created_at"] >= iso(s["t"][-1] + 60))
+    assert sum(s["observed"]) == len(acme) - still_open and still_open < 30
+    crisis = next(i for i in summary["incidents"] if i["kind"] == "crisis")
+    assert crisis["sample_mention_ids"] and all(m in run["samples"]
+                                                for m in crisis["sample_mention_ids"])
+    assert "leak" in {t["term"] for t in crisis["top_terms"]}
+    assert crisis["mentions"] > crisis["evidence_mentions"] / 5  # counted over the whole span
+    assert run["terms"]["acme"][0]["count"] >= run["terms"]["acme"][-1]["count"]
+    scored = gzip.decompress((out / "scored.jsonl.gz").read_bytes()).splitlines()
+    assert len(scored) == len(crisis_stream)
+    dead = [orjson.loads(x) for x in (out / "deadletters.jsonl").read_bytes().splitlines()]
+    assert dead == [{"reason": "invalid_json", "detail": dead[0]["detail"], "record": "{broken"}]
+
+
+def test_replay_is_deterministic(crisis_run, tmp_path):
+    out, summary, archive = crisis_run
+    again = OfflineReplay(Settings(**SETTINGS), tmp_path).run(Archive(archive).records())
+    assert [parity_key(i) for i in again["incidents"]] == [parity_key(i) for i in summary["incidents"]]
+    assert (tmp_path / "alerts.jsonl").read_bytes() == (out / "alerts.jsonl").read_bytes()
+
+
+def test_jsonl_fast_path_passes_lines_untouched(tmp_path):
+    p = tmp_path / "a.jsonl"
+    p.write_bytes(b'{"id":"1","brand":"x"}\n\n   \n[1]\n')
+    assert list(Archive(p).records()) == [b'{"id":"1","brand":"x"}', b"[1]"]
+
+
+def test_airline_adapter_jsonl_and_kaggle_csv(tmp_path):
+    rec = {"id": "567590027375702016", "text": "@JetBlue is REALLY getting on my nerves",
+           "label": "negative", "lang": "en", "created_at": "2015-02-16T23:43:02-08:00",
+           "brand": "Delta", "airline": "Delta", "negativereason": "Can't Tell"}
+    p = tmp_path / "air.jsonl"
+    p.write_bytes(orjson.dumps(rec) + b"\n" + orjson.dumps(dict(rec, id="2", airline="United",
+                                                                brand="United")) + b"\n")
+    arc = Archive(p)
+    got = [orjson.loads(r) for r in arc.records()]
+    assert arc.adapter == "airline"
+    assert [g["brand"] for g in got] == ["JetBlue", "United"]
+    assert got[0]["author"]["id"] != got[1]["author"]["id"]  # synthetic, one per tweet
+    assert got[0]["kind"] == "mention" and got[0]["created_at"] == rec["created_at"]
+    engine = Engine(Settings())
+    out = engine.process(list(Archive(p).records()))
+    assert not out.rejected and out.scored[0]["mention"]["created_at"] == rec["created_at"]
+
+    c = tmp_path / "Tweets.csv"
+    with c.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["tweet_id", "airline_sentiment", "airline", "name", "text", "tweet_created"])
+        w.writerow(["570306133677760513", "neutral", "Virgin America", "cairdin",
+                    "@VirginAmerica What @dhepburn said.", "2015-02-24 11:35:52 -0800"])
+    m = orjson.loads(next(Archive(c).records()))
+    assert m["brand"] == "Virgin America" and m["author"]["handle"] == "cairdin"
+    assert m["created_at"] == "2015-02-24T11:35:52-08:00"
+    assert not Engine(Settings()).process([orjson.dumps(m)]).rejected
+
+
+def test_mention_csv_with_flat_author_columns(tmp_path):
+    c = tmp_path / "m.csv"
+    c.write_text("id,created_at,brand,text,author.id,author.handle,author.followers,author.verified\n"
+                 "1,2026-01-05T10:00:00Z,acme,@acme hi,u1,bob,12000,true\n"
+                 "2,2026-01-05T10:00:01Z,acme,@acme hi,,,,\n")
+    recs = [orjson.loads(r) for r in Archive(c).records()]
+    assert recs[0]["author"] == {"id": "u1", "handle": "bob", "followers": 12000, "verified": True}
+    out = Engine(Settings()).process([orjson.dumps(r) for r in recs])
+    assert [r.reason for _, r in out.rejected] == ["missing_field"] and len(out.scored) == 1
+
+
+def test_unknown_format_and_adapter(tmp_path):
+    with pytest.raises(ValueError):
+        Archive(tmp_path / "x.parquet")
+    (tmp_path / "x.jsonl").write_text("")
+    with pytest.raises(ValueError):
+        Archive(tmp_path / "x.jsonl", adapter="nope")
+    assert list(Archive(tmp_path / "x.jsonl").records()) == []
+
+
+def test_parse_sets_and_errors():
+    assert parse_sets(["detection.crisis_score=2.5", "topics.alerts=x.y", "brands=[]"]) == {
+        "detection": {"crisis_score": 2.5}, "topics": {"alerts": "x.y"}, "brands": []}
+    with pytest.raises(ValueError):
+        parse_sets(["detection.crisis_score"])
+    with pytest.raises(ValueError):
+        parse_sets(["a=1", "a.b=2"])
+
+
+def _inc(id_, opened, resolved, kinds=("crisis",), sev=("high",)):
+    return {"id": id_, "brand": id_.split(":")[0], "kind": kinds[-1], "kinds": list(kinds),
+            "severity": sev[-1], "severities": list(sev), "opened_at": opened,
+            "resolved_at": resolved, "last_update": resolved or opened}
+
+
+def test_compare_added_removed_changed_same():
+    old = [_inc("a:crisis:1", "2026-01-05T10:00:00Z", "2026-01-05T11:00:00Z"),
+           _inc("b:crisis:1", "2026-01-05T10:00:00Z", "2026-01-05T11:00:00Z"),
+           _inc("c:silence:1", "2026-01-05T10:00:00Z", "2026-01-05T11:00:00Z", ("silence",), ("low",))]
+    new = [_inc("a:crisis:2", "2026-01-05T10:10:00Z", "2026-01-05T11:00:00Z"),  # moved: changed
+           _inc("b:crisis:1", "2026-01-05T10:00:00Z", "2026-01-05T11:00:00Z"),  # same
+           _inc("c:crisis:1", "2026-01-05T10:00:00Z", "2026-01-05T11:00:00Z"),  # other family
+           _inc("a:crisis:3", "2026-01-06T10:00:00Z", None)]                    # no overlap
+    d = compare(old, new)
+    assert [i["id"] for i in d["added"]] == ["c:crisis:1", "a:crisis:3"]
+    assert [i["id"] for i in d["removed"]] == ["c:silence:1"]
+    assert [(c["old"]["id"], c["new"]["id"]) for c in d["changed"]] == [("a:crisis:1", "a:crisis:2")]
+    assert set(d["changed"][0]["fields"]) == {"id", "opened_at"}
+    assert d["same"] == 1
+
+
+def test_incidents_group_updates_in_version_order():
+    base = {"brand": "a", "opened_at": "2026-01-05T10:00:00Z", "observed": 1, "expected": 1,
+            "evidence": {}}
+    ups = [dict(base, id="a:crisis:1", version=2, kind="crisis", severity="high", state="resolved",
+                update="resolved", score=1, updated_at="2026-01-05T12:00:00Z"),
+           dict(base, id="a:crisis:1", version=1, kind="surge", severity="low", state="watch",
+                update="opened", score=3, updated_at="2026-01-05T10:01:00Z")]
+    (inc,) = incidents(ups)
+    assert inc["kinds"] == ["surge", "crisis"] and inc["severities"] == ["low", "high"]
+    assert inc["resolved_at"] == "2026-01-05T12:00:00Z" and inc["peak_at"] == "2026-01-05T10:01:00Z"
+
+
+def test_cli_replay_what_if_and_settings(crisis_run, tmp_path):
+    from agents.cli import _register_optional_commands, app
+
+    _register_optional_commands()
+    _, summary, archive = crisis_run
+    r = CliRunner().invoke(app, ["replay", str(archive), "--out", str(tmp_path / "a"), "--quiet",
+                                 "--set", "detection.warmup_s=21600"])
+    assert r.exit_code == 0, r.output
+    assert "acme:crisis:" in r.output and "invalid_json 1" in r.output
+    first = load_run(tmp_path / "a")["summary"]
+    assert [parity_key(i) for i in first["incidents"]] == [parity_key(i) for i in summary["incidents"]]
+    # what-if: with a crisis threshold nobody reaches, the crisis is gone
+    toml = tmp_path / "v.toml"
+    toml.write_text("[detection]\nwarmup_s = 21600\n")
+    r = CliRunner().invoke(app, ["replay", str(archive), "--out", str(tmp_path / "b"), "--quiet",
+                                 "--settings", str(toml), "--set", "detection.crisis_score=1000",
+                                 "--compare-to", str(tmp_path / "a")])
+    assert r.exit_code == 0, r.output
+    diff = orjson.loads((tmp_path / "b" / "diff.json").read_bytes())
+    assert [i["id"] for i in diff["removed"]] == [i["id"] for i in first["incidents"]]
+    assert not diff["added"] and not diff["changed"]
+    assert "1 removed" in r.output
+    s = load_run(tmp_path / "b")["summary"]["settings"]["detection"]
+    assert s["crisis_score"] == 1000 and s["warmup_s"] == 21600
+    r = CliRunner().invoke(app, ["replay", str(archive), "--set", "detection.nope=1",
+                                 "--out", str(tmp_path / "c")])
+    assert r.exit_code == 2
+
+
+def test_configured_brands_dead_letter_others(crisis_run, tmp_path):
+    _, _, archive = crisis_run
+    s = Settings(brands=[BrandConfig(name="acme")], **SETTINGS)
+    summary = OfflineReplay(s, tmp_path).run(Archive(archive).records())
+    assert summary["deadletters"]["unknown_brand"] == summary["records"] - 1 - summary["mentions"]
+    assert set(summary["brands"]) == {"acme"}
