@@ -42,6 +42,8 @@ __all__ = [
     "squeeze",
     "negation_scope",
     "is_emoji",
+    "pieces",
+    "strip_accents",
     "NEGATORS",
     "CLAUSE_END",
 ]
@@ -78,6 +80,15 @@ _PUNCT = r"[!?¡¿]+|\.{2,}|…|[.,;:]"
 _TOKEN_RE = re.compile(
     "|".join((_URL, _MENTION, _HASHTAG, _EMOTICON, _WORD, _EMOJI, _DROP, _PUNCT)), re.UNICODE
 )
+# French elided article/pronoun as a piece of its own ("l'" in "l'avion"), so that the batch
+# tokenizer never needs to split a piece in two (English "don't" starts with no elision prefix).
+_ELIDED = r"(?<!\w)(?i:qu|jusqu|lorsqu|puisqu|presqu|quoiqu|[ldjmnstc])'(?=\w)"
+_PIECE_RE = re.compile(
+    "|".join((_URL, _MENTION, _HASHTAG, _EMOTICON, _ELIDED, _WORD, _EMOJI, _DROP, _PUNCT)),
+    re.UNICODE,
+)
+_URL_RE = re.compile(_URL)
+_MENTION_RE = re.compile(_MENTION)
 _SQUEEZE_RE = re.compile(r"(.)\1{2,}", re.DOTALL)
 _ELISION_RE = re.compile(r"^(?:qu|jusqu|lorsqu|puisqu|presqu|quoiqu|[ldjmnstc])'", re.IGNORECASE)
 _DROP_RE = re.compile(_DROP)
@@ -138,6 +149,39 @@ def raw_tokens(text: str) -> list[str]:
     ["c'est", 'sooo', 'bien', '!!!', ':)', 'http://x.fr/a']
     """
     return _TOKEN_RE.findall(text)
+
+
+def pieces(text: str) -> list[str]:
+    """Raw regex pieces of ``text`` (a tweet or one whitespace-delimited chunk of it), case kept.
+
+    The text is normalised (:func:`normalize`), links are canonicalised to ``"http://u"`` and
+    @handles to ``"@u"`` (callers cache per piece: unique strings would flood their caches), and
+    French elisions are pieces of their own, so :func:`clean_token` maps each piece to at most
+    one token. Splitting a tweet on whitespace first and calling this per chunk gives the same
+    pieces (the sentiment featuriser caches per chunk).
+
+    >>> pieces("C'est GÉNIAL @Acme!! voir https://t.co/x 😍")
+    ["C'", 'est', 'GÉNIAL', '@u', '!!', 'voir', 'http://u', '😍']
+    """
+    text = normalize(text)
+    if "/" in text or "www." in text:
+        text = _URL_RE.sub("http://u", text)
+    if "@" in text:
+        text = _MENTION_RE.sub("@u", text)
+    return _PIECE_RE.findall(text)
+
+
+_ACCENTS = str.maketrans("àâäáãåçéèêëíìîïñóòôöõúùûüýÿœæ", "aaaaaaceeeeiiiinooooouuuuyyoa")
+
+
+def strip_accents(word: str) -> str:
+    """Latin accents removed (``"génial"`` -> ``"genial"``), for lexicon look-ups of tweets
+    typed without accents.
+
+    >>> strip_accents("déçue, très à l'écoute")
+    "decue, tres a l'ecoute"
+    """
+    return word.translate(_ACCENTS)
 
 
 def clean_token(piece: str) -> tuple[str, ...]:

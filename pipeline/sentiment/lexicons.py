@@ -25,7 +25,7 @@ import zipfile
 from pathlib import Path
 from xml.etree import ElementTree
 
-__all__ = ["load_lexicons", "SOURCES", "EMOJI_EXTRA", "COMPLAINT_EN", "COMPLAINT_FR"]
+__all__ = ["load_lexicons", "SOURCES", "EMOJI_EXTRA", "COMPLAINT_EN", "COMPLAINT_FR", "COMMON_FR"]
 
 #: Hand-set valences (this project's own) for frequent tweet emojis whose VADER description words
 #: carry no valence ("pouting face", "thumbs up") or carry a misleading one; they win over VADER.
@@ -74,6 +74,45 @@ COMPLAINT_FR = {
     "déçu": -2.2, "déçue": -2.2, "décevant": -2.2, "marre": -2.0, "galère": -2.0, "toujours": -0.3,
     "encore": -0.3, "heures": -0.6, "jamais": -0.5, "injoignable": -2.0, "honte": -2.2,
     "catastrophique": -3.0, "catastrophe": -3.0, "horrible": -2.5, "inutile": -1.8,
+}
+
+
+#: Everyday French tweet vocabulary (this project's own), VADER scale. The French VADER lexicon is
+#: a word-by-word translation whose first-listed English sense wins, which leaves frequent French
+#: words far too weak or wrong ("génial" 0.6, "adore" 0.8, "parfait" 0.5, "nouveau" -0.2, "trop"
+#: negative); these values *replace* the packaged ones. Intensifiers ("trop", "très", "grave")
+#: carry no valence: they scale the next word's (see ``features.INTENSIFIERS``).
+COMMON_FR = {
+    # positive
+    "génial": 2.8, "géniale": 2.8, "géniaux": 2.8, "génialissime": 3.0, "super": 2.2,
+    "top": 2.0, "adore": 2.8, "adorer": 2.8, "adoré": 2.8, "adorent": 2.8, "kiffe": 2.4,
+    "parfait": 2.6, "parfaite": 2.6, "parfaitement": 1.8, "excellent": 2.8, "excellente": 2.8,
+    "bravo": 2.5, "merci": 1.8, "mercii": 1.8, "sympa": 2.0, "chouette": 2.0, "cool": 1.8,
+    "magnifique": 2.8, "formidable": 2.8, "fantastique": 2.8, "extraordinaire": 2.6,
+    "incroyable": 2.0, "impeccable": 2.5, "nickel": 2.2, "efficace": 1.8, "efficaces": 1.8,
+    "agréable": 2.0, "content": 2.0, "contente": 2.0, "contents": 2.0, "ravi": 2.5,
+    "ravie": 2.5, "heureux": 2.5, "heureuse": 2.5, "satisfait": 2.0, "satisfaite": 2.0,
+    "fier": 2.0, "fière": 2.0, "aime": 2.2, "aimé": 2.0, "bien": 1.2, "bon": 1.5,
+    "bonne": 1.5, "beau": 1.8, "belle": 1.8, "plaisir": 2.0, "réussi": 2.0, "réussie": 2.0,
+    "réussite": 2.2, "félicitations": 2.6, "merveilleux": 2.8, "merveilleuse": 2.8,
+    "meilleur": 2.0, "meilleure": 2.0, "rapide": 1.0, "enfin": 0.4, "bienvenue": 1.5,
+    "hâte": 1.8, "love": 2.5, "bonheur": 2.8, "joie": 2.6, "espoir": 1.8, "gagné": 1.8,
+    "victoire": 2.2, "positif": 1.6, "positive": 1.6, "favorable": 1.6, "solution": 1.0,
+    # negative
+    "nul": -2.2, "nulle": -2.2, "nuls": -2.2, "naze": -2.0, "horrible": -2.8,
+    "affreux": -2.5, "mauvais": -1.8, "mauvaise": -1.8, "déception": -2.2, "dommage": -1.5,
+    "problème": -1.3, "problèmes": -1.3, "merde": -2.5, "chiant": -2.0, "relou": -1.8,
+    "énervé": -2.0, "énervée": -2.0, "énervant": -2.0, "insupportable": -2.5, "lent": -1.2,
+    "lente": -1.2, "triste": -2.0, "colère": -2.3, "déteste": -2.8, "détester": -2.8,
+    "hais": -2.8, "horreur": -2.5, "dégoûté": -2.2, "dégueulasse": -2.5, "pitoyable": -2.5,
+    "ridicule": -2.0, "mal": -1.2, "bof": -1.0, "inquiet": -1.5, "inquiète": -1.5,
+    "peur": -1.8, "dangereux": -2.0, "danger": -1.5, "grave": -1.2, "terrible": -2.0,
+    "terribles": -2.0, "crise": -1.5, "mort": -2.0, "morts": -2.0, "menace": -1.8,
+    "pollution": -1.5, "échec": -2.2, "perte": -1.5, "pénurie": -1.8, "hausse": -0.3,
+    "abusé": -1.5, "abuse": -1.2, "inadmissible": -2.5, "scandaleux": -2.5,
+    # neutral in tweets (the packaged tables give them a valence)
+    "nouveau": 0.0, "nouvelle": 0.0, "nouveaux": 0.0, "trop": 0.0, "très": 0.0,
+    "vraiment": 0.0, "tellement": 0.0, "hyper": 0.0, "vachement": 0.0, "si": 0.0,
 }
 
 
@@ -164,6 +203,9 @@ def load_lexicons(folder: str | Path) -> dict[str, dict[str, float]]:
         en[k] = min(en.get(k, 0.0), v)
     for k, v in COMPLAINT_FR.items():
         fr[k] = min(fr.get(k, 0.0), v)
+    fr.update(COMMON_FR)
+    for k in [k for k, v in fr.items() if v == 0.0]:
+        del fr[k]
     emoji.update(EMOJI_EXTRA)
     for table in (en, fr):
         for k, v in emoji.items():

@@ -53,7 +53,6 @@ import base64
 import gzip
 import math
 from dataclasses import dataclass
-from itertools import chain
 from importlib import resources
 from typing import Mapping, Sequence
 
@@ -198,36 +197,20 @@ class SentimentModel:
         return resolve(lang, text, default=self.default_lang)
 
     # ---------------------------------------------------------------- scoring
-    def _logits(self, rows: list[list[int]]) -> np.ndarray:
-        # One gather, then one reduceat over alternating [text | meta] segments of every row:
-        # sums are sequential per segment, exactly as in predict_one (bit-identical results).
-        n = len(rows)
-        lens = np.fromiter(map(len, rows), dtype=np.int64, count=n)
-        flat = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=int(lens.sum()))
-        ends = np.cumsum(lens)
-        bounds = np.empty(2 * n, dtype=np.int64)
-        bounds[0::2] = ends - lens
-        bounds[1::2] = ends - N_META
-        seg = np.add.reduceat(self.W[flat], bounds, axis=0)
-        text, meta = seg[0::2], seg[1::2]
-        n_text = lens - N_META
-        empty = n_text == 0
-        if empty.any():
-            text[empty] = 0.0
+    def _logits(self, texts: Sequence[str], lang: str) -> np.ndarray:
+        # Per class, one bincount of the gathered weights over the feature rows: each tweet's
+        # sum runs over its own features in the same order whatever the batch, so predict_one
+        # and predict_many give bit-identical probabilities.
+        b = self.featurizer.batch(texts, lang)
+        n = len(texts)
+        Wf = self.W[b.feats]
+        text = np.empty((n, 3))
+        for c in range(3):
+            text[:, c] = np.bincount(b.rows, weights=Wf[:, c], minlength=n)
         if self.normalize:
-            text *= (1.0 / np.sqrt(np.maximum(n_text, 1)))[:, None]
-        return text + meta
-
-    def _logits_one(self, feats: list[int]) -> np.ndarray:
-        rows = self.W[feats]
-        n_text = len(feats) - N_META
-        meta = np.add.reduce(rows[n_text:], axis=0)
-        if n_text == 0:
-            return meta[None, :]
-        text = np.add.reduce(rows[:n_text], axis=0)
-        if self.normalize:
-            text *= 1.0 / np.sqrt(np.float64(n_text))
-        return (text + meta)[None, :]
+            text *= (1.0 / np.sqrt(np.maximum(b.n_text, 1)))[:, None]
+        Wm = self.W[b.meta]
+        return text + Wm[:, 0] + Wm[:, 1] + Wm[:, 2] + Wm[:, 3] + Wm[:, 4]
 
     @staticmethod
     def _softmax(z: np.ndarray) -> np.ndarray:
@@ -239,9 +222,17 @@ class SentimentModel:
     def predict_proba_many(self, texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
         """Class probabilities (n x 3: neg, neu, pos) for texts whose language is resolved
         already ("en"/"fr"); no ``und`` handling."""
-        if not texts:
+        n = len(texts)
+        if not n:
             return np.zeros((0, 3))
-        return self._softmax(self._logits(self.featurizer.transform(texts, langs)))
+        first = langs[0]
+        if all(g == first for g in langs):
+            return self._softmax(self._logits(texts, first))
+        z = np.empty((n, 3))
+        for lang in sorted(set(langs)):
+            sel = [i for i, g in enumerate(langs) if g == lang]
+            z[sel] = self._logits([texts[i] for i in sel], lang)
+        return self._softmax(z)
 
     def predict_many(
         self, texts: Sequence[str], langs: Sequence[str | None] | None = None
@@ -282,7 +273,7 @@ class SentimentModel:
         g = resolve(lang, text, self.default_lang)
         if g == UNDETERMINED:
             return UNSCORED
-        p = self._softmax(self._logits_one(self.featurizer.features(text, g)))[0].tolist()
+        p = self._softmax(self._logits([text], g))[0].tolist()
         best = 0 if p[0] >= p[1] and p[0] >= p[2] else (1 if p[1] >= p[2] else 2)
         return Sentiment(LABELS[best], p[2] - p[0], (p[0], p[1], p[2]), g)
 
@@ -316,18 +307,25 @@ class SentimentModel:
         g_lang = resolve(lang, text, self.default_lang)
         if g_lang == UNDETERMINED:
             return
-        feats = self.featurizer.features(text, g_lang)
+        idx, x = self._example(text, g_lang)
         self.class_counts[y] += 1
-        w_y = self._class_weight(y)
-        n_text = len(feats) - N_META
+        self._step(idx, x, y)
+        self._touched.update(idx.tolist())
+        self.n_learned += 1
+
+    def _example(self, text: str, lang: str) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct feature rows of ``text`` and their values (length-normalised text part)."""
+        b = self.featurizer.batch([text], lang)
+        n_text = int(b.n_text[0])
         s = 1.0 / math.sqrt(max(n_text, 1)) if self.normalize else 1.0
-        acc: dict[int, float] = {}
-        for j in feats[:n_text]:
-            acc[j] = acc.get(j, 0.0) + s
-        for j in feats[n_text:]:
-            acc[j] = acc.get(j, 0.0) + 1.0
-        idx = np.fromiter(acc.keys(), dtype=np.int64, count=len(acc))
-        x = np.fromiter(acc.values(), dtype=np.float64, count=len(acc))
+        both = np.concatenate((b.feats, b.meta[0]))
+        idx, inv = np.unique(both, return_inverse=True)
+        x = np.bincount(inv, weights=np.concatenate((np.full(n_text, s), np.ones(N_META))))
+        return idx, x
+
+    def _step(self, idx: np.ndarray, x: np.ndarray, y: int) -> None:
+        """One AdaGrad step on one labelled example (see module docstring)."""
+        w_y = self._class_weight(y)
         Wr = self.W[idx]
         z = x @ Wr
         z -= z.max()
@@ -339,8 +337,6 @@ class SentimentModel:
         G = self.G[idx] + (grad * grad).sum(axis=1)
         self.G[idx] = G
         self.W[idx] = Wr - self.lr * grad / np.sqrt(G + 1e-8)[:, None]
-        self._touched.update(acc)
-        self.n_learned += 1
 
     # ------------------------------------------------------------ persistence
     def to_state(self) -> dict:
