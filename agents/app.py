@@ -91,7 +91,7 @@ def create_app(settings: Settings) -> faust.App:
     The returned app has a ``veille`` attribute (:class:`Worker`) that tests use to reach the
     engine and topics.
     """
-    from agents import labels, mentions, metrics_server
+    from agents import labels, mentions, metrics_server, posts
 
     app = faust.App(settings.app_id, **faust_settings(settings))
     app.conf.web_enabled = bool(settings.web_port)
@@ -104,6 +104,7 @@ def create_app(settings: Settings) -> faust.App:
     worker.engine.restore = mentions.restorer(worker)
     mentions.register(worker)
     labels.register(worker)
+    posts.register(worker)
     metrics_server.register(worker)
     app.veille = worker  # type: ignore[attr-defined]
     return app

@@ -77,6 +77,8 @@ async def _publish(worker: Any, events: Sequence[EventT], out: Any) -> None:
         await topics.scored.send(key=brand.encode(), value=orjson.dumps(scored))
     for review in out.reviews:
         await topics.posts_reviewed.send(key=review["brand"].encode(), value=orjson.dumps(review))
+    for trend in out.trends:
+        await topics.trends.send(key=trend["brand"].encode(), value=orjson.dumps(trend))
     now = time.time()
     for alert in out.alerts:
         await topics.alerts.send(key=alert.brand.encode(), value=encode(alert))

@@ -51,6 +51,51 @@ ALERT_LATENCY = Histogram(
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 
+RISK_SIGNALS = Counter(
+    "veille_risk_signals",
+    "Risk findings: anomalous own posts (hijack), new impostor accounts, raid episodes.",
+    ["brand", "kind"],
+)
+HIJACK_SCORE = Gauge("veille_hijack_score", "Hijack score of the brand account (bits).", ["brand"])
+IMPOSTORS = Gauge("veille_impostors_active", "Impostor accounts with an open incident.", ["brand"])
+RAID_ACCOUNTS = Gauge(
+    "veille_raid_accounts", "Accounts in the largest near-duplicate cluster of the window.", ["brand"]
+)
+COORDINATED = Gauge(
+    "veille_coordinated_share", "Share of recent mentions that belong to coordinated clusters.",
+    ["brand"],
+)
+BACKLOG = Gauge(
+    "veille_response_backlog", "Negative mentions awaiting the brand's first answer.", ["brand"]
+)
+UNANSWERED = Gauge(
+    "veille_response_unanswered_share", "Unanswered share of awaited negative mentions.", ["brand"]
+)
+P90_WAIT = Gauge(
+    "veille_response_p90_seconds", "p90 time to the brand's first answer (recent answers).",
+    ["brand"],
+)
+WAIT = Histogram(
+    "veille_response_wait_seconds", "Event time from a negative mention to the brand's answer.",
+    ["brand"], buckets=(60, 300, 900, 1800, 3600, 7200, 14400, 21600),
+)
+TRENDS = Counter("veille_trends_published", "Trend records published on veille.trends.", ["brand"])
+POSTS_REVIEWED = Counter(
+    "veille_posts_reviewed",
+    "Own posts reviewed, by severity of the verdict (approve=info, warn=medium, block=high).",
+    ["brand", "severity"],
+)
+BRAND_INFO = Gauge(
+    "veille_brand_info", "1 per watched brand; `competitor` says whether it is a competitor.",
+    ["brand", "competitor"],
+)
+VERDICT_SEVERITY = {"approve": "info", "warn": "medium", "block": "high"}
+_RISK_GAUGES = {
+    "hijack_score": HIJACK_SCORE, "impostors_active": IMPOSTORS, "raid_accounts": RAID_ACCOUNTS,
+    "coordinated_share": COORDINATED, "response_backlog": BACKLOG,
+    "unanswered_share": UNANSWERED, "response_p90_seconds": P90_WAIT,
+}
+
 LEVELS = {"normal": 0, "watch": 1, "crisis": 2, "recovering": 3}
 
 for _reason in REASONS:  # export every reason at 0 so rate() works from the start
@@ -70,11 +115,48 @@ def record_batch(out: EngineOutput, received: int) -> None:
         DEADLETTERED.labels(rejection.reason).inc()
     for alert in out.alerts:
         ALERTS.labels(alert.brand, alert.kind, alert.severity, alert.update).inc()
+    for trend in getattr(out, "trends", ()):
+        TRENDS.labels(trend["brand"]).inc()
+    for review in out.reviews:
+        record_review(review)
+
+
+def record_review(review: dict) -> None:
+    """Count one own-post review (a PostReview dict)."""
+    POSTS_REVIEWED.labels(review["brand"], VERDICT_SEVERITY.get(review["verdict"], "info")).inc()
+
+
+def record_brand_info(brand: str, competitor: bool) -> None:
+    """Declare a watched brand (and whether it is a competitor) for side-by-side dashboards."""
+    BRAND_INFO.labels(brand, "true" if competitor else "false").set(1)
+
+
+def record_risks(watch: BrandWatch) -> None:
+    """Export the brand's risk detectors' figures (pipeline/risks): gauges, waits, findings."""
+    b = watch.brand
+    competitor = any(getattr(det, "competitor", False) for det in watch.detectors)
+    record_brand_info(b, competitor)
+    for det in watch.detectors:
+        gauges = getattr(det, "gauges", None)
+        if gauges is not None:
+            for name, value in gauges().items():
+                gauge = _RISK_GAUGES.get(name)
+                if gauge is not None:
+                    gauge.labels(b).set(value)
+        n = getattr(det, "pending_signals", 0)
+        if n:
+            RISK_SIGNALS.labels(b, det.name).inc(n)
+            det.pending_signals = 0
+        drain = getattr(det, "drain_waits", None)
+        if drain is not None:
+            for wait in drain():
+                WAIT.labels(b).observe(wait)
 
 
 def record_brand(watch: BrandWatch) -> None:
     """Export one brand's latest bucket figures."""
     b = watch.brand
+    record_risks(watch)
     if watch.clock is not None:
         EVENT_TIME.labels(b).set(watch.clock)
     r = watch.last_report

@@ -53,3 +53,7 @@ DetectorFactory = Callable[[str, BrandConfig | None, DetectionSettings], Mention
 
 #: Factories of the detectors every brand gets, in the order they run.
 DETECTORS: list[DetectorFactory] = []
+
+from pipeline.risks.registry import default_detectors  # noqa: E402  (after DETECTORS: no cycle)
+
+DETECTORS.extend(default_detectors())

@@ -58,6 +58,8 @@ class EngineOutput:
         brand -> mentions that arrived after their bucket closed (scored, not bucketed).
     reviews
         Verdicts on the brand's own published posts (topic ``veille.posts.reviewed``).
+    trends
+        Emerging terms per brand and window (schema ``Trend``, topic ``veille.trends``).
     """
 
     scored: list[dict[str, Any]] = field(default_factory=list)
@@ -67,6 +69,7 @@ class EngineOutput:
     late: Counter[str] = field(default_factory=Counter)
     counts: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     reviews: list[dict[str, Any]] = field(default_factory=list)
+    trends: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def processed(self) -> int:
@@ -185,6 +188,11 @@ class Engine:
                 "sentiment": {"label": s.label, "score": s.score, "probs": list(s.probs)},
                 "late": late,
             })
+        for watch in {id(w): w for _, _, w in accepted}.values():  # trends of the brands seen
+            for det in watch.detectors:
+                drain = getattr(det, "drain", None)
+                if drain is not None:
+                    out.trends.extend(drain())
         return out
 
     # ------------------------------------------------------------------ own posts

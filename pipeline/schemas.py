@@ -132,11 +132,68 @@ class Label(_Wire):
     brand: str | None = None
 
 
+class OutgoingPost(_Wire):
+    """A post the brand is about to publish, to review (topic ``veille.posts.outgoing``)."""
+
+    id: str = Field(min_length=1)
+    brand: str = Field(min_length=1, description="Brand key; the Kafka message key.")
+    text: str
+    lang: str | None = Field(default=None, description="ISO 639-1 code if known.")
+
+
+class ReviewReason(_Wire):
+    """One finding of the own-post review, pointing at a span of the text."""
+
+    check: str = Field(description="Dotted check name, family first: secret.aws_key, pii.email...")
+    span: tuple[int, int] = Field(description="Character offsets [start, end) in the text.")
+    message: str
+    severity: Literal["warn", "block"]
+
+
+class PostReview(_Wire):
+    """The verdict on one of the brand's posts (topic ``veille.posts.reviewed``)."""
+
+    schema_version: int = SCHEMA_VERSION
+    post_id: str
+    brand: str
+    created_at: float | None = Field(
+        default=None, description="Event time of a published post (epoch seconds); null for "
+        "a post reviewed before publication.")
+    verdict: Literal["approve", "warn", "block"]
+    reasons: list[ReviewReason] = Field(default_factory=list)
+
+
+class TrendTerm(_Wire):
+    """One emerging term or hashtag of a trend window."""
+
+    term: str
+    count: int = Field(ge=0, description="Occurrences in the window's sample (a lower bound).")
+    lift: float = Field(description="How many times more frequent than in the brand's baseline.")
+    usual_per_window: float = Field(ge=0, description="The baseline's count per window.")
+
+
+class Trend(_Wire):
+    """Emerging terms and hashtags of one brand in one window (topic ``veille.trends``)."""
+
+    schema_version: int = SCHEMA_VERSION
+    brand: str
+    competitor: bool = Field(default=False, description="The brand is watched as a competitor.")
+    window_start: AwareDatetime
+    window_end: AwareDatetime
+    mentions: int = Field(ge=0, description="Mentions of the brand in the window.")
+    sampled: int = Field(ge=0, description="Mentions whose terms were counted.")
+    terms: list[TrendTerm] = Field(default_factory=list)
+    hashtags: list[TrendTerm] = Field(default_factory=list)
+
+
 WIRE_MODELS: dict[str, type[BaseModel]] = {
     "mention": Mention,
     "scored_mention": ScoredMention,
     "alert": Alert,
     "label": Label,
+    "outgoing_post": OutgoingPost,
+    "post_review": PostReview,
+    "trend": Trend,
 }
 
 

@@ -144,6 +144,115 @@ class DetectionSettings(BaseModel):
     high_reach_followers: int = Field(
         default=10_000, description="Authors with at least this many followers weigh as high reach."
     )
+    risks: RiskSettings = Field(
+        default_factory=lambda: RiskSettings(),
+        description="Limits of the risk detectors (hijack, impostor, raid, slow answers, trends).",
+    )
+
+
+class RiskSettings(BaseModel):
+    """Limits of the per-brand risk detectors (issue 6; event time, seconds).
+
+    See ``pipeline/risks/`` for what each detector does with them.
+    """
+
+    hijack_warmup_posts: int = Field(
+        default=50, ge=1,
+        description="Own posts the brand account must have published before its hours, "
+        "languages and post/reply mix count as signals (sources and link domains seeded from "
+        "the brand's known_sources / allowed_link_domains count from the start).",
+    )
+    hijack_score: float = Field(
+        default=16.0, gt=0,
+        description="Hijack score (bits of surprise, summed over the anomalous own posts of the "
+        "last hijack_window_s) that opens a hijack alert. A post is anomalous only when at "
+        "least two signals (new client, unknown link domain, unusual hour, language, kind) fire.",
+    )
+    hijack_window_s: int = Field(
+        default=3600, ge=60, description="Window over which anomalous own posts add up."
+    )
+    impostor_max_distance: int = Field(
+        default=2, ge=0,
+        description="Largest edit distance (after homoglyph folding and stripping decorations "
+        "such as _official/support/help) between a handle or display name and one of the "
+        "brand's names for it to count as an imitation (1 for names of 4-7 letters).",
+    )
+    impostor_min_chars: int = Field(
+        default=4, ge=1, description="Brand names shorter than this are not imitation targets."
+    )
+    impostor_quiet_s: int = Field(
+        default=7 * 86_400, ge=60,
+        description="An impostor incident resolves after this long without a mention from it.",
+    )
+    raid_window_s: int = Field(
+        default=600, ge=60, description="Sliding event-time window of the raid detector."
+    )
+    raid_min_accounts: int = Field(
+        default=15, ge=2,
+        description="Distinct suspicious accounts posting near-duplicate texts within "
+        "raid_window_s that make a raid.",
+    )
+    raid_young_days: float = Field(
+        default=30.0, ge=0,
+        description="Accounts younger than this (or without a creation date and with fewer "
+        "than raid_low_followers followers) are raid candidates; others are not hashed.",
+    )
+    raid_low_followers: int = Field(default=50, ge=0, description="See raid_young_days.")
+    raid_similarity: float = Field(
+        default=0.5, gt=0, le=1,
+        description="Jaccard similarity of word-shingle sets above which two texts are "
+        "near-duplicates (MinHash estimate, LSH candidates).",
+    )
+    raid_max_items: int = Field(
+        default=20_000, ge=100, description="Bound on texts held in the raid window."
+    )
+    slow_grace_s: int = Field(
+        default=1800, ge=0,
+        description="A negative mention counts in the answer backlog once it has waited this long.",
+    )
+    slow_active_s: int = Field(
+        default=3600, ge=0,
+        description="Only mentions posted while the brand account was active (it posted within "
+        "this long before) are awaited: nights and week-ends off do not count as slow answers.",
+    )
+    slow_window_s: int = Field(
+        default=3600, ge=60,
+        description="Window of the backlog (mentions posted in it) and of the p90 wait (answers "
+        "given in it).",
+    )
+    slow_max_backlog: int = Field(
+        default=40, ge=1,
+        description="Backlog (awaited negative mentions unanswered after slow_grace_s) that "
+        "opens a slow_response alert, when the unanswered share is also unusual.",
+    )
+    slow_share_excess: float = Field(
+        default=0.25, ge=0,
+        description="The backlog alerts only when the unanswered share of awaited negative "
+        "mentions exceeds the brand's usual share by this much.",
+    )
+    slow_max_p90_s: int = Field(
+        default=3 * 3600, ge=60,
+        description="p90 time to first answer (answers in the window) that opens a "
+        "slow_response alert.",
+    )
+    slow_max_age_s: int = Field(
+        default=6 * 3600, ge=60, description="Awaited mentions are dropped after this long."
+    )
+    slow_max_waiting: int = Field(
+        default=5000, ge=10, description="Bound on awaited mentions kept per brand."
+    )
+    trends_window_s: int = Field(
+        default=900, ge=60, description="Window of the emerging-terms detector (veille.trends)."
+    )
+    trends_sample_per_bucket: int = Field(
+        default=20, ge=1,
+        description="Mentions per bucket whose terms are counted (the first ones: a cheap, "
+        "deterministic sample).",
+    )
+    trends_top_k: int = Field(default=10, ge=1, description="Terms per trend record.")
+    trends_min_count: int = Field(
+        default=5, ge=1, description="Least count of a term in the window to be emerging."
+    )
 
 
 class TopicSettings(BaseModel):

@@ -316,6 +316,11 @@ class BrandWatch:
                 for f, h, s, v in authors
             ],
         }
+        now = (idx + 1) * float(self.d.bucket_s)
+        for det in self.detectors:  # e.g. the raid detector's coordinated share, trends
+            extra = getattr(det, "crisis_evidence", None)
+            if extra is not None:
+                evidence.update(extra(now))
         return evidence, [i for _, i in negative_ids]
 
     def _crisis_alert(

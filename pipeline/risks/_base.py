@@ -1,0 +1,107 @@
+"""What the per-brand risk detectors share: an event-time bucket ticker and alert building.
+
+Every detector of :mod:`pipeline.risks` is fed each accepted mention of its brand (see
+:mod:`pipeline.detectors`). Mentions arrive in event-time order (up to lateness), so a detector
+keeps its own clock: the largest event time seen. :class:`Ticker` turns that clock into closed
+buckets (``bucket_s`` long, the brand's bucket) at which the detector re-evaluates its score and
+steps an :class:`~pipeline.incidents.IncidentTracker`: one incident per episode, with hysteresis,
+resolution and cool-down, exactly as crises are handled.
+
+Examples
+--------
+>>> t = Ticker(60)
+>>> t.advance(30.0), t.advance(61.0), t.advance(250.0)
+([], [0.0], [60.0, 120.0, 180.0])
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+from typing import Any
+
+from pipeline.incidents import IncidentTracker, Transition
+from pipeline.schemas import Alert
+
+#: Most buckets stepped at once when a brand's clock jumps (enough to resolve an incident).
+MAX_CATCH_UP = 64
+
+#: Hosts that are Twitter's own wrappers: never an unknown link.
+TWITTER_HOSTS = frozenset({"t.co", "x.com", "twitter.com", "mobile.twitter.com", "pic.twitter.com"})
+
+
+def iso(t: float) -> datetime:
+    """Aware UTC datetime of epoch seconds."""
+    return datetime.fromtimestamp(t, tz=timezone.utc)
+
+
+def domain_allowed(host: str, allowed: frozenset[str]) -> bool:
+    """True when ``host`` is one of ``allowed`` or a sub-domain of one, or Twitter's own.
+
+    >>> domain_allowed("help.acme.com", frozenset({"acme.com"})), domain_allowed("acme-x.com", frozenset({"acme.com"}))
+    (True, False)
+    """
+    if host in TWITTER_HOSTS or host in allowed:
+        return True
+    parts = host.split(".")
+    return any(".".join(parts[i:]) in allowed for i in range(1, len(parts) - 1))
+
+
+class Ticker:
+    """Closes event-time buckets as the detector's clock advances.
+
+    :meth:`advance` returns the start times of the buckets that closed (at most
+    :data:`MAX_CATCH_UP` of them after a jump: the last ones).
+    """
+
+    __slots__ = ("bucket_s", "next_close")
+
+    def __init__(self, bucket_s: int) -> None:
+        self.bucket_s = int(bucket_s)
+        self.next_close: int | None = None  # index of the oldest bucket not yet closed
+
+    def advance(self, ts: float) -> list[float]:
+        """Move the clock to ``ts``; the starts of the buckets that closed, oldest first."""
+        idx = int(ts // self.bucket_s)
+        nxt = self.next_close
+        if nxt is None:
+            self.next_close = idx
+            return []
+        if idx <= nxt:
+            return []
+        first = max(nxt, idx - MAX_CATCH_UP)
+        self.next_close = idx
+        return [float(i * self.bucket_s) for i in range(first, idx)]
+
+    def to_state(self) -> dict[str, Any]:
+        return {"next_close": self.next_close}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.next_close = state["next_close"]
+
+
+def tracker(brand: str, family: str, detection: Any, watch_at: float,
+            crisis_at: float = math.inf, resolve_after: int | None = None) -> IncidentTracker:
+    """An incident tracker for a risk family, with the brand's bucket and cool-down."""
+    return IncidentTracker(
+        brand, family, watch_at=watch_at, crisis_at=crisis_at,
+        resolve_after=resolve_after or detection.resolve_after_buckets,
+        cooldown=detection.cooldown_buckets, bucket_s=detection.bucket_s,
+        exit_ratio=detection.exit_ratio,
+    )
+
+
+def transition_alert(
+    tr: Transition, *, brand: str, kind: str, severity: str, t: float, bucket_s: int,
+    observed: float, expected: float, score: float, summary: str, evidence: dict[str, Any],
+    samples: list[str] | None = None,
+) -> Alert:
+    """The :class:`~pipeline.schemas.Alert` of one incident update of a risk detector."""
+    assert tr.incident_id is not None and tr.opened_at is not None and tr.update is not None
+    return Alert(
+        id=tr.incident_id, version=tr.version, brand=brand, kind=kind, severity=severity,
+        state=tr.state,
+        update=tr.update, opened_at=iso(tr.opened_at), updated_at=iso(t + bucket_s),
+        observed=float(observed), expected=float(expected), score=round(float(score), 4),
+        summary=summary, evidence=evidence, sample_mention_ids=list(samples or [])[:10],
+    )

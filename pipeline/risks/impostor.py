@@ -1,0 +1,342 @@
+"""Impostors and fake accounts: authors whose handle or display name imitates the brand's.
+
+Names are compared as **skeletons** (:func:`skeleton`): NFKC, case-folded, common Cyrillic and
+Greek homoglyphs mapped to Latin (``а``→``a``, ``ο``→``o``), accents dropped, digit/letter swaps
+folded (``0``→``o``, ``1``/``i``/``|``→``l``, ``3``→``e``, ``5``→``s``, ``rn``→``m``,
+``vv``→``w``), separators removed, then official-sounding **decorations** stripped from both
+ends (``official``, ``support``, ``help``, ``care``, ``team``, ``fr``, ``service``, ``sav``…, and
+trailing digits). The brand's names (its key, ``handles`` and ``display_names``) are skeletonised
+the same way.
+
+An author who is not one of the brand's handles **imitates** a name when its handle's or its
+display name's skeleton equals that name's skeleton (``acme_support_official``, ``acrne``,
+``аcme`` with a Cyrillic a: all ``acme``), or is within ``impostor_max_distance`` edits
+(Damerau-Levenshtein; 1 for names of up to 7 letters) *and* something corroborates it: both the
+handle and the name imitate, the account is younger than 90 days, or it posts links outside the
+brand's domains. Names shorter than ``impostor_min_chars`` are never targets.
+
+One incident per impostor (id ``brand:impostor:<handle>``): ``opened`` at its first mention,
+``escalated`` when it starts posting unknown links or answering customers (severity high),
+``updated`` at 5, 20 and 100 mentions, ``resolved`` after ``impostor_quiet_s`` of silence (and
+``reopened`` if it comes back). Evidence: the names it imitates and how (handle or display name,
+distance, skeleton), followers, account age, verified flag, counts, link domains, sample ids.
+
+Cost: the check runs once per distinct (handle, display name) per brand (an LRU cache of
+``CACHE_SIZE`` entries); known authors cost one dictionary lookup.
+
+Examples
+--------
+>>> skeleton("ACME_Support_Official"), skeleton("acrne"), skeleton("\u0430cme"), skeleton("Acme France")
+('acme', 'acme', 'acme', 'acme')
+>>> skeleton("Nord-Air HELP"), skeleton("n0rdair_fr"), skeleton("globexcares2")
+('nordalr', 'nordalr', 'globex')
+>>> osa_distance("acme", "acne"), osa_distance("nordair", "norda1r"), osa_distance("abcd", "abdc")
+(1, 1, 1)
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import OrderedDict
+from datetime import datetime, timezone
+from typing import Any
+
+from pipeline.risks._base import Ticker, domain_allowed, iso
+from pipeline.schemas import Alert, Mention
+from pipeline.settings import BrandConfig, DetectionSettings
+from pipeline.text import _domain, analyze
+
+#: Distinct (handle, display name) verdicts cached per brand.
+CACHE_SIZE = 50_000
+#: Impostor records kept per brand (the oldest resolved ones go first).
+MAX_IMPOSTORS = 2_000
+#: Mention counts at which an ``updated`` alert is sent.
+UPDATE_AT = (5, 20, 100)
+#: Accounts younger than this corroborate a near (not exact) imitation.
+YOUNG_DAYS = 90.0
+
+#: Common homoglyphs of Latin letters (Cyrillic, Greek, a few symbols), after case folding.
+CONFUSABLES = str.maketrans({
+    # Cyrillic
+    "а": "a", "в": "b", "с": "c", "ԁ": "d", "е": "e", "ё": "e", "ɡ": "g", "һ": "h", "н": "h",
+    "і": "i", "ї": "i", "ј": "j", "к": "k", "ӏ": "l", "м": "m", "п": "n", "о": "o", "р": "p",
+    "ԛ": "q", "г": "r", "ѕ": "s", "т": "t", "у": "y", "ѵ": "v", "ԝ": "w", "х": "x", "ь": "b",
+    # Greek
+    "α": "a", "β": "b", "ϲ": "c", "δ": "d", "ε": "e", "η": "n", "ι": "i", "κ": "k", "μ": "u",
+    "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ω": "w", "ϳ": "j", "ς": "s",
+    # digits and symbols used as letters; i/l/1/| all become l
+    "0": "o", "1": "l", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a", "$": "s",
+    "|": "l", "!": "l", "i": "l",
+})
+_MULTI = (("rn", "m"), ("vv", "w"))
+
+#: Official-sounding words impostors add to a brand name (EN and FR).
+DECORATIONS = (
+    "official", "officiel", "officielle", "support", "supports", "helpdesk", "help", "care",
+    "cares", "team", "service", "services", "client", "clients", "customer", "customers",
+    "desk", "assist", "assistance", "contact", "sav", "info", "news", "real", "the", "hq",
+    "global", "intl", "france", "fr", "usa", "us", "uk", "en", "de", "es", "app", "online",
+)
+
+
+def _fold(text: str) -> str:
+    if text.isascii():
+        return text.lower()
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def _letters(folded: str) -> str:
+    s = _KEEP.sub("", folded).translate(CONFUSABLES)
+    for a, b in _MULTI:
+        if a in s:
+            s = s.replace(a, b)
+    return s if s.isalnum() or not s else "".join(c for c in s if c.isalnum())
+
+
+_KEEP = re.compile(r"[^\w@$|!]|_")
+_DECOR_ALT = "|".join(sorted({_letters(_fold(d)) for d in DECORATIONS}, key=len, reverse=True))
+#: Decorations stripped greedily from both ends, keeping a core of at least 3 characters.
+_CORE = re.compile(rf"^(?:{_DECOR_ALT})*(?P<core>.{{3,}}?)(?:{_DECOR_ALT})*$")
+_TRAILING_DIGITS = re.compile(r"[\d_\-. ]+$")
+
+
+def skeleton(name: str) -> str:
+    """The comparable core of a handle or display name (see the module docstring)."""
+    folded = _fold(name)
+    stripped = _TRAILING_DIGITS.sub("", folded)
+    if stripped and any(c.isalnum() for c in stripped):  # trailing digits are decoration
+        folded = stripped
+    s = _letters(folded)
+    m = _CORE.match(s)
+    return m["core"] if m else s
+
+
+def osa_distance(a: str, b: str, limit: int = 3) -> int:
+    """Optimal-string-alignment (Damerau-Levenshtein) distance, capped at ``limit + 1``."""
+    if a == b:
+        return 0
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        ai = a[i - 1]
+        for j in range(1, len(b) + 1):
+            cost = 0 if ai == b[j - 1] else 1
+            v = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and ai == b[j - 2] and a[i - 2] == b[j - 1]:
+                v = min(v, prev2[j - 2] + 1)
+            cur[j] = v
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+class ImpostorDetector:
+    """Per-brand impostor detector (see the module docstring)."""
+
+    name = "impostor"
+
+    def __init__(self, brand: str, config: BrandConfig | None, detection: DetectionSettings) -> None:
+        r = detection.risks
+        self.brand = brand
+        self.d = detection
+        self.r = r
+        self.handles = frozenset(h.lower() for h in (config.handles if config else []))
+        self.allowed = frozenset(x.lower().removeprefix("www.") for x in
+                                 (config.allowed_link_domains if config else []))
+        names = [brand] + list(config.handles if config else []) + list(
+            config.display_names if config else [])
+        self.targets: dict[str, str] = {}  # skeleton -> the brand name it stands for
+        for n in names:
+            sk = skeleton(n)
+            if len(sk) >= r.impostor_min_chars:
+                self.targets.setdefault(sk, n)
+        self.cache: OrderedDict[str, list[dict[str, Any]] | None] = OrderedDict()
+        self.impostors: OrderedDict[str, dict[str, Any]] = OrderedDict()  # by last activity
+        self.ticker = Ticker(detection.bucket_s)
+        self.pending_signals = 0
+
+    # ------------------------------------------------------------------ matching
+    def _limit(self, target: str) -> int:
+        return min(self.r.impostor_max_distance, 1 if len(target) <= 7 else 2)
+
+    def _near(self, sk: str) -> list[tuple[str, int]]:
+        out = []
+        for t in self.targets:
+            lim = self._limit(t)
+            if abs(len(t) - len(sk)) > lim:
+                continue
+            dist = osa_distance(sk, t, lim)
+            if dist <= lim:
+                out.append((t, dist))
+        return out
+
+    def imitations(self, handle: str, name: str) -> list[dict[str, Any]]:
+        """Which brand names ``handle``/``name`` imitate (empty: none, or an own handle)."""
+        if handle.lower() in self.handles or not self.targets:
+            return []
+        found = []
+        for via, value in (("handle", handle), ("name", name)):
+            if not value:
+                continue
+            sk = skeleton(value)
+            if len(sk) < self.r.impostor_min_chars:
+                continue
+            for target, dist in self._near(sk):
+                found.append({"imitates": self.targets[target], "via": via, "distance": dist,
+                              "skeleton": sk})
+        return found
+
+    def check(self, m: Mention) -> list[dict[str, Any]] | None:
+        """Cached imitation check of a mention's author (None: not an imitation)."""
+        a = m.author
+        key = f"{a.handle}\x00{a.name}"
+        hit = self.cache.get(key, False)
+        if hit is not False:
+            return hit  # type: ignore[return-value]
+        found = self.imitations(a.handle, a.name) or None
+        self.cache[key] = found
+        if len(self.cache) > CACHE_SIZE:
+            self.cache.popitem(last=False)
+        return found
+
+    # ------------------------------------------------------------------ stream
+    def observe(self, m: Mention, sentiment: Any) -> list[Alert]:
+        """Check one mention's author; alert updates made due."""
+        alerts: list[Alert] = []
+        for t in self.ticker.advance(m.ts):
+            alerts.extend(self._tick(t))
+        found = self.check(m)
+        if found is None:
+            return alerts
+        ts = m.ts
+        a = m.author
+        key = a.handle.lower()
+        rec = self.impostors.get(key)
+        doms = self._unknown_domains(m)
+        if rec is None:
+            age = _age_days(a.created_at, ts)
+            exact = any(f["distance"] == 0 for f in found)
+            both = {f["via"] for f in found} == {"handle", "name"}
+            young = age is not None and age < YOUNG_DAYS
+            if not (exact or both or young or doms):
+                return alerts
+            rec = {
+                "handle": a.handle, "name": a.name, "author_id": a.id, "imitates": found,
+                "followers": a.followers, "verified": a.verified,
+                "account_age_days": None if age is None else round(age, 1),
+                "first_seen": ts, "last_seen": ts, "mentions": 0, "replies": 0,
+                "link_domains": [], "samples": [], "version": 0, "severity": None,
+                "state": "new", "incident_id": f"{self.brand}:impostor:{key}",
+            }
+            self.impostors[key] = rec
+            self._bound()
+        self.impostors.move_to_end(key)
+        rec["last_seen"] = ts
+        rec["mentions"] += 1
+        if m.in_reply_to or m.kind == "reply":
+            rec["replies"] += 1
+        for dom in doms:
+            if dom not in rec["link_domains"] and len(rec["link_domains"]) < 10:
+                rec["link_domains"].append(dom)
+        if len(rec["samples"]) < 10:
+            rec["samples"].append(m.id)
+        severity = ("low" if rec["verified"] else
+                    "high" if (rec["link_domains"] or rec["replies"]) else "medium")
+        update = None
+        if rec["state"] in ("new", "resolved"):
+            update = "opened" if rec["state"] == "new" else "reopened"
+            rec["state"] = "watch"
+            self.pending_signals += 1
+        elif _rank(severity) > _rank(rec["severity"]):
+            update = "escalated"
+        elif rec["mentions"] in UPDATE_AT:
+            update = "updated"
+        rec["severity"] = severity
+        if update:
+            alerts.append(self._alert(rec, update, ts))
+        return alerts
+
+    def _unknown_domains(self, m: Mention) -> list[str]:
+        if not ("http" in m.text or "www." in m.text or m.url):
+            return []
+        doms = list(analyze(m.text).domains)
+        if m.url:
+            doms.append(_domain(m.url))
+        return [d for d in dict.fromkeys(doms) if d and not domain_allowed(d, self.allowed)]
+
+    def _bound(self) -> None:
+        if len(self.impostors) <= MAX_IMPOSTORS:
+            return
+        for k, v in list(self.impostors.items()):
+            if v["state"] == "resolved":
+                del self.impostors[k]
+                if len(self.impostors) <= MAX_IMPOSTORS:
+                    return
+        self.impostors.popitem(last=False)
+
+    def _tick(self, t: float) -> list[Alert]:
+        out = []
+        quiet_before = t - self.r.impostor_quiet_s
+        for rec in self.impostors.values():  # ordered by last activity: stop at the first recent
+            if rec["last_seen"] >= quiet_before:
+                break
+            if rec["state"] == "watch":
+                rec["state"] = "resolved"
+                out.append(self._alert(rec, "resolved", t + self.d.bucket_s))
+        return out
+
+    def _alert(self, rec: dict[str, Any], update: str, at: float) -> Alert:
+        rec["version"] += 1
+        names = sorted({f["imitates"] for f in rec["imitates"]})
+        best = min(f["distance"] for f in rec["imitates"])
+        evidence = {
+            "handle": rec["handle"], "name": rec["name"], "author_id": rec["author_id"],
+            "imitates": rec["imitates"], "followers": rec["followers"],
+            "account_age_days": rec["account_age_days"], "verified": rec["verified"],
+            "mentions": rec["mentions"], "replies_to_others": rec["replies"],
+            "unknown_link_domains": rec["link_domains"],
+            "first_seen": iso(rec["first_seen"]).isoformat(),
+        }
+        what = "posting unknown links" if rec["link_domains"] else (
+            "answering customers" if rec["replies"] else "mentioning the brand")
+        summary = (f"{self.brand}: impostor @{rec['handle']} ({rec['name']!r}) imitates "
+                   f"{', '.join(names)} — {what}, {rec['mentions']} mention(s), "
+                   f"{rec['followers']} followers")
+        return Alert(
+            id=rec["incident_id"], version=rec["version"], brand=self.brand, kind="impostor",
+            severity=rec["severity"] or "medium",
+            state="resolved" if update == "resolved" else "watch", update=update,
+            opened_at=iso(rec["first_seen"]), updated_at=iso(at), observed=rec["mentions"],
+            expected=0.0, score=round(1.0 - best / 4.0, 4), summary=summary, evidence=evidence,
+            sample_mention_ids=list(rec["samples"]),
+        )
+
+    # ------------------------------------------------------------------ metrics & state
+    def gauges(self) -> dict[str, float]:
+        """Current figures for metrics."""
+        return {"impostors_active": float(sum(r["state"] == "watch" for r in self.impostors.values()))}
+
+    def to_state(self) -> dict[str, Any]:
+        """Snapshot (JSON-able). The name cache is not saved: it is a pure function's cache."""
+        return {"impostors": list(self.impostors.values()), "ticker": self.ticker.to_state()}
+
+    def load_state(self, s: dict[str, Any]) -> None:
+        """Restore a snapshot taken by :meth:`to_state`."""
+        self.impostors = OrderedDict((r["handle"].lower(), dict(r)) for r in s["impostors"])
+        self.ticker.load_state(s["ticker"])
+
+
+def _rank(severity: str | None) -> int:
+    return ("low", "medium", "high").index(severity) if severity else -1
+
+
+def _age_days(created: datetime | None, ts: float) -> float | None:
+    if created is None:
+        return None
+    return max(0.0, (ts - created.astimezone(timezone.utc).timestamp()) / 86_400.0)
