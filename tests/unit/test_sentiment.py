@@ -125,3 +125,40 @@ def test_predict_many_equals_predict_one(default):
 def test_predict_many_validates_lengths(default):
     with pytest.raises(ValueError):
         default.predict_many(["a", "b"], [None])
+
+
+@pytest.mark.parametrize("text,label", [
+    ("nouveau modèle génial", "positive"), ("génial", "positive"), ("c'est génial", "positive"),
+    ("C'EST GÉNIAL", "positive"), ("c'est genial", "positive"), ("j'adore", "positive"),
+    ("parfait, merci", "positive"), ("c'est nul", "negative"), ("service décevant", "negative"),
+    ("service decevant", "negative"), ("Je ne suis pas content", "negative"),
+])
+def test_cold_french_everyday_words(default, text, label):
+    assert default.predict_one(text, "fr").label == label
+
+
+def test_french_lexicon_fires_through_accents_and_elisions(default):
+    f = default.featurizer
+    assert f.lexicon_score("génial", "fr")[0] > 2 and f.lexicon_score("genial", "fr")[0] > 2
+    assert f.lexicon_score("l'avion est génial", "fr") == f.lexicon_score("génial", "fr")
+    assert f.lexicon_score("trop génial", "fr")[0] > f.lexicon_score("génial", "fr")[0]
+    assert f.lexicon_score("nouveau", "fr") == (0.0, 0.0)
+
+
+def test_batch_results_do_not_depend_on_the_batch(default):
+    texts = EN_NEG + EN_POS + FR_NEG + FR_POS
+    langs = ["en"] * (len(EN_NEG) + len(EN_POS)) + ["fr"] * (len(FR_NEG) + len(FR_POS))
+    fresh = SentimentModel.default()
+    rev = fresh.predict_many(texts[::-1], langs[::-1])[::-1]
+    assert rev == default.predict_many(texts, langs)
+
+
+def test_piece_cache_is_bounded():
+    from pipeline.sentiment.features import FeatureConfig
+    m = SentimentModel(FeatureConfig(bits=12, cache_size=50), {"en": {}, "fr": {}})
+    texts = [f"word{i} other{i} #tag{i}" for i in range(200)]
+    first = []
+    for i in range(0, 200, 10):  # at most cache_size + one batch's chunks are kept
+        first += m.predict_many(texts[i:i + 10], ["en"] * 10)
+        assert len(m.featurizer._vocab["en"].chunks) <= 50 + 30
+    assert m.predict_many(texts, ["en"] * 200) == first

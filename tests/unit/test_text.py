@@ -68,3 +68,13 @@ def test_analyze_extracts_entities():
     assert t.urls[0] == "https://WWW.Brand.fr/launch?x=1"
     assert t.emojis == ("🚀",)
     assert "lancement" in t.words and "<url>" not in t.words
+
+
+def test_pieces_split_elisions_and_canonicalise_entities():
+    from pipeline.text import pieces, strip_accents
+    assert pieces("Qu'il est GÉNIAL @Acme, l'avion!! https://t.co/x") == [
+        "Qu'", "il", "est", "GÉNIAL", "@u", ",", "l'", "avion", "!!", "http://u"]
+    assert pieces("I don't like it, aujourd'hui") == ["I", "don't", "like", "it", ",", "aujourd'hui"]
+    text = "C’est top &amp; n'est pas nul 😍👍🏽"
+    assert [p for c in text.split() for p in pieces(c)] == pieces(text)
+    assert strip_accents("génial, déçue, ça") == "genial, decue, ca"
