@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install system-deps kafka-jars clean
+.PHONY: demo test soak chaos install system-deps kafka-jars clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -14,10 +14,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Prometheus/promtool/Alertmanager (Debian) for the ops tests; skipped when already there.
+## Prometheus/promtool/Alertmanager (ops tests) and Chromium (report test, `veille report --png`)
+## from Debian; skipped when already there.
 system-deps:
-	@command -v promtool >/dev/null && command -v prometheus-alertmanager >/dev/null || \
-	  { apt-get update -qq && apt-get install -y -qq prometheus prometheus-alertmanager >/dev/null; }
+	@command -v promtool >/dev/null && command -v prometheus-alertmanager >/dev/null && \
+	  command -v chromium >/dev/null || \
+	  { apt-get update -qq && apt-get install -y -qq prometheus prometheus-alertmanager \
+	    chromium >/dev/null; }
 
 ## Apache Kafka broker jars from Maven Central into .cache/kafka (idempotent).
 kafka-jars:
@@ -30,6 +33,15 @@ test: $(STAMP) system-deps kafka-jars
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here" >&2; exit 1; fi; \
 	  exit $$rc
+
+## Fault scenarios, short form (< 10 min): bench/chaos.py. Long soak (RSS, lag, commits over
+## time; fails on growth or stalls): SOAK_SECONDS (default 1800).
+chaos: $(STAMP) kafka-jars
+	$(BIN)/python bench/chaos.py
+
+SOAK_SECONDS ?= 1800
+soak: $(STAMP) kafka-jars
+	$(BIN)/python bench/chaos.py --only soak --soak-seconds $(SOAK_SECONDS) --soak-rate 100
 
 clean:
 	rm -rf $(VENV) .cache var .pytest_cache

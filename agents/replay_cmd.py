@@ -90,42 +90,54 @@ async def topic_range(settings: Settings, topic: str, since: float | None,
     consumer = kafka.consumer(settings)
     await consumer.start()
     try:
-        parts = consumer.partitions_for_topic(topic)
-        if not parts:
-            await consumer.topics()
-            parts = consumer.partitions_for_topic(topic)
+        # a consumer without subscription knows no topic yet: ask the cluster
+        parts = (await consumer._client.fetch_all_metadata()).partitions_for_topic(topic)
         if not parts:
             raise ValueError(f"topic {topic!r} does not exist")
         tps = [TopicPartition(topic, p) for p in sorted(parts)]
         consumer.assign(tps)
+        # Tansu answers ListOffsets wrongly (end offsets of multi-record batches, -1 timestamps
+        # for "none"): there, the end of a partition is found by reading until it stays idle
+        tansu = settings.broker_kind == "tansu"
         begin = await consumer.beginning_offsets(tps)
         end = await consumer.end_offsets(tps)
-        start, stop = dict(begin), dict(end)
+        start: dict[Any, int | None] = dict(begin)
+        stop: dict[Any, int | None] = {tp: (None if tansu else end[tp]) for tp in tps}
         if since is not None:
             found = await consumer.offsets_for_times({tp: int(since * 1000) for tp in tps})
-            start = {tp: (o.offset if o is not None else end[tp]) for tp, o in found.items()}
-        if until is not None:
+            start = {tp: (o.offset if o is not None and o.timestamp >= 0 else None)
+                     for tp, o in found.items()}
+        if until is not None and not tansu:
             found = await consumer.offsets_for_times({tp: int(until * 1000) for tp in tps})
             stop = {tp: (o.offset if o is not None else end[tp]) for tp, o in found.items()}
-        todo = {tp for tp in tps if start[tp] < stop[tp]}
-        if on_total is not None:
-            on_total(sum(max(0, stop[tp] - start[tp]) for tp in tps))
-        for tp in tps:
+        todo = {tp for tp in tps if start[tp] is not None
+                and (stop[tp] is None or start[tp] < stop[tp])}  # type: ignore[operator]
+        if on_total is not None and not tansu:
+            on_total(sum(max(0, stop[tp] - start[tp]) for tp in todo))  # type: ignore[operator]
+        for tp in todo:
             consumer.seek(tp, start[tp])
+        until_ms = None if until is None else until * 1000
         values: list[bytes] = []
         stamps: list[float] = []
+        idle = 0  # polls in a row that returned nothing at all
         while todo:
             got = await consumer.getmany(*todo, timeout_ms=1000, max_records=batch)
-            for tp, recs in got.items():
+            idle = 0 if any(got.values()) else idle + 1
+            for tp in list(todo):
+                recs = got.get(tp, [])
                 for r in recs:
-                    if r.offset >= stop[tp]:
+                    if (stop[tp] is not None and r.offset >= stop[tp]) or (
+                            tansu and until_ms is not None and r.timestamp >= until_ms):
+                        todo.discard(tp)
                         break
                     values.append(r.value if r.value is not None else b"")
                     stamps.append(r.timestamp / 1000.0)
-                if recs and (recs[-1].offset >= stop[tp] - 1):
-                    todo.discard(tp)
-            for tp in list(todo):  # an empty or compacted tail: ask where we are
-                if await consumer.position(tp) >= stop[tp]:
+                if tp not in todo:
+                    continue
+                if stop[tp] is not None:
+                    if await consumer.position(tp) >= stop[tp]:
+                        todo.discard(tp)
+                elif idle >= 3:  # Tansu: three empty polls in a row = the end
                     todo.discard(tp)
             while len(values) >= batch:
                 yield values[:batch], stamps[:batch]

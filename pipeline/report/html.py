@@ -28,6 +28,7 @@ from typing import Any
 from pipeline.replay.run import load_run
 from pipeline.replay.summary import _ts
 from pipeline.report.svg import (
+    MIN_HEIGHT,
     SEVERITY_COLORS,
     Line,
     Span,
@@ -321,21 +322,26 @@ def write(outdir: str | Path, path: str | Path | None = None, *, png: bool = Fal
     pngs: list[Path] = []
     if png:
         import re
+        from concurrent.futures import ThreadPoolExecutor
 
         from pipeline.report.chromium import screenshot
 
         d = target.parent / "plots"
         d.mkdir(exist_ok=True)
-        for name, svg in figs.items():
+
+        def shoot(name: str, svg: str) -> Path:
             m = re.search(r"viewBox='0 0 (\d+) (\d+)'", svg)
             w, h = (int(m.group(1)), int(m.group(2))) if m else (920, 260)
-            f = d / f"{name}.svg"
-            f.write_text(svg, encoding="utf-8")
+            h = max(h, MIN_HEIGHT)  # Chromium clips shots of very short windows
+            (d / f"{name}.svg").write_text(svg, encoding="utf-8")
             page = d / f".{name}.html"  # zero margins, so the shot is exactly the plot
             page.write_text("<!doctype html><html><body style='margin:0;background:#fff'>"
                             + svg + "</body></html>", encoding="utf-8")
             try:
-                pngs.append(screenshot(page, d / f"{name}.png", w, h))
+                return screenshot(page, d / f"{name}.png", w, h)
             finally:
                 page.unlink(missing_ok=True)
+
+        with ThreadPoolExecutor(max_workers=2) as pool:  # one Chromium per plot, two at a time
+            pngs = list(pool.map(lambda kv: shoot(*kv), figs.items()))
     return target, pngs

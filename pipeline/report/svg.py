@@ -20,6 +20,8 @@ FONT = "font-family='system-ui,-apple-system,Segoe UI,Roboto,Helvetica,Arial,san
 SEVERITY_COLORS = {"info": "#8aa1b4", "low": "#e3b23c", "medium": "#ef8a3c",
                    "high": "#d64545", "critical": "#8c1c3f"}
 GRID = "#e6e9ee"
+#: Least plot height: headless Chromium clips screenshots of windows under ~140 px high.
+MIN_HEIGHT = 160
 AXIS = "#5b6573"
 
 
@@ -201,7 +203,7 @@ def bar_chart(items: Sequence[tuple[str, float]], *, title: str = "", width: int
               color: str = "#5b8def", bar_h: int = 18) -> str:
     """Horizontal bars (label, value), largest first as given."""
     left, top = 130, 32
-    height = top + bar_h * max(len(items), 1) + 14
+    height = max(top + bar_h * max(len(items), 1) + 14, MIN_HEIGHT)
     hi = max((v for _, v in items), default=1) or 1
     pw = width - left - 50
     out = [f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width} {height}' "
@@ -231,7 +233,7 @@ def timeline(brands: Sequence[str], incidents: Sequence[dict], t0: float, t1: fl
 
     left, top, lane = 120, 34, 26
     pw = width - left - 14
-    height = top + lane * max(len(brands), 1) + 44
+    height = max(top + lane * max(len(brands), 1) + 44, MIN_HEIGHT)
     if t1 <= t0:
         t1 = t0 + 1
 
