@@ -18,6 +18,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from pipeline.text import tokenize
@@ -143,9 +144,17 @@ def burst_terms(text: str) -> list[str]:
     """Terms of a mention worth showing as evidence: words (no stopwords, digits, links or
     punctuation) and hashtags, lower-cased.
 
+    The same text is asked for twice (the trends detector when the mention arrives, the
+    bucket's evidence when it closes): a bounded memo of the recent texts answers the second.
+
     >>> burst_terms("@acme Data LEAK?! my card was charged twice #acmefail https://t.co/x")
     ['data', 'leak', 'card', 'charged', 'twice', '#acmefail']
     """
+    return list(_burst_terms(text))
+
+
+@lru_cache(maxsize=16_384)
+def _burst_terms(text: str) -> tuple[str, ...]:
     out = []
     for tok in tokenize(text):
         c = tok[0]
@@ -154,4 +163,4 @@ def burst_terms(text: str) -> list[str]:
                 out.append(tok)
         elif (c.isalpha() and len(tok) > 2 and tok not in STOPWORDS) and not tok.startswith("<"):
             out.append(tok)
-    return out
+    return tuple(out)

@@ -54,3 +54,16 @@ def test_emoji_and_non_latin_scripts_are_fine():
 def test_label_decoding():
     assert decode_label(b'{"mention_id": "1", "label": "negative"}').label == "negative"
     assert decode_label(b'{"mention_id": "1", "label": "angry"}').reason == "invalid_value"
+
+
+def test_invalid_utf8_reason_whatever_the_json():
+    """The hot path lets orjson find bad UTF-8: the reason must not depend on where it is."""
+    from pipeline.codec import load_object
+
+    for raw in (b'{"a":"\xed\xa0\x80"}', b'{"a":"\xff"}', b'"\xc3"', b'{"a":1}\xff',
+                b'{"a":"\xf4\x90\x80\x80"}', b'{"a":"\xc0\x80"}', b'{\xff'):
+        assert load_object(raw).reason == "invalid_utf8", raw
+    assert load_object(b'\xef\xbb\xbf{"a":1}').reason == "invalid_json"
+    assert load_object(bytearray(b'{"a":1}')) == {"a": 1}
+    assert load_object("{}").reason == "wrong_type"
+    assert load_object(memoryview(b"{}")).reason == "wrong_type"

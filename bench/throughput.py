@@ -1,0 +1,562 @@
+"""Throughput bench: veille's worker against the transport limit and the bare framework.
+
+Usage::
+
+    .venv/bin/python bench/throughput.py [--broker tansu|kafka] [--events N] [--json]
+        [--cpu 1] [--unique] [--workers 1,2,4] [--skip-scale] [--skip-latency] [--profile DIR]
+
+One run, one broker (embedded Tansu by default, ``--broker kafka`` for Apache Kafka), the same
+``N`` simulated mentions (``pipeline.simulate``: 16 brands, history, then crises on four
+brands; ``--unique`` appends a unique word to every text so no cache can help) pre-loaded on an
+8-partition topic:
+
+1. **transport**: a raw aiokafka consumer that only fetches and decodes (orjson) the records;
+2. **bare Faust**: a Faust agent that only counts them (per event, and with
+   ``take_events(500)`` as veille's agent), same Faust settings as the worker, uvloop;
+3. **worker**: ``veille worker`` (every detector in ``pipeline.detectors.DETECTORS`` on) from
+   first to last scored mention (output record timestamps); RSS sampled as it goes, peak RSS;
+   then the latency from produce to the scored mention and to the alert (p50, p99) with the
+   mentions produced live at half the sustained rate;
+4. the ratios worker / bare Faust and worker / transport; parity: the worker's alerts equal the
+   offline engine's on the same input; the offline engine's cost split (sentiment share);
+5. **scale-out**: 1, 2, 4 worker processes (``--workers``) on the 8-partition topic: mentions/s,
+   scaling factor, and alerts identical to one worker's.
+
+Every child (transport, bare Faust, worker) is pinned to one core (``--cpu``, default 1) for
+one-core figures, except the scale-out workers. The machine is shared: figures are noisy; run it
+several times and take medians.
+
+With ``--json`` the last line is one JSON object: ``{"transport_per_s", "bare_faust_per_s",
+"bare_faust_take_per_s", "worker_per_s", "worker_vs_bare", "worker_vs_transport",
+"p50_scored_ms", "p99_scored_ms", "p50_alert_ms", "p99_alert_ms", "alerts_timed",
+"peak_rss_mb", "rss_mb", "offline_per_s", "sentiment_share", "parity", "scale": {...}}``.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import bisect  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from datetime import datetime, timezone  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import orjson  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from agents import kafka  # noqa: E402
+from agents.brokers import EmbeddedTansu, LocalKafka, spawn_child  # noqa: E402
+from agents.workers import WorkerProcess  # noqa: E402
+from pipeline.detectors import DETECTORS  # noqa: E402
+from pipeline.engine import Engine  # noqa: E402
+from pipeline.sentiment import SentimentModel  # noqa: E402
+from pipeline.settings import BrandConfig, Settings  # noqa: E402
+from pipeline.simulate import DEMO_BRANDS, SimConfig, generate  # noqa: E402
+from pipeline.simulate.brands import profile_for, seasonal_rate  # noqa: E402
+
+CHILD = Path(__file__).resolve().parent / "_throughput_child.py"
+CACHE = ROOT / ".cache" / "bench"
+START = datetime(2026, 1, 5, tzinfo=timezone.utc)
+HOURS = 4.0  # event time the N mentions span (density: ~N / (HOURS * 60 * 16) per brand-bucket)
+WARMUP_S = 2 * 3600
+CRISES = ["crisis:acme@2.5h", "crisis:brand01@3h", "crisis:brand02@3.25h", "crisis:brand03@3.5h"]
+PARTITIONS = 8
+BATCH = 500  # offline engine batch = the worker's batch_size
+
+
+def log(*a: object) -> None:
+    print(*a, file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------------------ data
+def bench_brands() -> list[BrandConfig]:
+    return list(DEMO_BRANDS) + [BrandConfig(name=f"brand{i:02d}", handles=[f"brand{i:02d}"])
+                                for i in range(1, 14)]
+
+
+def make_data(n: int, unique: bool) -> list[bytes]:
+    """``n`` simulated mentions (orjson bytes), cached in .cache/bench/."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"mentions-{n}-{int(unique)}-v2.jsonl"
+    if path.exists():
+        rows = path.read_bytes().split(b"\n")
+        if len(rows) == n:
+            return rows
+    brands = bench_brands()
+    t0 = START.timestamp()
+    ts = np.arange(t0, t0 + HOURS * 3600, 10.0)
+    expected = sum(float(seasonal_rate(profile_for(b), ts).sum()) * 10.0 for b in brands)
+    scale = 1.15 * n / expected  # a margin: the first n are kept
+    cfg = SimConfig(start=START, duration_s=HOURS * 3600, scenarios=CRISES, brands=brands,
+                    seed=11, rate_scale=scale)
+    mentions, _ = generate(cfg)
+    rows = []
+    for i, m in enumerate(mentions):
+        if len(rows) >= n:
+            break
+        if unique:
+            m["text"] = f"{m['text']} zq{i:x}"
+        rows.append(orjson.dumps(m))
+    if len(rows) < n:
+        raise SystemExit(f"simulator gave {len(rows)} < {n} mentions")
+    path.write_bytes(b"\n".join(rows))
+    return rows
+
+
+def settings_for(bootstrap: str, kind: str, run: str, input_topic: str) -> Settings:
+    t = f"bench.{run}"
+    return Settings(
+        kafka_bootstrap=bootstrap, broker_kind=kind, app_id=f"bench-{run}", web_port=0,
+        metrics_port=0, brands=bench_brands(), detection={"warmup_s": WARMUP_S},
+        topics={"mentions": input_topic, "scored": f"{t}.scored", "alerts": f"{t}.alerts",
+                "deadletter": f"{t}.deadletter", "labels": f"{t}.labels",
+                "posts_outgoing": f"{t}.posts.outgoing", "posts_reviewed": f"{t}.posts.reviewed",
+                "trends": f"{t}.trends", "partitions": PARTITIONS},
+        snapshot_every_s=10.0,
+    )
+
+
+# ------------------------------------------------------------------------------ kafka i/o
+async def produce(settings: Settings, topic: str, rows: list[bytes], rate: float = 0.0,
+                  stamps: list[float] | None = None) -> None:
+    """Send rows keyed by brand (as fast as possible, or paced at ``rate``/s); when ``stamps``
+    is given, record each row's produce time (also its record timestamp) into it."""
+    p = kafka.producer(settings, linger_ms=5 if not rate else 0)
+    await p.start()
+    try:
+        pending = []
+        t0 = time.monotonic()
+        for i, raw in enumerate(rows):
+            if rate:
+                delay = t0 + i / rate - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            key = orjson.loads(raw)["brand"].encode()
+            now = time.time()
+            if stamps is not None:
+                stamps.append(now)
+            pending.append(await p.send(topic, raw, key=key, timestamp_ms=int(now * 1000)))
+            if len(pending) >= 2000:
+                await asyncio.gather(*pending)
+                pending.clear()
+        await asyncio.gather(*pending)
+    finally:
+        await p.stop()
+
+
+async def prime(settings: Settings, topic: str) -> None:
+    """One junk record per partition (dead-lettered): tells when every partition is owned."""
+    p = kafka.producer(settings)
+    await p.start()
+    try:
+        for part in range(PARTITIONS):
+            await p.send_and_wait(topic, b"bench-prime", key=b"prime", partition=part)
+    finally:
+        await p.stop()
+
+
+async def read_all(settings: Settings, topic: str, n: int | None = None,
+                   idle_s: float = 3.0) -> list:
+    """Every record of ``topic`` (until ``n`` are read, or nothing new for ``idle_s``)."""
+    from aiokafka import TopicPartition
+
+    c = kafka.consumer(settings, max_partition_fetch_bytes=4 << 20)
+    await c.start()
+    got: list = []
+    try:
+        parts = c.partitions_for_topic(topic) or set()
+        deadline = time.monotonic() + 10
+        while not parts and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            await c._client.force_metadata_update()  # noqa: SLF001
+            parts = c.partitions_for_topic(topic) or set()
+        if not parts:
+            return got
+        c.assign([TopicPartition(topic, p) for p in sorted(parts)])
+        await c.seek_to_beginning()
+        last_new = time.monotonic()
+        while (n is None or len(got) < n) and time.monotonic() - last_new < idle_s:
+            batch = await c.getmany(timeout_ms=300, max_records=20_000)
+            for recs in batch.values():
+                got.extend(recs)
+                last_new = time.monotonic()
+    finally:
+        await c.stop()
+    return got
+
+
+# ------------------------------------------------------------------------------ processes
+def pin(pid: int, cpus: set[int]) -> None:
+    """Pin every thread of ``pid`` to ``cpus`` (threads made later inherit it)."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            os.sched_setaffinity(int(tid), cpus)
+        except OSError:
+            pass
+
+
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def metric(text: str, name: str) -> float:
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def run_child(mode: str, bootstrap: str, kind: str, topic: str, n: int, cpu: int | None,
+              *extra: str, timeout: float = 600) -> dict:
+    out = Path(tempfile.mkdtemp(prefix="veille-bench-")) / "result.json"
+    cmd = [sys.executable, str(CHILD), mode, bootstrap, topic, str(n), str(out), "--kind", kind,
+           *extra]
+    if cpu is not None:
+        cmd = ["taskset", "-c", str(cpu), *cmd]
+    log_path = out.with_suffix(".log")
+    with open(log_path, "wb") as fh:
+        proc = spawn_child(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise SystemExit(f"{mode} child timed out; log:\n{log_path.read_text()[-3000:]}")
+    if not out.exists():
+        raise SystemExit(f"{mode} child failed ({proc.returncode}); log:\n"
+                         f"{log_path.read_text()[-3000:]}")
+    return orjson.loads(out.read_bytes())
+
+
+def wait_received(workers: list[WorkerProcess], total: int, timeout: float,
+                  on_tick=None, every: float = 0.5) -> float:
+    """Poll the workers' /metrics until they received ``total`` records; returns the time."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = sum(metric(w.metrics(), "veille_mentions_received_total") for w in workers)
+        if on_tick is not None:
+            on_tick(got)
+        if got >= total:
+            return time.time()
+        time.sleep(every)
+    tails = "\n".join(w.tail(15) for w in workers)
+    raise SystemExit(f"workers received {got}/{total} after {timeout}s\n{tails}")
+
+
+def alerts_of(records: list) -> list[dict]:
+    key = lambda a: (a["brand"], a["version"], a["id"])  # noqa: E731 - per-brand order
+    return sorted((orjson.loads(r.value) for r in records), key=key)
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    v = sorted(values)
+    return v[min(len(v) - 1, int(round(q * (len(v) - 1))))]
+
+
+# ------------------------------------------------------------------------------ phases
+def offline(rows: list[bytes]) -> dict:
+    """The offline engine on the same input (batches of 500): alerts, rate, sentiment share."""
+    settings = settings_for("x:1", "auto", "offline", "x")
+    engine = Engine(settings)
+    alerts = []
+    t = time.perf_counter()
+    for i in range(0, len(rows), BATCH):
+        out = engine.process(rows[i:i + BATCH])
+        alerts += [a.model_dump(mode="json") for a in out.alerts]
+        for s in out.scored:
+            orjson.dumps(s)
+    total = time.perf_counter() - t
+    # sentiment alone, first pass, on a fresh model (what the engine paid above)
+    texts, langs = [], []
+    for raw in rows:
+        m = orjson.loads(raw)
+        texts.append(m["text"])
+        langs.append(m.get("lang"))
+    model = SentimentModel.default()
+    t = time.perf_counter()
+    for i in range(0, len(texts), BATCH):
+        model.predict_many(texts[i:i + BATCH], langs[i:i + BATCH])
+    sent = time.perf_counter() - t
+    key = lambda a: (a["brand"], a["version"], a["id"])  # noqa: E731
+    return {"alerts": sorted(alerts, key=key), "per_s": len(rows) / total,
+            "us_per_mention": total / len(rows) * 1e6,
+            "sentiment_us_per_mention": sent / len(rows) * 1e6,
+            "sentiment_share": sent / total}
+
+
+def profile_summary(raw: Path, top: int = 40) -> str:
+    """Inclusive share of samples per function from py-spy's raw (collapsed) output."""
+    incl: dict[str, int] = {}
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack:
+            continue
+        c = int(count)
+        total += c
+        for fn in {f.split(" (")[0] + " " + f.split(" (")[-1].split(":")[0].rsplit("/", 1)[-1]
+                   for f in stack.split(";")}:
+            incl[fn] = incl.get(fn, 0) + c
+    rows = sorted(incl.items(), key=lambda kv: -kv[1])[:top]
+    return "\n".join(f"{c / total:6.1%}  {fn}" for fn, c in rows)
+
+
+def worker_throughput(bootstrap: str, kind: str, topic: str, n: int, cpu: int | None,
+                      tmp: Path, profile: Path | None = None) -> dict:
+    s = settings_for(bootstrap, kind, f"w{uuid.uuid4().hex[:6]}", topic)
+    asyncio.run(kafka.ensure_topics(s))
+    w = WorkerProcess(s, tmp / "worker").start(timeout=120)
+    samples: list[tuple[float, float]] = []
+    spy = None
+    try:
+        if cpu is not None:
+            pin(w.pid, {cpu})
+        if profile is not None:
+            profile.mkdir(parents=True, exist_ok=True)
+            spy = subprocess.Popen(
+                [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(w.pid),
+                 "--rate", "250", "--format", "raw", "--output", str(profile / "worker.txt")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        last = [0.0]
+
+        def tick(got: float) -> None:
+            if time.monotonic() - last[0] >= 2.0:
+                last[0] = time.monotonic()
+                samples.append((got, rss_mb(w.pid)))
+                log(f"  worker: {int(got):>8} received, RSS {samples[-1][1]:.0f} MB")
+
+        wait_received([w], n, timeout=max(300, n / 300), on_tick=tick)
+        samples.append((n, rss_mb(w.pid)))
+        peak = rss_mb(w.pid, "VmHWM")
+    finally:
+        if spy is not None:
+            spy.send_signal(2)
+            spy.wait(30)
+        w.stop()
+    if profile is not None and (profile / "worker.txt").exists():
+        summary = profile_summary(profile / "worker.txt")
+        (profile / "worker-summary.txt").write_text(summary + "\n")
+        log("  profile (py-spy, inclusive share of the worker's samples):\n" + summary)
+    scored = asyncio.run(read_all(s, s.topics.scored, n))
+    stamps = [r.timestamp / 1000 for r in scored]
+    span = max(stamps) - min(stamps)
+    alerts = alerts_of(asyncio.run(read_all(s, s.topics.alerts, idle_s=2.0)))
+    return {"per_s": (len(scored) - 1) / span, "scored": len(scored), "span_s": span,
+            "peak_rss_mb": peak, "rss": samples, "alerts": alerts}
+
+
+def latency(bootstrap: str, kind: str, rows: list[bytes], rate: float, cpu: int | None,
+            tmp: Path) -> dict:
+    """Produce ``rows`` live at ``rate``/s; produce -> scored and produce -> alert latencies."""
+    run = f"lat{uuid.uuid4().hex[:6]}"
+    topic = f"bench.{run}.in"
+    s = settings_for(bootstrap, kind, run, topic)
+    asyncio.run(kafka.ensure_topics(s, [topic]))
+    w = WorkerProcess(s, tmp / "latency").start(timeout=120)
+    produced: list[float] = []
+    try:
+        if cpu is not None:
+            pin(w.pid, {cpu})
+        asyncio.run(prime(s, topic))
+        wait_received([w], PARTITIONS, timeout=120)
+        if cpu is not None:
+            os.sched_setaffinity(0, {c for c in os.sched_getaffinity(0) if c != cpu} or {0})
+        asyncio.run(produce(s, topic, rows, rate=rate, stamps=produced))
+        os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
+        wait_received([w], len(rows) + PARTITIONS, timeout=300)
+    finally:
+        w.stop()
+    at = {}
+    brand_seq: dict[str, tuple[list[float], list[float]]] = {}
+    for raw, t in zip(rows, produced):
+        m = orjson.loads(raw)
+        at[m["id"]] = t
+        ev = datetime.fromisoformat(m["created_at"]).timestamp()
+        seq = brand_seq.setdefault(m["brand"], ([], []))
+        seq[0].append(ev)
+        seq[1].append(t)
+    # event times per brand are non-decreasing in the stream, so bisect finds the first
+    # mention at or after a time: the one that made a bucket close
+    scored = asyncio.run(read_all(s, s.topics.scored, len(rows)))
+    lat_scored = [r.timestamp / 1000 - at[orjson.loads(r.value)["mention"]["id"]] for r in scored]
+    lat_alert = []
+    untimed = 0
+    for r in asyncio.run(read_all(s, s.topics.alerts, idle_s=2.0)):
+        a = orjson.loads(r.value)
+        evs, pts = brand_seq[a["brand"]]
+        if a["kind"] in ("crisis", "surge", "silence"):  # made due by a bucket close
+            due = datetime.fromisoformat(a["updated_at"]).timestamp() + s.detection.allowed_lateness_s
+            i = bisect.bisect_left(evs, due)
+            if i < len(pts):
+                lat_alert.append(r.timestamp / 1000 - pts[i])
+                continue
+        samples = [at[x] for x in a.get("sample_mention_ids", []) if x in at]
+        if samples:
+            lat_alert.append(r.timestamp / 1000 - max(samples))
+        else:
+            untimed += 1
+    ms = lambda v: round(v * 1000, 1)  # noqa: E731
+    return {"rate": rate, "p50_scored_ms": ms(pct(lat_scored, 0.5)),
+            "p99_scored_ms": ms(pct(lat_scored, 0.99)), "max_scored_ms": ms(max(lat_scored)),
+            "p50_alert_ms": ms(pct(lat_alert, 0.5)), "p99_alert_ms": ms(pct(lat_alert, 0.99)),
+            "max_alert_ms": ms(max(lat_alert)) if lat_alert else None,
+            "alerts_timed": len(lat_alert), "alerts_untimed": untimed}
+
+
+def scale_out(bootstrap: str, kind: str, rows: list[bytes], k: int, tmp: Path) -> dict:
+    """``k`` workers (not pinned) on a fresh 8-partition topic; rows produced once all own
+    their partitions; mentions/s from the first to the last scored record."""
+    run = f"s{k}x{uuid.uuid4().hex[:6]}"
+    topic = f"bench.{run}.in"
+    s = settings_for(bootstrap, kind, run, topic)
+    asyncio.run(kafka.ensure_topics(s, [topic]))
+    workers = []
+    try:
+        for i in range(k):
+            workers.append(WorkerProcess(s, tmp / f"{run}-{i}"))
+        for w in workers:  # start together, so they join one group generation
+            w.start(timeout=120)
+        asyncio.run(prime(s, topic))
+        wait_received(workers, PARTITIONS, timeout=120)
+        owned = [metric(w.metrics(), "veille_mentions_received_total") for w in workers]
+        asyncio.run(produce(s, topic, rows))
+        wait_received(workers, len(rows) + PARTITIONS, timeout=max(300, len(rows) / 200))
+        per_worker = [metric(w.metrics(), "veille_mentions_received_total") - o
+                      for w, o in zip(workers, owned)]
+    finally:
+        for w in workers:
+            w.stop()
+    scored = asyncio.run(read_all(s, s.topics.scored, len(rows)))
+    stamps = [r.timestamp / 1000 for r in scored]
+    span = max(stamps) - min(stamps)
+    alerts = alerts_of(asyncio.run(read_all(s, s.topics.alerts, idle_s=2.0)))
+    return {"workers": k, "per_s": (len(scored) - 1) / span, "span_s": span,
+            "per_worker": [int(x) for x in per_worker], "alerts": alerts}
+
+
+# ------------------------------------------------------------------------------ main
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--broker", choices=["tansu", "kafka"], default="tansu")
+    ap.add_argument("--events", type=int, default=100_000)
+    ap.add_argument("--cpu", type=int, default=1, help="core for one-core figures (-1: none)")
+    ap.add_argument("--unique", action="store_true", help="a unique word in every text")
+    ap.add_argument("--workers", default="1,2,4")
+    ap.add_argument("--skip-scale", action="store_true")
+    ap.add_argument("--skip-latency", action="store_true")
+    ap.add_argument("--skip-offline", action="store_true")
+    ap.add_argument("--profile", type=Path, help="py-spy the worker; raw stacks + summary here")
+    ap.add_argument("--json", action="store_true")
+    a = ap.parse_args()
+    cpu = None if a.cpu < 0 else a.cpu
+    n = a.events
+    tmp = Path(tempfile.mkdtemp(prefix="veille-bench-"))
+
+    log(f"data: {n} simulated mentions{' (unique texts)' if a.unique else ''} ...")
+    rows = make_data(n, a.unique)
+    log(f"detectors on: {[getattr(f, '__name__', repr(f)) for f in DETECTORS] or 'none registered'}")
+    res: dict = {"events": n, "broker": a.broker, "unique_texts": a.unique,
+                 "detectors": len(DETECTORS)}
+    if not a.skip_offline:
+        log("offline engine (parity reference, cost split) ...")
+        off = offline(rows)
+        res.update(offline_per_s=round(off["per_s"]),
+                   offline_us_per_mention=round(off["us_per_mention"], 1),
+                   sentiment_us_per_mention=round(off["sentiment_us_per_mention"], 1),
+                   sentiment_share=round(off["sentiment_share"], 3))
+        log(f"  offline engine: {off['per_s']:.0f}/s ({off['us_per_mention']:.1f} µs/mention); "
+            f"sentiment first pass {off['sentiment_us_per_mention']:.1f} µs/mention = "
+            f"{off['sentiment_share']:.0%} of it; {len(off['alerts'])} alerts")
+
+    broker = LocalKafka(fast_start=False) if a.broker == "kafka" else EmbeddedTansu()
+    broker.start(timeout=120)
+    try:
+        boot = broker.bootstrap
+        topic = "bench.mentions"
+        s0 = settings_for(boot, broker.kind, "load", topic)
+        asyncio.run(kafka.ensure_topics(s0, [topic]))
+        t = time.perf_counter()
+        asyncio.run(produce(s0, topic, rows))
+        log(f"pre-loaded {n} on {broker.kind} in {time.perf_counter() - t:.1f}s")
+
+        tr = run_child("transport", boot, broker.kind, topic, n, cpu)
+        res["transport_per_s"] = round(tr["per_s"])
+        log(f"transport (aiokafka fetch + orjson): {tr['per_s']:,.0f}/s")
+        bf = run_child("faust", boot, broker.kind, topic, n, cpu)
+        res["bare_faust_per_s"] = round(bf["per_s"])
+        log(f"bare Faust (count per event, uvloop): {bf['per_s']:,.0f}/s")
+        bt = run_child("faust", boot, broker.kind, topic, n, cpu, "--take", str(BATCH))
+        res["bare_faust_take_per_s"] = round(bt["per_s"])
+        log(f"bare Faust (count, take_events({BATCH}), uvloop): {bt['per_s']:,.0f}/s")
+
+        log("veille worker on the pre-loaded mentions ...")
+        wk = worker_throughput(boot, broker.kind, topic, n, cpu, tmp, a.profile)
+        res.update(worker_per_s=round(wk["per_s"]), peak_rss_mb=round(wk["peak_rss_mb"], 1),
+                   rss_mb=[[int(g), round(r, 1)] for g, r in wk["rss"]],
+                   worker_vs_bare=round(wk["per_s"] / bf["per_s"], 3),
+                   worker_vs_bare_take=round(wk["per_s"] / bt["per_s"], 3),
+                   worker_vs_transport=round(wk["per_s"] / tr["per_s"], 4))
+        log(f"worker: {wk['per_s']:,.0f} mentions/s ({wk['scored']} scored in "
+            f"{wk['span_s']:.1f}s), peak RSS {wk['peak_rss_mb']:.0f} MB; "
+            f"x{res['worker_vs_bare']} bare Faust, x{res['worker_vs_transport']} transport")
+        if not a.skip_offline:
+            res["parity"] = wk["alerts"] == off["alerts"]
+            log(f"  alerts: worker {len(wk['alerts'])}, offline {len(off['alerts'])}, "
+                f"identical: {res['parity']}")
+
+        if not a.skip_latency:
+            rate = wk["per_s"] / 2
+            log(f"latency at half load ({rate:,.0f} mentions/s produced live) ...")
+            lat = latency(boot, broker.kind, rows, rate, cpu, tmp)
+            res.update({k: v for k, v in lat.items() if k != "rate"}, latency_rate=round(rate))
+            log(f"  produce->scored p50 {lat['p50_scored_ms']} ms, p99 {lat['p99_scored_ms']} ms;"
+                f" produce->alert p50 {lat['p50_alert_ms']} ms, p99 {lat['p99_alert_ms']} ms "
+                f"({lat['alerts_timed']} alerts timed)")
+
+        if not a.skip_scale:
+            ks = [int(x) for x in a.workers.split(",")]
+            scale = {}
+            base = None
+            for k in ks:
+                log(f"scale-out: {k} worker(s) ...")
+                sc = scale_out(boot, broker.kind, rows, k, tmp)
+                if base is None:
+                    base = sc
+                same = sc["alerts"] == base["alerts"]
+                scale[str(k)] = {"per_s": round(sc["per_s"]), "per_worker": sc["per_worker"],
+                                 "factor": round(sc["per_s"] / base["per_s"], 2),
+                                 "alerts": len(sc["alerts"]), "alerts_identical": same}
+                log(f"  {k} worker(s): {sc['per_s']:,.0f}/s (x{scale[str(k)]['factor']}), "
+                    f"per worker {sc['per_worker']}, alerts identical to 1 worker: {same}")
+            res["scale"] = scale
+            res["scale_cores"] = os.cpu_count()
+    finally:
+        broker.cleanup()
+    if a.json:
+        print(orjson.dumps(res).decode())
+    else:
+        for k, v in res.items():
+            print(f"{k}: {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
