@@ -225,10 +225,10 @@ class RiskSettings(BaseModel):
         description="Backlog (awaited negative mentions unanswered after slow_grace_s) that "
         "opens a slow_response alert, when the unanswered share is also unusual.",
     )
-    slow_share_excess: float = Field(
-        default=0.25, ge=0,
-        description="The backlog alerts only when the unanswered share of awaited negative "
-        "mentions exceeds the brand's usual share by this much.",
+    slow_answered_ratio: float = Field(
+        default=0.35, ge=0, le=1,
+        description="The backlog alerts only when the brand answers (within slow_grace_s) at "
+        "most this fraction of the awaited negative mentions it usually answers.",
     )
     slow_max_p90_s: int = Field(
         default=3 * 3600, ge=60,

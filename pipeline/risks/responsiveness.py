@@ -18,9 +18,11 @@ At each closed bucket (event time ``now``):
   leaving out waits across a silence of the brand longer than ``slow_active_s`` (a night off).
 
 A ``slow_response`` incident opens (one per episode) when the backlog reaches
-``slow_max_backlog`` *and* the unanswered share exceeds the brand's usual share by
-``slow_share_excess`` (brands never answer everyone: the usual share is learned, 0.5 before
-an hour of history, frozen while an incident is open), or when the p90 wait reaches
+``slow_max_backlog`` *and* the brand answers at most ``slow_answered_ratio`` of the share it
+usually answers at this hour of the day (brands never answer everyone, and answer less at
+closing time: the usual unanswered share is learned per UTC hour of day, frozen while an
+incident is open; an hour needs ``MIN_SHARE_TICKS`` buckets of history — a day's warm-up —
+before the backlog can alert at that hour), or when the p90 wait reaches
 ``slow_max_p90_s``. Severity high when both hold.
 
 Examples
@@ -46,12 +48,10 @@ from pipeline.risks._base import Ticker, tracker, transition_alert
 from pipeline.schemas import Alert, Mention
 from pipeline.settings import BrandConfig, DetectionSettings
 
-#: The usual unanswered share before the brand has an hour of history.
-PRIOR_SHARE = 0.5
-#: Closed buckets with enough awaited mentions before the learned share replaces the prior.
-MIN_SHARE_TICKS = 60
-#: Half-life of the usual unanswered share, in buckets.
-SHARE_HALFLIFE = 720
+#: Closed buckets (with enough awaited mentions) an hour of the day needs before it is judged.
+MIN_SHARE_TICKS = 30
+#: Half-life of the usual unanswered share of an hour of the day, in its buckets (a week).
+SHARE_HALFLIFE = 420
 #: Least awaited mentions in the backlog window, and answers in the p90 window, to judge.
 MIN_AWAITED = 10
 #: Waits kept for metrics until they are read.
@@ -82,8 +82,8 @@ class ResponsivenessDetector:
         self.late: deque[list[Any]] = deque()
         self.index: dict[str, list[Any]] = {}
         self.answers: deque[tuple[float, float]] = deque()  # (answered at, wait)
-        self.share_ew = 0.0
-        self.share_ticks = 0
+        self.share_h = [0.0] * 24  # usual unanswered share per UTC hour of day
+        self.ticks_h = [0] * 24
         self.frozen = 0
         self.ticker = Ticker(detection.bucket_s)
         self.tracker = tracker(brand, "slow_response", detection, 1.0)
@@ -92,9 +92,10 @@ class ResponsivenessDetector:
         self.p90 = 0.0
         self.waits_s: list[float] = []  # for the metrics histogram, drained by the worker
 
-    def usual_share(self) -> float:
-        """The brand's usual unanswered share of awaited negative mentions."""
-        return self.share_ew if self.share_ticks >= MIN_SHARE_TICKS else PRIOR_SHARE
+    def usual_share(self, t: float) -> float | None:
+        """The brand's usual unanswered share at the hour of day of ``t`` (None: not learned)."""
+        h = int(t // 3600) % 24
+        return self.share_h[h] if self.ticks_h[h] >= MIN_SHARE_TICKS else None
 
     def observe(self, m: Mention, sentiment: Any) -> list[Alert]:
         """Await or answer; alert updates made due."""
@@ -167,10 +168,11 @@ class ResponsivenessDetector:
         backlog, total, p90, n_answers = self.measure(end)
         share = backlog / total if total else 0.0
         self.backlog, self.share, self.p90 = backlog, share, p90
-        usual = self.usual_share()
+        usual = self.usual_share(t)
         on_duty = self.last_own is not None and end - self.last_own <= r.slow_grace_s
-        slow_backlog = (on_duty and backlog >= r.slow_max_backlog and total >= MIN_AWAITED
-                        and share >= usual + r.slow_share_excess)
+        slow_backlog = (on_duty and usual is not None and backlog >= r.slow_max_backlog
+                        and total >= MIN_AWAITED
+                        and 1.0 - share <= r.slow_answered_ratio * (1.0 - usual))
         slow_wait = p90 >= r.slow_max_p90_s
         signal = float(slow_backlog) + float(slow_wait)
         tr = self.tracker.step(t, watch=signal, crisis=0.0)
@@ -178,18 +180,20 @@ class ResponsivenessDetector:
         self.frozen = 0 if self.tracker.level == "normal" else self.frozen + 1
         if total >= MIN_AWAITED and (self.frozen == 0 or
                                      self.frozen * self.d.bucket_s > self.d.freeze_max_s):
-            a = 1.0 - 0.5 ** (1.0 / SHARE_HALFLIFE)
-            self.share_ew = share if self.share_ticks == 0 else (1 - a) * self.share_ew + a * share
-            self.share_ticks += 1
+            h = int(t // 3600) % 24
+            a = max(1.0 - 0.5 ** (1.0 / SHARE_HALFLIFE), 1.0 / (self.ticks_h[h] + 1))
+            self.share_h[h] = (1 - a) * self.share_h[h] + a * share
+            self.ticks_h[h] += 1
         if not tr.update:
             return []
+        usual = usual if usual is not None else 0.0
         oldest = [rec[0] for rec in list(self.late)[:10] + list(self.pending)[:10]
                   if rec[2] is None][:10]
         evidence = {
             "backlog": backlog, "awaited": total, "unanswered_share": round(share, 4),
             "usual_unanswered_share": round(usual, 4), "p90_wait_s": round(p90, 1),
             "answers_in_window": n_answers, "waiting_total": len(self.index),
-            "limits": {"backlog": r.slow_max_backlog, "share_excess": r.slow_share_excess,
+            "limits": {"backlog": r.slow_max_backlog, "answered_ratio": r.slow_answered_ratio,
                        "p90_wait_s": r.slow_max_p90_s},
             "reasons": [x for x, on in (("backlog", slow_backlog), ("p90_wait", slow_wait)) if on],
         }
@@ -219,8 +223,8 @@ class ResponsivenessDetector:
         return {
             "last_own": self.last_own, "late": [list(x) for x in self.late],
             "pending": [list(x) for x in self.pending],
-            "answers": [list(a) for a in self.answers], "share_ew": self.share_ew,
-            "share_ticks": self.share_ticks, "frozen": self.frozen, "resumed": self.resumed,
+            "answers": [list(a) for a in self.answers],
+            "share_h": self.share_h, "ticks_h": self.ticks_h, "frozen": self.frozen, "resumed": self.resumed,
             "ticker": self.ticker.to_state(), "tracker": self.tracker.to_state(),
             "backlog": self.backlog, "share": self.share, "p90": self.p90,
         }
@@ -232,8 +236,8 @@ class ResponsivenessDetector:
         self.pending = deque(list(x) for x in s["pending"])
         self.index = {x[0]: x for x in (*self.late, *self.pending)}
         self.answers = deque((a, w) for a, w in s["answers"])
-        self.share_ew = s["share_ew"]
-        self.share_ticks = s["share_ticks"]
+        self.share_h = list(s["share_h"])
+        self.ticks_h = list(s["ticks_h"])
         self.frozen = s["frozen"]
         self.resumed = s["resumed"]
         self.ticker.load_state(s["ticker"])

@@ -241,7 +241,8 @@ def test_slow_response_when_the_brand_stops_answering(lang):
     for day in range(2):
         office_day(normal, day, lang=lang)
     assert feed(det, normal) == []
-    assert 0.4 <= det.usual_share() <= 0.6
+    assert 0.4 <= det.usual_share(mention("x", day=1, hour=10.5).ts) <= 0.6
+    assert det.usual_share(mention("x", day=1, hour=3).ts) is None  # never seen at night
     assert det.drain_waits() and det.p90 == pytest.approx(720.0, abs=1)
     bad: list = []
     office_day(bad, 2, answer_every=25, lang=lang)
