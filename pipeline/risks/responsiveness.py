@@ -22,7 +22,8 @@ A ``slow_response`` incident opens (one per episode) when the backlog reaches
 usually answers at this hour of the day (brands never answer everyone, and answer less at
 closing time: the usual unanswered share is learned per UTC hour of day, frozen while an
 incident is open; an hour needs ``MIN_SHARE_TICKS`` buckets of history — a day's warm-up —
-before the backlog can alert at that hour), or when the p90 wait reaches
+before the backlog can alert at that hour; and the brand must usually answer at least
+``MIN_EXPECTED_ANSWERS`` of the window's mentions), or when the p90 wait reaches
 ``slow_max_p90_s``. Severity high when both hold.
 
 Examples
@@ -54,6 +55,9 @@ MIN_SHARE_TICKS = 30
 SHARE_HALFLIFE = 420
 #: Least awaited mentions in the backlog window, and answers in the p90 window, to judge.
 MIN_AWAITED = 10
+#: Answers the brand usually gives in the backlog window for a drop to be judged (closing
+#: time, when it answers a few percent, is not judged).
+MIN_EXPECTED_ANSWERS = 20
 #: Waits kept for metrics until they are read.
 MAX_PENDING_WAITS = 1000
 
@@ -171,7 +175,7 @@ class ResponsivenessDetector:
         usual = self.usual_share(t)
         on_duty = self.last_own is not None and end - self.last_own <= r.slow_grace_s
         slow_backlog = (on_duty and usual is not None and backlog >= r.slow_max_backlog
-                        and total >= MIN_AWAITED
+                        and total * (1.0 - usual) >= MIN_EXPECTED_ANSWERS
                         and 1.0 - share <= r.slow_answered_ratio * (1.0 - usual))
         slow_wait = p90 >= r.slow_max_p90_s
         signal = float(slow_backlog) + float(slow_wait)
