@@ -8,6 +8,7 @@ close it. It only ever looks at event time (``VolumeScore.t``).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -25,6 +26,9 @@ SURGE_QUIET_S: float = 3600.0
 SURGE_COOLDOWN_S: float = 24 * 3600.0
 #: Consecutive buckets at or above ``on`` needed to fire (1 = fire on the onset bucket).
 SURGE_PERSIST: int = 1
+#: Multi-hour evidence (``VolumeScore.sustained``) at or above which an episode opens too:
+#: 1 = a 3 h / 12 h excess as large as the brand's biggest of the last week.
+SUSTAINED_ON: float = 1.0
 
 #: Silence CUSUM level that opens a (low-severity) silence episode.
 SILENCE_ON: float = 10.0
@@ -49,6 +53,9 @@ class SurgeThresholds:
         ... and ``cooldown_s`` event seconds have passed since the firing.
     persist : int
         Consecutive buckets ``>= on`` required to fire.
+    sustained_on : float
+        For ``signal="score"``: an episode also opens when ``VolumeScore.sustained`` reaches
+        this (``inf`` = onset only).
     """
 
     on: float = SURGE_ON
@@ -56,13 +63,21 @@ class SurgeThresholds:
     quiet_s: float = SURGE_QUIET_S
     cooldown_s: float = SURGE_COOLDOWN_S
     persist: int = SURGE_PERSIST
+    sustained_on: float = SUSTAINED_ON
 
 
-#: Defaults for surges (``VolumeScore.score``), as scored by ``bench/nab.py``.
-DEFAULT_SURGE = SurgeThresholds()
+#: Onset ``score`` that fires the once-per-episode alarm on its own (return period ~100
+#: days). Lower values add false alarms on NAB without catching more windows (bench/nab.py
+#: --sweep); the live watch threshold stays ``SURGE_ON`` (DetectionSettings.watch_score).
+SURGE_ALARM_ON: float = 2.0
+
+#: Defaults of the surge alarm (``VolumeScore.score`` or ``sustained``), as scored by
+#: ``bench/nab.py``.
+DEFAULT_SURGE = SurgeThresholds(on=SURGE_ALARM_ON)
 #: Defaults for silences (``VolumeScore.silence``).
 DEFAULT_SILENCE = SurgeThresholds(
-    on=SILENCE_ON, off=SILENCE_OFF, quiet_s=SILENCE_QUIET_S, cooldown_s=SILENCE_COOLDOWN_S
+    on=SILENCE_ON, off=SILENCE_OFF, quiet_s=SILENCE_QUIET_S, cooldown_s=SILENCE_COOLDOWN_S,
+    sustained_on=math.inf,
 )
 
 
@@ -106,10 +121,15 @@ class SurgeAlarm:
     def update(self, score: VolumeScore) -> bool:
         """Feed one bucket's score; True exactly when a new episode fires."""
         th = self.th
-        v = score.score if self.signal == "score" else score.silence
+        if self.signal == "score":
+            v = score.score
+            sus = score.sustained >= th.sustained_on
+        else:
+            v = score.silence
+            sus = False
         t = score.t
         if self.active:
-            if v <= th.off:
+            if v <= th.off and not sus:
                 if self.quiet_since is None:
                     self.quiet_since = t
                 if t - self.quiet_since >= th.quiet_s and t - self.last_fire >= th.cooldown_s:
@@ -122,7 +142,7 @@ class SurgeAlarm:
         if not score.warm:
             self.run = 0
             return False
-        if v >= th.on:
+        if v >= th.on or sus:
             self.run += 1
             if self.run >= th.persist:
                 self.active = True
@@ -136,14 +156,16 @@ class SurgeAlarm:
     def to_state(self) -> dict[str, Any]:
         """JSON-able snapshot (orjson)."""
         return {
-            "thresholds": asdict(self.th), "signal": self.signal, "active": self.active,
+            "thresholds": {k: (None if v == math.inf else v) for k, v in asdict(self.th).items()},
+            "signal": self.signal, "active": self.active,
             "run": self.run, "last_fire": self.last_fire, "quiet_since": self.quiet_since,
         }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> "SurgeAlarm":
         """Rebuild an alarm from :meth:`to_state`."""
-        a = cls(SurgeThresholds(**state["thresholds"]), signal=state["signal"])
+        th = {k: (math.inf if v is None else v) for k, v in state["thresholds"].items()}
+        a = cls(SurgeThresholds(**th), signal=state["signal"])
         a.active = bool(state["active"])
         a.run = int(state["run"])
         a.last_fire = state["last_fire"]

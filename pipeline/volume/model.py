@@ -6,6 +6,7 @@ were measured and the figures.
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ _DAY = 86400.0
 _HOUR = 3600.0
 _LN10 = math.log(10.0)
 _A0 = 2.0 * math.sqrt(0.375)  # anscombe(0)
+_NO_MAX = -1e300  # "no maximum yet" (finite: snapshots are JSON)
 
 
 def anscombe(x: float) -> float:
@@ -38,6 +40,20 @@ def inv_anscombe(a: float) -> float:
     if a <= _A0:
         return 0.0
     return a * a / 4.0 - 0.375
+
+
+def _quantile(values: list[float], q: float) -> float:
+    """Quantile with linear interpolation (numpy's default) of a short list.
+
+    >>> _quantile([3.0, 1.0, 2.0, 4.0], 0.5), _quantile([1.0, 2.0], 0.9)
+    (2.5, 1.9)
+    """
+    v = sorted(values)
+    pos = q * (len(v) - 1)
+    i = int(pos)
+    if i + 1 >= len(v):
+        return v[-1]
+    return v[i] + (pos - i) * (v[i + 1] - v[i])
 
 
 def _clip_mass(c: float) -> float:
@@ -75,6 +91,14 @@ class VolumeScore:
         False until ``warmup_s`` of buckets have been learned; alarms ignore cold buckets.
     z : float
         Raw standardised residual (Anscombe residual over its predicted sd), signed.
+    sustained : float
+        Multi-hour surge evidence, ``>= 0``: for each window ``w`` of ``sustain_windows_s``
+        (3 h and 12 h) the log ratio ``L_w = ln((1 + observed over w) / (1 + expected over
+        w))``, compared with the ``sustain_q`` quantile of this brand's daily maxima of
+        ``L_w`` over the last ``sustain_days`` days: ``exp(max_w(L_w - thr_w) -
+        sustain_offset)``. 1 = "as large a multi-hour excess as the brand's biggest of
+        the week"; scale-free (a ratio of ratios), slow (hours), for level shifts that a
+        per-bucket ``score`` misses. 0 until ``sustain_min_days`` days are learned.
     """
 
     t: float
@@ -86,17 +110,20 @@ class VolumeScore:
     silence: float
     warm: bool
     z: float = 0.0
+    sustained: float = 0.0
 
 
 _PARAMS = (
     "bucket_s", "seed", "level_halflife_s", "daily_halflife_d", "weekly_halflife_w",
     "scale_halflife_s", "clip_z", "warmup_s", "band_z", "silence_k", "tail_u",
     "tail_halflife_d", "tail_prior_episodes", "tail_prior_excess", "tail_prior_rate",
+    "sustain_windows_s", "sustain_days", "sustain_q", "sustain_offset", "sustain_min_days",
 )
 _STATE = (
     "level", "daily", "weekly", "n_daily", "n_weekly", "g2", "gmu", "phi", "n", "n_scale",
     "last_t", "cusum_dn", "learned_s", "n_late", "last_day",
     "tail_days", "tail_eps", "tail_exc", "in_episode", "episode_peak",
+    "sus_obs", "sus_exp", "sus_day", "sus_max", "sus_hist", "sus_thr",
 )
 
 
@@ -180,7 +207,7 @@ class VolumeModel:
     """
 
     __slots__ = _PARAMS + _STATE + ("_a_level", "_a_daily", "_a_weekly", "_a_scale",
-                                    "_kappa", "_dec_tail")
+                                    "_kappa", "_dec_tail", "_sus_buf")
 
     def __init__(
         self,
@@ -200,6 +227,11 @@ class VolumeModel:
         tail_prior_episodes: float = 2.0,
         tail_prior_excess: float = 3.0,
         tail_prior_rate: float = 1.0,
+        sustain_windows_s: tuple[float, ...] | list[float] = (3 * _HOUR, 12 * _HOUR),
+        sustain_days: int = 7,
+        sustain_q: float = 0.9,
+        sustain_offset: float = 0.0,
+        sustain_min_days: int = 2,
     ) -> None:
         if bucket_s <= 0:
             raise ValueError("bucket_s must be positive")
@@ -218,6 +250,11 @@ class VolumeModel:
         self.tail_prior_episodes = float(tail_prior_episodes)
         self.tail_prior_excess = float(tail_prior_excess)
         self.tail_prior_rate = float(tail_prior_rate)
+        self.sustain_windows_s = [float(w) for w in sustain_windows_s]
+        self.sustain_days = int(sustain_days)
+        self.sustain_q = float(sustain_q)
+        self.sustain_offset = float(sustain_offset)
+        self.sustain_min_days = int(sustain_min_days)
         self._derive()
         self.level = 0.0
         self.daily = [0.0] * 24
@@ -239,6 +276,15 @@ class VolumeModel:
         self.tail_exc = self.tail_prior_episodes * self.tail_prior_excess
         self.in_episode = False
         self.episode_peak = 0.0
+        k = len(self.sustain_windows_s)
+        self.sus_obs = [0.0] * k  # observed / expected sums over each window
+        self.sus_exp = [0.0] * k
+        self.sus_day: int | None = None
+        self.sus_max = [_NO_MAX] * k  # today's maxima of L_w
+        self.sus_hist: list[list[float]] = [[] for _ in range(k)]  # last days' maxima
+        self.sus_thr: list[float] | None = None
+        # (t, observed, expected) of the learned buckets inside each window
+        self._sus_buf: list[deque[tuple[float, float, float]]] = [deque() for _ in range(k)]
 
     def _derive(self) -> None:
         b = float(self.bucket_s)
@@ -270,6 +316,64 @@ class VolumeModel:
         r = math.log10(self.tail_days / eps) + (z - self.tail_u) * eps / (self.tail_exc * _LN10)
         return r if r > 0.0 else 0.0
 
+    def _expected(self, mu: float, sd: float) -> float:
+        e = mu + 0.25 * (sd * sd - 1.0)
+        return e if e > 0.0 else 0.0
+
+    def _sustained(self, t: float, x: float, e: float) -> float:
+        thr = self.sus_thr
+        if thr is None:
+            return 0.0
+        best = -math.inf
+        for k, w in enumerate(self.sustain_windows_s):
+            so = self.sus_obs[k] + x
+            se = self.sus_exp[k] + e
+            lo = t - w
+            for tb, xb, eb in self._sus_buf[k]:  # learned buckets that left the window
+                if tb > lo:
+                    break
+                so -= xb
+                se -= eb
+            v = math.log((1.0 + so) / (1.0 + (se if se > 0.0 else 0.0))) - thr[k]
+            if v > best:
+                best = v
+        best -= self.sustain_offset
+        return math.exp(best if best < 700.0 else 700.0)
+
+    def _sus_learn(self, t: float, x: float, e: float) -> None:
+        """Add a learned bucket to the window sums and to today's maxima of ``L_w``."""
+        day = int(t // _DAY)
+        if self.sus_day is None:
+            self.sus_day = day
+        elif day != self.sus_day:  # a new day: keep the maxima of the last days
+            for k, h in enumerate(self.sus_hist):
+                if self.sus_max[k] > _NO_MAX:
+                    h.append(self.sus_max[k])
+                del h[: max(0, len(h) - self.sustain_days)]
+            self.sus_max = [_NO_MAX] * len(self.sus_max)
+            self.sus_day = day
+            enough = self.sus_hist and len(self.sus_hist[0]) >= self.sustain_min_days
+            self.sus_thr = (
+                [_quantile(h, self.sustain_q) for h in self.sus_hist] if enough else None
+            )
+        for k, w in enumerate(self.sustain_windows_s):
+            buf = self._sus_buf[k]
+            buf.append((t, x, e))
+            so = self.sus_obs[k] + x
+            se = self.sus_exp[k] + e
+            lo = t - w
+            while buf[0][0] <= lo:
+                _, xo, eo = buf.popleft()
+                so -= xo
+                se -= eo
+            if not buf or len(buf) == 1:
+                so, se = x, e  # no drift once a window empties
+            self.sus_obs[k] = so
+            self.sus_exp[k] = se
+            v = math.log((1.0 + so) / (1.0 + (se if se > 0.0 else 0.0)))
+            if v > self.sus_max[k]:
+                self.sus_max[k] = v
+
     # ------------------------------------------------------------------ API
     def score_one(self, t: float, count: float) -> VolumeScore:
         """Score the bucket starting at ``t`` with ``count`` mentions, without learning it."""
@@ -281,10 +385,11 @@ class VolumeModel:
         bz = self.band_z * sd
         zc = z if z > -self.clip_z else -self.clip_z
         silence = self.cusum_dn - zc - self.silence_k
+        e = self._expected(mu, sd)
         return VolumeScore(
-            t, x, max(0.0, mu + 0.25 * (sd * sd - 1.0)), inv_anscombe(a - bz),
+            t, x, e, inv_anscombe(a - bz),
             inv_anscombe(a + bz), self._tail_score(z), silence if silence > 0.0 else 0.0,
-            self.learned_s >= self.warmup_s, z,
+            self.learned_s >= self.warmup_s, z, self._sustained(t, x, e),
         )
 
     def learn_one(self, t: float, count: float) -> None:
@@ -307,6 +412,7 @@ class VolumeModel:
             self.last_day = int(t // _DAY)
             return
         mu, a, sd, i0, w1, d = self._center(t)
+        self._sus_learn(t, x, self._expected(mu, sd))
         r = anscombe(x) - a
         z = r / sd
         # declustered peaks over threshold
@@ -372,21 +478,30 @@ class VolumeModel:
         >>> m2.score_one(50 * 300.0, 30) == m.score_one(50 * 300.0, 30)
         True
         """
-        st: dict[str, Any] = {"version": 1}
+        st: dict[str, Any] = {"version": 2}
         st["params"] = {k: getattr(self, k) for k in _PARAMS}
         for k in _STATE:
             v = getattr(self, k)
-            st[k] = list(v) if isinstance(v, list) else v
+            st[k] = [list(x) if isinstance(x, list) else x for x in v] if isinstance(v, list) else v
+        # only the longest window's buffer: the shorter ones are its tails
+        longest = max(range(len(self.sustain_windows_s)), key=self.sustain_windows_s.__getitem__)
+        st["sus_buf"] = [list(b) for b in self._sus_buf[longest]]
         return st
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> "VolumeModel":
         """Rebuild a model from :meth:`to_state`; it scores identically."""
-        if state.get("version") != 1:
+        if state.get("version") not in (1, 2):
             raise ValueError(f"unknown VolumeModel state version {state.get('version')!r}")
         p = dict(state["params"])
         m = cls(p.pop("bucket_s"), **p)
         for k in _STATE:
+            if k not in state:  # version 1: no multi-hour evidence yet, it starts afresh
+                continue
             v = state[k]
-            setattr(m, k, list(v) if isinstance(v, list) else v)
+            setattr(m, k, [list(x) if isinstance(x, list) else x for x in v]
+                    if isinstance(v, list) else v)
+        buf = [tuple(b) for b in state.get("sus_buf", [])]
+        last = buf[-1][0] if buf else 0.0
+        m._sus_buf = [deque(b for b in buf if b[0] > last - w) for w in m.sustain_windows_s]
         return m

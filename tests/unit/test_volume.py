@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from pipeline.volume import (
-    DEFAULT_SURGE, SURGE_COOLDOWN_S, SURGE_ON, SurgeAlarm, SurgeThresholds, VolumeModel,
+    DEFAULT_SURGE, SURGE_ALARM_ON, SURGE_COOLDOWN_S, SURGE_ON, SurgeAlarm, SurgeThresholds, VolumeModel,
     VolumeScore,
 )
 
@@ -170,4 +170,33 @@ def test_alarm_once_per_episode_and_cooldown():
     assert a.update(s(4200.0, 0)) is False  # ... for quiet_s, cool-down over: re-armed
     assert a.update(s(4260.0, 1.5)) is True
     assert SurgeAlarm(SurgeThresholds(on=1.0, persist=2)).update(s(0, 5)) is False
-    assert DEFAULT_SURGE.cooldown_s == SURGE_COOLDOWN_S and DEFAULT_SURGE.on == SURGE_ON
+    assert DEFAULT_SURGE.cooldown_s == SURGE_COOLDOWN_S and DEFAULT_SURGE.on == SURGE_ALARM_ON
+
+
+def test_sustained_level_shift_fires_where_the_onset_score_does_not():
+    m = VolumeModel(B)
+    t = feed(m, 8, 50, seed=4)
+    rng = random.Random(8)
+    alarm = SurgeAlarm()
+    fired, max_score, max_sus = [], 0.0, 0.0
+    for i in range(6 * 3600 // B):  # six hours at twice the usual rate
+        x = poisson(rng, 2 * daily_rate(t, 50))
+        s = m.score_one(t, x)
+        max_score, max_sus = max(max_score, s.score), max(max_sus, s.sustained)
+        fired.append(alarm.update(s))
+        m.learn_one(t, x)
+        t += B
+    assert max_score < SURGE_ALARM_ON  # no single bucket is extreme ...
+    assert max_sus >= 1.0 and fired.count(True) == 1  # ... the hours are: one alarm
+
+
+def test_sustained_is_zero_without_days_of_history_and_old_states_load():
+    m = VolumeModel(B)
+    feed(m, 1.5, 30, seed=2)
+    assert m.score_one(m.last_t + B, 10_000).sustained == 0.0  # fewer than 2 days
+    st = orjson.loads(orjson.dumps(m.to_state()))
+    old = {k: v for k, v in st.items() if not k.startswith("sus_")}
+    old["version"] = 1
+    old["params"] = {k: v for k, v in st["params"].items() if not k.startswith("sustain_")}
+    m1 = VolumeModel.from_state(old)
+    assert m1.score_one(m.last_t + B, 40).expected == m.score_one(m.last_t + B, 40).expected
