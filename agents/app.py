@@ -64,6 +64,8 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
         "web_bind": settings.metrics_host,
         "web_host": settings.metrics_host,
         "table_standby_replicas": 0,
+        # snapshots are taken at each commit (agents.recovery): one period for both
+        "broker_commit_interval": settings.snapshot_every_s,
     }
     creds = broker_credentials(settings)
     if creds is not None:
@@ -83,6 +85,7 @@ class Worker:
     engine: Engine
     state: Any  # faust Table: brand -> snapshot bytes
     snapshot_at: dict[str, float] = field(default_factory=dict)
+    recovery: Any = None  # agents.recovery.Recovery
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -91,7 +94,7 @@ def create_app(settings: Settings) -> faust.App:
     The returned app has a ``veille`` attribute (:class:`Worker`) that tests use to reach the
     engine and topics.
     """
-    from agents import labels, mentions, metrics_server, posts
+    from agents import labels, mentions, metrics_server, posts, recovery
 
     app = faust.App(settings.app_id, **faust_settings(settings))
     app.conf.web_enabled = bool(settings.web_port)
@@ -101,6 +104,8 @@ def create_app(settings: Settings) -> faust.App:
         partitions=settings.topics.partitions,
     )
     worker = Worker(app, settings, topics, Engine(settings), state)
+    worker.recovery = recovery.Recovery(worker)
+    recovery.install(app, worker.recovery)
     worker.engine.restore = mentions.restorer(worker)
     mentions.register(worker)
     labels.register(worker)

@@ -6,9 +6,9 @@ bytes, reason in headers) to ``veille.deadletter``. Faust acks the batch's offse
 this returns, and flushes the producer before committing, so nothing is committed before it is
 processed and its outputs are sent (at-least-once).
 
-Brand state is snapshotted into the ``brand-state`` table (changelog-backed) every
-``snapshot_every_s`` seconds per brand, written to the changelog partition of the brand's input
-partition so that the worker that owns the brand recovers it.
+Brand state is snapshotted into the ``brand-state`` table (changelog-backed) before every offset
+commit, with the input offset it covers, on the changelog partition of the brand's input
+partition; a resumed brand skips the events its snapshot already holds (:mod:`agents.recovery`).
 """
 
 from __future__ import annotations
@@ -26,13 +26,8 @@ from pipeline.codec import Rejection, encode
 
 
 def restorer(worker: Any) -> Callable[[str], dict[str, Any] | None]:
-    """The engine's hook to resume a brand from the state table."""
-
-    def restore(brand: str) -> dict[str, Any] | None:
-        raw = worker.state.get(brand.encode())
-        return None if raw is None else orjson.loads(raw)
-
-    return restore
+    """The engine's hook to resume a brand from the state table (see :mod:`agents.recovery`)."""
+    return worker.recovery.restore
 
 
 async def handle_batch(worker: Any, events: Sequence[EventT]) -> None:
@@ -91,25 +86,16 @@ async def _publish(worker: Any, events: Sequence[EventT], out: Any) -> None:
 
 
 def _snapshot(worker: Any, events: Sequence[EventT], out: Any, now: float) -> None:
-    """Write due brand snapshots to the state table, on the brand's own partition."""
-    partitions: dict[str, int] = {}
+    """Export the batch's brands' figures. Snapshots are written before each offset commit
+    (:mod:`agents.recovery`), so that committed offsets are always covered by them."""
+    seen: set[bytes] = set()
     for event in events:
         key = event.message.key
-        if key:
-            partitions[key.decode("utf-8", "replace")] = event.message.partition
-    every = worker.settings.snapshot_every_s
-    for brand, partition in partitions.items():
-        watch = worker.engine.watches.get(brand)
-        if watch is None:
-            continue
-        metrics.record_brand(watch)
-        if now - worker.snapshot_at.get(brand, 0.0) < every:
-            continue
-        worker.snapshot_at[brand] = now
-        value = orjson.dumps(watch.to_state())
-        key = brand.encode()
-        worker.state.data[key] = value  # local copy, then the changelog on the right partition
-        worker.state.send_changelog(partition, key, value)
+        if key and key not in seen:
+            seen.add(key)
+            watch = worker.engine.watches.get(key.decode("utf-8", "replace"))
+            if watch is not None:
+                metrics.record_brand(watch)
 
 
 def register(worker: Any) -> None:
@@ -119,4 +105,4 @@ def register(worker: Any) -> None:
     @worker.app.agent(worker.topics.mentions, name="veille.mentions.score")
     async def score(stream):  # pragma: no cover - exercised by the integration tests
         async for events in stream.take_events(settings.batch_size, within=settings.batch_within_s):
-            await handle_batch(worker, events)
+            await worker.recovery.run_batch(events, handle_batch)

@@ -1,0 +1,335 @@
+"""Exact recovery of per-brand state: snapshots tied to input offsets, taken at every commit.
+
+The problem
+-----------
+Faust commits input offsets on its own timer; brand state used to be snapshotted on another
+timer. After a SIGKILL the worker resumed from the committed offset with the last snapshot, so
+the events between the two were either missing from the brand's state (snapshot older than the
+commit) or applied twice (snapshot newer than the commit).
+
+The design
+----------
+* **Snapshot before every commit.** The consumer's ``_commit_offsets`` is wrapped
+  (:func:`install`): before Faust commits, every brand changed since its last snapshot is
+  written to the ``brand-state`` changelog, on the brand's input partition. The order is
+  *outputs durable* (producer flush) → *snapshots sent* → Faust flushes again and commits the
+  offsets. So a committed offset is always covered by snapshots, and a snapshot only ever
+  covers events whose alerts, scored mentions and dead letters are already on the broker.
+* **Each snapshot says which input it covers**: ``{"format": 2, "partition": p, "offset": o,
+  "state": <BrandWatch.to_state()>}`` where ``o`` is the last offset of partition ``p`` this
+  worker had fully processed (the batch lock guarantees no batch is half-done at that moment).
+* **Skip what a snapshot already holds.** When a brand is resumed from its snapshot, events of
+  that brand on partition ``p`` with offset ``<= o`` are skipped (:meth:`Recovery.filter`):
+  after a crash between the snapshot and the commit they are re-delivered, but already counted.
+* **No half-done batch is ever snapshotted or committed.** If a batch is interrupted (an
+  exception, a cancellation) or an output send fails, the recovery is marked broken: no
+  snapshot and no commit happen any more and the app crashes; a restart replays from the last
+  commit, which the snapshots cover exactly.
+* **Uncommitted partitions.** aiokafka does not seek a partition without a committed offset
+  after a rebalance, and Faust skips records fetched under the previous generation: the first
+  records of a fresh partition could be lost. Such partitions are sought to their beginning.
+* **Rebalance.** Faust commits (hence snapshots) before partitions are revoked; the brands of
+  revoked partitions are then dropped from the engine, and resumed from the table if the
+  partitions come back (so a stale copy is never used).
+* **exactly_once** (Apache Kafka only): Faust 0.15 opens one transaction per input partition
+  but sends outputs with its plain producer. Here every batch is processed per input partition
+  and its outputs and snapshots go through that partition's transactional producer, so they are
+  committed atomically with the input offsets: read-committed consumers never see an output of
+  an aborted (killed) attempt.
+
+What holds under at-least-once: brand state is exact (no event lost or counted twice); outputs
+of events processed after the last commit may be published again after a crash. They are
+identical (processing is deterministic, incident ids are stable), so consumers dedup alert
+updates by ``(id, version)``.
+
+Producers must key mentions by brand (the README says so): the key tells which brand an event
+belongs to before it is decoded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+import orjson
+
+SNAPSHOT_FORMAT = 2
+log = logging.getLogger("veille.recovery")
+
+#: Input partition whose sub-batch is being processed (exactly_once routes outputs by it).
+CURRENT_PARTITION: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "veille_current_partition", default=None
+)
+
+
+def encode_snapshot(partition: int, offset: int, state: dict[str, Any]) -> bytes:
+    """Encode a brand snapshot with the input position it covers.
+
+    Examples
+    --------
+    >>> decode_snapshot(encode_snapshot(3, 41, {"brand": "acme"}))
+    (3, 41, {'brand': 'acme'})
+    >>> decode_snapshot(b'{"brand": "acme"}')  # format 1 (no offset): nothing is skipped
+    (None, None, {'brand': 'acme'})
+    """
+    return orjson.dumps({"format": SNAPSHOT_FORMAT, "partition": partition, "offset": offset,
+                         "state": state})
+
+
+def decode_snapshot(raw: bytes) -> tuple[int | None, int | None, dict[str, Any]]:
+    """``(partition, offset, state)`` of a snapshot (format 1 had no position)."""
+    obj = orjson.loads(raw)
+    if obj.get("format") == SNAPSHOT_FORMAT:
+        return obj["partition"], obj["offset"], obj["state"]
+    return None, None, obj
+
+
+class Recovery:
+    """Ties brand snapshots to input offsets for one worker (see the module docstring).
+
+    Parameters
+    ----------
+    worker
+        The :class:`agents.app.Worker` (app, settings, topics, engine, state table).
+    """
+
+    def __init__(self, worker: Any) -> None:
+        self.worker = worker
+        self.exactly_once = worker.settings.processing_guarantee == "exactly_once"
+        self.lock = asyncio.Lock()
+        self._holder: asyncio.Task | None = None
+        #: input partition -> last offset whose batch was fully processed
+        self.applied: dict[int, int] = {}
+        #: brand -> input partition, for brands changed since their last snapshot
+        self.dirty: dict[str, int] = {}
+        #: brand -> input partition, for brands held in the engine
+        self.partition_of: dict[str, int] = {}
+        #: brand -> (partition, offset) covered by the snapshot it was resumed from
+        self.covered: dict[str, tuple[int, int]] = {}
+        self._looked_up: dict[str, dict[str, Any] | None] = {}
+        self.broken: str | None = None
+        self.skipped = 0
+        self.snapshots = 0
+
+    # ------------------------------------------------------------------ restore / skip
+    def _lookup(self, brand: str) -> dict[str, Any] | None:
+        if brand in self._looked_up:
+            return self._looked_up[brand]
+        raw = self.worker.state.get(brand.encode())
+        state = None
+        if raw is not None:
+            partition, offset, state = decode_snapshot(raw)
+            if partition is not None and offset is not None:
+                log.info("resume %s from its snapshot (partition %s, offset %s)",
+                         brand, partition, offset)
+                self.covered[brand] = (partition, offset)
+                self.partition_of.setdefault(brand, partition)
+        self._looked_up[brand] = state
+        return state
+
+    def restore(self, brand: str) -> dict[str, Any] | None:
+        """The engine's restore hook: the brand's last snapshot state, or None."""
+        state = self._lookup(brand)
+        self._looked_up.pop(brand, None)
+        return state
+
+    def filter(self, events: Sequence[Any]) -> list[Any]:
+        """Drop events already contained in the snapshot their brand was resumed from."""
+        watches = self.worker.engine.watches
+        keep = []
+        for event in events:
+            msg = event.message
+            if msg.key:
+                brand = msg.key.decode("utf-8", "replace")
+                if brand not in watches:
+                    self._lookup(brand)
+                cov = self.covered.get(brand)
+                if cov is not None and msg.partition == cov[0] and msg.offset <= cov[1]:
+                    self.skipped += 1
+                    continue
+            keep.append(event)
+        return keep
+
+    # ------------------------------------------------------------------ batches
+    async def run_batch(
+        self, events: Sequence[Any], handle: Callable[[Any, Sequence[Any]], Awaitable[None]]
+    ) -> None:
+        """Process one batch under the batch lock, skipping covered events."""
+        async with self.lock:
+            self._holder = asyncio.current_task()
+            try:
+                todo = self.filter(events)
+                if self.broken:
+                    raise RuntimeError(f"recovery broken: {self.broken}")
+                if todo and self.exactly_once:
+                    by_partition: dict[int, list[Any]] = {}
+                    for e in todo:
+                        by_partition.setdefault(e.message.partition, []).append(e)
+                    for partition, group in by_partition.items():
+                        token = CURRENT_PARTITION.set(partition)
+                        try:
+                            await handle(self.worker, group)
+                        finally:
+                            CURRENT_PARTITION.reset(token)
+                elif todo:
+                    await handle(self.worker, todo)
+            except BaseException as exc:
+                self.broken = f"batch interrupted: {exc!r}"[:300]
+                log.error("batch interrupted; no snapshot or commit until restart: %r", exc)
+                raise
+            finally:
+                self._holder = None
+            self._note(events)
+
+    def _note(self, events: Sequence[Any]) -> None:
+        applied, dirty, part_of = self.applied, self.dirty, self.partition_of
+        watches = self.worker.engine.watches
+        for event in events:
+            msg = event.message
+            p = msg.partition
+            if msg.offset > applied.get(p, -1):
+                applied[p] = msg.offset
+            if msg.key:
+                brand = msg.key.decode("utf-8", "replace")
+                if brand in watches:
+                    dirty[brand] = p
+                    part_of[brand] = p
+
+    # ------------------------------------------------------------------ commit hook
+    async def before_commit(self, offsets: Mapping[Any, int]) -> bool:
+        """Snapshot every changed brand; False (do not commit) when recovery is broken."""
+        if self.broken:
+            log.error("not committing %s: %s", dict(offsets), self.broken)
+            return False
+        if self._holder is not None and self._holder is asyncio.current_task():
+            return await self._snapshot_dirty()
+        async with self.lock:
+            return await self._snapshot_dirty()
+
+    async def _snapshot_dirty(self) -> bool:
+        if self.broken:
+            return False
+        if not self.dirty:
+            return True
+        app = self.worker.app
+        assigned = {tp.partition for tp in app.consumer.assignment()
+                    if tp.topic == self.worker.settings.topics.mentions}
+        await app.producer.flush()  # outputs durable before the snapshots that cover them
+        if self.broken:
+            return False
+        table = self.worker.state
+        topic = table.changelog_topic.get_topic_name()
+        watches = self.worker.engine.watches
+        pending = []
+        for brand, partition in list(self.dirty.items()):
+            watch = watches.get(brand)
+            if watch is None or partition not in assigned:
+                continue
+            key = brand.encode()
+            value = encode_snapshot(partition, self.applied[partition], watch.to_state())
+            table.data[key] = value
+            pending.append(await app.producer.send(
+                topic, key, value, partition, None, None,
+                transactional_id=self.transactional_id(partition) if self.exactly_once else None,
+            ))
+        self.dirty.clear()
+        self.snapshots += len(pending)
+        if pending:
+            await asyncio.gather(*pending)
+        return not self.broken
+
+    # ------------------------------------------------------------------ rebalance
+    def on_revoked(self, revoked: Any) -> None:
+        """Forget the brands of revoked input partitions (resumed from the table if back)."""
+        parts = {tp.partition for tp in revoked if tp.topic == self.worker.settings.topics.mentions}
+        if not parts:
+            return
+        engine = self.worker.engine
+        lost_dirty = False
+        for brand, p in list(self.partition_of.items()):
+            if p in parts:
+                engine.watches.pop(brand, None)
+                self.partition_of.pop(brand, None)
+                lost_dirty |= self.dirty.pop(brand, None) is not None
+        for brand, (p, _) in list(self.covered.items()):
+            if p in parts:
+                del self.covered[brand]
+        self._looked_up.clear()
+        for p in parts:
+            self.applied.pop(p, None)
+        if lost_dirty:  # their re-delivered events must not be taken for duplicates
+            engine._recent.clear()
+
+    # ------------------------------------------------------------------ transactions
+    def transactional_id(self, partition: int) -> str:
+        """Faust's transactional id for an input partition of the mentions topic."""
+        app = self.worker.app
+        group = app.assignor.group_for_topic(self.worker.settings.topics.mentions)
+        return f"{app.conf.id}-{group}-{partition}"
+
+    def _on_sent(self, fut: asyncio.Future) -> None:
+        if not fut.cancelled() and fut.exception() is not None and not self.broken:
+            self.broken = f"output send failed: {fut.exception()!r}"[:300]
+            log.error("%s; no commit until restart", self.broken)
+
+
+def install(app: Any, recovery: Recovery) -> None:
+    """Wrap the app's consumer commit and producer send (see the module docstring)."""
+    new_consumer, new_producer = app._new_consumer, app._new_producer
+
+    def make_consumer() -> Any:
+        consumer = new_consumer()
+        commit_offsets = consumer._commit_offsets
+
+        async def _commit_offsets(offsets: Mapping[Any, int], start_new_transaction: bool = True
+                                  ) -> bool:
+            if not await recovery.before_commit(offsets):
+                if recovery.broken and not app.should_stop:
+                    asyncio.ensure_future(app.crash(RuntimeError(recovery.broken)))
+                return False
+            return await commit_offsets(offsets, start_new_transaction=start_new_transaction)
+
+        consumer._commit_offsets = _commit_offsets
+        perform_seek = consumer.perform_seek
+        sources = {recovery.worker.settings.topics.mentions, recovery.worker.settings.topics.labels}
+
+        async def _perform_seek() -> None:
+            # aiokafka's seek_to_committed does not seek a partition that has no commit yet,
+            # so records fetched before a rebalance (then skipped by Faust as an old
+            # generation) were never fetched again: lost. Seek those to the beginning.
+            await perform_seek()
+            for tp in consumer.assignment():
+                if tp.topic in sources and consumer._committed_offset.get(tp) is None:
+                    await consumer.seek(tp, 0)
+
+        consumer.perform_seek = _perform_seek
+        return consumer
+
+    def make_producer() -> Any:
+        producer = new_producer()
+        send = producer.send
+
+        async def _send(topic, key, value, partition, timestamp, headers, *,
+                        transactional_id=None):
+            if transactional_id is None and recovery.exactly_once:
+                p = CURRENT_PARTITION.get()
+                if p is not None:
+                    transactional_id = recovery.transactional_id(p)
+            fut = await send(topic, key, value, partition, timestamp, headers,
+                             transactional_id=transactional_id)
+            if isinstance(fut, asyncio.Future):
+                fut.add_done_callback(recovery._on_sent)
+            return fut
+
+        producer.send = _send
+        return producer
+
+    app._new_consumer = make_consumer
+    app._new_producer = make_producer
+
+    @app.on_partitions_revoked.connect
+    async def _revoked(sender: Any, revoked: Any, **kwargs: Any) -> None:
+        recovery.on_revoked(revoked)

@@ -1,0 +1,87 @@
+"""Chaos bench: the short form of every fault scenario, on real Apache Kafka.
+
+Usage::
+
+    .venv/bin/python bench/chaos.py [--json] [--only NAME ...] [--soak-seconds S]
+
+Scenarios (see ``tests/chaos/harness.py``): a worker SIGKILLed then SIGTERMed mid-stream and
+restarted; two workers, one SIGKILLed; the broker restarted, then killed and kept down 20 s;
+the broker frozen (SIGSTOP) while alerts are due; ``exactly_once`` with a SIGKILL, read back
+read-committed; a steady-load soak (RSS, lag, commits). Each runs ~10k sequence-numbered
+mentions through a ``veille worker`` process and is verified against the topics: mentions lost,
+incidents opened twice, alert updates conflicting or missing, brand state vs an offline recount.
+
+``--soak-seconds 1800`` is the long soak (``make soak``). With ``--json`` the last line is
+``{"scenarios": [{"name", "events", "lost", "duplicated_incidents", "passed", ...}]}``.
+Exit status 1 when a scenario fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from agents.brokers import LocalKafka  # noqa: E402
+from tests.chaos.harness import SCENARIOS, run_scenario, scenario_soak  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--json", action="store_true", help="last line: one JSON object")
+    ap.add_argument("--only", nargs="*", choices=sorted(SCENARIOS), help="run these only")
+    ap.add_argument("--soak-seconds", type=float, default=45.0, help="soak length (long: 1800)")
+    ap.add_argument("--soak-rate", type=float, default=400.0, help="soak mentions per second")
+    args = ap.parse_args(argv)
+    names = args.only or list(SCENARIOS)
+    log = (lambda s: print(s, file=sys.stderr, flush=True)) if args.json else print
+    if args.soak_seconds != 45.0 or args.soak_rate != 400.0:
+        fn, kind, kw = SCENARIOS["soak"]
+        SCENARIOS["soak"] = (lambda run: scenario_soak(run, args.soak_seconds, args.soak_rate),
+                             kind, kw)
+    rows = []
+    t_all = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="veille-chaos-") as tmp:
+        shared = None
+        try:
+            for name in names:
+                kind = SCENARIOS[name][1]
+                if kind == "shared":
+                    if shared is None:
+                        shared = LocalKafka().start(timeout=120)
+                    broker = shared
+                else:
+                    broker = LocalKafka().start(timeout=120)
+                t0 = time.monotonic()
+                log(f"{name} ...")
+                try:
+                    rep = run_scenario(name, broker, Path(tmp), log=log)
+                finally:
+                    if broker is not shared:
+                        broker.cleanup()
+                row = rep.row()
+                row["seconds"] = round(time.monotonic() - t0, 1)
+                rows.append(row)
+                log(f"{name}: events={row['events']} lost={row['lost']} "
+                    f"duplicated_incidents={row['duplicated_incidents']} "
+                    f"dup_outputs={row['duplicated_outputs']} missing={row['missing_updates']} "
+                    f"state_mismatch={row['state_mismatch']} passed={row['passed']} "
+                    f"({row['seconds']}s)" + (f"\n  FAILURE: {row['failure']}"
+                                              if row.get("failure") else ""))
+        finally:
+            if shared is not None:
+                shared.cleanup()
+    log(f"total {time.monotonic() - t_all:.0f}s")
+    if args.json:
+        print(orjson.dumps({"scenarios": rows}).decode())
+    return 0 if all(r["passed"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

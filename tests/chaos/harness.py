@@ -1,0 +1,515 @@
+"""Chaos harness: a sequence-numbered mention source, fault scenarios and a verifier.
+
+The source (:func:`generate`) is the synthetic stream of :mod:`tests.support.streams` renumbered
+so that mention ids are ``<brand>-<seq>`` with ``seq`` increasing in each brand's stream order
+(Flink's sequence-numbered source). After a scenario, :func:`verify` reads every topic back and
+reports per brand:
+
+* **lost**: sequence numbers produced but neither scored nor dead-lettered (must be 0);
+* **duplicated**: sequence numbers scored more than once (allowed under at-least-once: replays
+  after a crash re-publish identical outputs; must be 0 for read-committed under exactly_once);
+* **reordered**: first deliveries whose sequence number is lower than an earlier one's;
+* **state**: the brand's last snapshot in the ``brand-state`` changelog equals the state an
+  offline :class:`~pipeline.engine.Engine` reaches on the same topic (an exact recount);
+* incidents: alert updates with the same ``(id, version)`` must be identical, an incident id
+  the offline run does not have is an incident *opened twice* (or spuriously), and every update
+  of the offline run must have been published (none dropped).
+
+Scenarios (:data:`SCENARIOS`) run a real ``veille worker`` process (:class:`WorkerProcess`)
+against a broker and inject one kind of fault; ``bench/chaos.py`` runs them all and
+``tests/chaos/test_chaos.py`` runs them in the suite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiokafka import TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from agents import kafka
+from agents.produce import produce_mentions
+from agents.recovery import decode_snapshot
+from agents.workers import WorkerProcess
+from pipeline.engine import Engine
+from pipeline.settings import BrandConfig, Settings
+from tests.support.streams import stream
+
+BRANDS = ("acme", "nordair", "velo")
+BAD = [b"{not json", b"\xff\xfe", b"[1,2]", orjson.dumps({"id": "x", "brand": "acme"})]
+
+
+# ------------------------------------------------------------------------------ source
+def generate(hours: float = 11.0, per_min: float = 6.0, seed: int = 7) -> list[dict]:
+    """Mentions of :data:`BRANDS` (an angry burst on ``acme`` at 10 h), ids ``brand-seq``."""
+    out: list[dict] = []
+    for i, brand in enumerate(BRANDS):
+        bursts = [(hours - 1.0, 30, 40, "angry")] if brand == "acme" else []
+        for seq, m in enumerate(stream(brand, hours, per_min, seed=seed + i, bursts=bursts)):
+            m["id"] = f"{brand}-{seq:07d}"
+            out.append(m)
+    out.sort(key=lambda m: m["created_at"])
+    return out
+
+
+def seq_of(mention_id: str) -> tuple[str, int] | None:
+    brand, _, seq = mention_id.rpartition("-")
+    return (brand, int(seq)) if seq.isdigit() else None
+
+
+def chaos_settings(bootstrap: str, kind: str, name: str, **kw: Any) -> Settings:
+    """Worker settings for one scenario: unique app id and topics, snapshots every second."""
+    tag = f"{name}-{uuid.uuid4().hex[:6]}"
+    topics = {f: f"chaos.{tag}.{f}" for f in (
+        "mentions", "scored", "alerts", "deadletter", "labels", "posts_outgoing",
+        "posts_reviewed", "trends")}
+    return Settings(
+        kafka_bootstrap=bootstrap, broker_kind=kind, app_id=f"veille-chaos-{tag}",
+        brands=[BrandConfig(name="acme", handles=["acme"]), BrandConfig(name="nordair"),
+                BrandConfig(name="velo")],
+        detection={"warmup_s": 6 * 3600}, topics={**topics, "partitions": 4},
+        snapshot_every_s=1.0, metrics_port=0, **kw)
+
+
+# ------------------------------------------------------------------------------ reading
+async def read_all(settings: Settings, topic: str, *, committed_only: bool = False,
+                   timeout: float = 60.0) -> list[Any]:
+    """Every record of ``topic`` up to its current end, in partition order."""
+    c = kafka.consumer(settings, isolation_level="read_committed" if committed_only
+                       else "read_uncommitted")
+    await c.start()
+    try:
+        deadline = time.monotonic() + timeout
+        parts = await _partitions(c, topic, deadline)
+        tps = [TopicPartition(topic, p) for p in sorted(parts or [])]
+        if not tps:
+            return []
+        c.assign(tps)
+        await c.seek_to_beginning(*tps)
+        end = await c.end_offsets(tps)
+        got: list[Any] = []
+        while time.monotonic() < deadline:
+            if all([await c.position(tp) >= end[tp] for tp in tps]):
+                break
+            batch = await c.getmany(*tps, timeout_ms=300)
+            for recs in batch.values():
+                got.extend(recs)
+        got.sort(key=lambda r: (r.partition, r.offset))
+        return got
+    finally:
+        await c.stop()
+
+
+async def _partitions(c: Any, topic: str, deadline: float) -> set[int]:
+    """Partition ids of ``topic`` (an unsubscribed consumer's metadata does not list them)."""
+    while True:
+        await c._client._metadata_update(c._client.cluster, [topic])
+        parts = c._client.cluster.partitions_for_topic(topic)
+        if parts or time.monotonic() > deadline:
+            return set(parts or ())
+        await asyncio.sleep(0.3)
+
+
+async def group_progress(settings: Settings) -> tuple[int, int]:
+    """(committed, end) offsets summed over the mentions topic for the worker's group."""
+    admin = AIOKafkaAdminClient(**kafka.client_kwargs(settings))
+    await admin.start()
+    c = kafka.consumer(settings)
+    await c.start()
+    try:
+        topic = settings.topics.mentions
+        parts = await _partitions(c, topic, time.monotonic() + 10)
+        tps = [TopicPartition(topic, p) for p in parts]
+        end = await c.end_offsets(tps) if tps else {}
+        committed = await admin.list_consumer_group_offsets(settings.app_id)
+        done = sum(max(0, committed[tp].offset) for tp in tps if tp in committed)
+        return done, sum(end.values())
+    finally:
+        await c.stop()
+        await admin.close()
+
+
+def wait_caught_up(settings: Settings, timeout: float, workers: list[WorkerProcess]) -> float:
+    """Block until the group committed every mention; return the seconds it took."""
+    t0 = time.monotonic()
+    last = (-1, -1)
+    while time.monotonic() - t0 < timeout:
+        for w in workers:
+            if not w.running():
+                raise RuntimeError(f"worker died; log:\n{w.tail()}")
+        try:
+            last = asyncio.run(group_progress(settings))
+        except Exception as exc:  # noqa: BLE001 - broker briefly unavailable
+            last = (-1, repr(exc))  # type: ignore[assignment]
+        if last[1] and last[0] >= last[1]:
+            return time.monotonic() - t0
+        time.sleep(1.0)
+    logs = "\n".join(w.tail(30) for w in workers)
+    raise TimeoutError(f"not caught up after {timeout}s (committed, end)={last}\n{logs}")
+
+
+# ------------------------------------------------------------------------------ verifying
+@dataclass
+class Report:
+    """What :func:`verify` found (see the module docstring)."""
+
+    name: str
+    events: int
+    lost: int = 0
+    duplicated: int = 0
+    reordered: int = 0
+    duplicated_incidents: int = 0
+    conflicting_updates: int = 0
+    missing_updates: int = 0
+    state_mismatch: list[str] = field(default_factory=list)
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return not (self.lost or self.duplicated_incidents or self.conflicting_updates
+                    or self.missing_updates or self.state_mismatch
+                    or self.notes.get("failure"))
+
+    def row(self) -> dict[str, Any]:
+        return {"name": self.name, "events": self.events, "lost": self.lost,
+                "duplicated_incidents": self.duplicated_incidents, "passed": self.passed,
+                "duplicated_outputs": self.duplicated, "reordered": self.reordered,
+                "conflicting_updates": self.conflicting_updates,
+                "missing_updates": self.missing_updates, "state_mismatch": self.state_mismatch,
+                **self.notes}
+
+
+def offline_run(settings: Settings, records: list[Any]) -> Engine:
+    """The offline recount: the same engine over the topic, each partition in order."""
+    engine = Engine(settings)
+    by_part: dict[int, list[Any]] = defaultdict(list)
+    for r in records:
+        by_part[r.partition].append(r)
+    alerts = []
+    for p in sorted(by_part):
+        recs = by_part[p]
+        for i in range(0, len(recs), 500):
+            chunk = recs[i:i + 500]
+            out = engine.process([r.value for r in chunk], [r.timestamp / 1000 for r in chunk])
+            alerts += [a.model_dump(mode="json") for a in out.alerts]
+    engine.alerts = alerts  # type: ignore[attr-defined]
+    return engine
+
+
+def _norm(x: Any) -> Any:
+    return orjson.loads(orjson.dumps(x))
+
+
+def verify(settings: Settings, name: str, sent_ids: list[str], *,
+           committed_only: bool = False) -> Report:
+    """Read every topic back and compare with the source and an offline recount."""
+    t = settings.topics
+    source = asyncio.run(read_all(settings, t.mentions))
+    scored = asyncio.run(read_all(settings, t.scored, committed_only=committed_only))
+    dead = asyncio.run(read_all(settings, t.deadletter, committed_only=committed_only))
+    alerts = asyncio.run(read_all(settings, t.alerts, committed_only=committed_only))
+    changelog = asyncio.run(read_all(settings, f"{settings.app_id}-brand-state-changelog"))
+    rep = Report(name, len(source))
+
+    # every mention accounted for; duplicates and order of first deliveries
+    seen: Counter[str] = Counter()
+    last_seq: dict[str, int] = {}
+    for r in scored:
+        mid = orjson.loads(r.value)["mention"]["id"]
+        seen[mid] += 1
+        s = seq_of(mid)
+        if seen[mid] == 1 and s is not None:
+            if s[1] < last_seq.get(s[0], -1):
+                rep.reordered += 1
+            last_seq[s[0]] = max(s[1], last_seq.get(s[0], -1))
+    dead_values = Counter(r.value for r in dead)
+    rep.duplicated = sum(n - 1 for n in seen.values() if n > 1)
+    rep.lost = sum(1 for i in sent_ids if i not in seen)
+    source_bad = Counter(r.value for r in source if r.value in BAD)
+    rep.lost += sum(max(0, n - dead_values.get(v, 0)) for v, n in source_bad.items())
+
+    # incidents
+    offline = offline_run(settings, source)
+    live: dict[tuple[str, int], Any] = {}
+    for r in alerts:
+        a = orjson.loads(r.value)
+        key = (a["id"], a["version"])
+        if key in live and live[key] != a:
+            rep.conflicting_updates += 1
+        live.setdefault(key, a)
+    expected = {(a["id"], a["version"]): _norm(a) for a in offline.alerts}
+    rep.duplicated_incidents = len({i for i, _ in live} - {i for i, _ in expected})
+    rep.missing_updates = sum(1 for k in expected if k not in live)
+    rep.conflicting_updates += sum(1 for k, a in expected.items() if k in live and live[k] != a)
+    rep.notes["alert_updates"] = len(expected)
+    rep.notes["incidents"] = len({i for i, _ in expected})
+
+    # state: last snapshot per brand vs the offline recount
+    snaps: dict[str, dict[str, Any]] = {}
+    for r in changelog:
+        if r.value is not None:
+            snaps[r.key.decode()] = decode_snapshot(r.value)[2]
+    for brand, watch in offline.watches.items():
+        got = snaps.get(brand)
+        if got is None or _norm(got) != _norm(watch.to_state()):
+            diff = sorted(k for k in _norm(watch.to_state())
+                          if got is None or _norm(got).get(k) != _norm(watch.to_state())[k])
+            rep.state_mismatch.append(f"{brand}: {diff[:6]}")
+    return rep
+
+
+# ------------------------------------------------------------------------------ faults
+class Producer:
+    """Produce the source in the background at ``rate`` mentions/s (a thread with its loop)."""
+
+    def __init__(self, settings: Settings, mentions: list[dict], rate: float) -> None:
+        self.settings, self.mentions, self.rate = settings, mentions, rate
+        self.sent = 0
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self.sent = asyncio.run(produce_mentions(
+                self.settings, self.mentions, rate=self.rate,
+                on_sent=lambda n, _ts: setattr(self, "sent", n)))
+        except BaseException as exc:  # noqa: BLE001 - reported by join()
+            self.error = exc
+
+    def start(self) -> Producer:
+        self._thread.start()
+        return self
+
+    def wait_sent(self, n: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self.sent < n and time.monotonic() < deadline and self._thread.is_alive():
+            time.sleep(0.1)
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise TimeoutError("producer still running")
+        if self.error is not None:
+            raise self.error
+
+
+async def produce_raw(settings: Settings, records: list[bytes]) -> None:
+    p = kafka.producer(settings)
+    await p.start()
+    try:
+        for r in records:
+            await p.send_and_wait(settings.topics.mentions, r, key=b"acme")
+    finally:
+        await p.stop()
+
+
+def rss_kb(pid: int) -> int:
+    """Resident set size of a process, in kB (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+@dataclass
+class Run:
+    """One scenario's context: settings, source, workers started (all stopped at the end)."""
+
+    broker: Any
+    settings: Settings
+    workdir: Path
+    mentions: list[dict]
+    workers: list[WorkerProcess] = field(default_factory=list)
+    log: Callable[[str], None] = print
+
+    def worker(self) -> WorkerProcess:
+        w = WorkerProcess(self.settings, self.workdir / f"w{len(self.workers)}")
+        self.workers.append(w)
+        return w.start(timeout=90)
+
+    def setup(self) -> None:
+        asyncio.run(kafka.ensure_topics(self.settings))
+        asyncio.run(produce_raw(self.settings, BAD))
+
+    def close(self) -> None:
+        for w in self.workers:
+            w.kill()
+
+    def finish(self, name: str, timeout: float = 180.0, committed_only: bool = False) -> Report:
+        live = [w for w in self.workers if w.running()]
+        took = wait_caught_up(self.settings, timeout, live)
+        self.log(f"  {name}: caught up {took:.1f}s after the faults")
+        rep = verify(self.settings, name, [m["id"] for m in self.mentions],
+                     committed_only=committed_only)
+        rep.notes["catch_up_s"] = round(took, 1)
+        return rep
+
+
+def scenario_kill(run: Run) -> Report:
+    """SIGKILL mid-stream, restart, SIGTERM mid-stream, restart: state exact, nothing lost."""
+    run.setup()
+    w = run.worker()
+    prod = Producer(run.settings, run.mentions, rate=1500).start()
+    n = len(run.mentions)
+    prod.wait_sent(n // 3, 60)
+    time.sleep(1.5)
+    w.kill()
+    run.log(f"  kill: SIGKILL after {prod.sent} sent")
+    w = run.worker()
+    prod.wait_sent(2 * n // 3, 60)
+    time.sleep(1.0)
+    w.stop()
+    run.log(f"  kill: SIGTERM after {prod.sent} sent")
+    run.worker()
+    prod.join(120)
+    return run.finish("worker_killed")
+
+
+def scenario_failover(run: Run) -> Report:
+    """Two workers, one SIGKILLed mid-stream: the survivor takes its partitions over."""
+    run.setup()
+    a = run.worker()
+    b = run.worker()
+    prod = Producer(run.settings, run.mentions, rate=1500).start()
+    prod.wait_sent(len(run.mentions) // 2, 60)
+    time.sleep(1.0)
+    b.kill()
+    run.log(f"  failover: SIGKILL one of two after {prod.sent} sent")
+    prod.join(120)
+    rep = run.finish("two_workers_one_dies", timeout=240)
+    rep.notes["survivor_alive"] = a.running()
+    return rep
+
+
+def scenario_broker_restart(run: Run) -> Report:
+    """Broker restarted gracefully, then killed and kept down 20 s: the worker resumes alone."""
+    run.setup()
+    run.worker()
+    prod = Producer(run.settings, run.mentions[: len(run.mentions) // 2], rate=3000).start()
+    prod.join(120)
+    time.sleep(2.0)
+    run.broker.restart(timeout=120)
+    run.log("  broker: restarted (graceful)")
+    time.sleep(3.0)
+    run.broker.kill()
+    time.sleep(20.0)
+    run.broker.start(timeout=120)
+    run.log("  broker: killed, down 20 s, started")
+    prod = Producer(run.settings, run.mentions[len(run.mentions) // 2:], rate=3000).start()
+    prod.join(180)
+    return run.finish("broker_restart", timeout=240)
+
+
+def scenario_output_stall(run: Run) -> Report:
+    """The broker is frozen (SIGSTOP) 15 s while the crisis is published, then resumed."""
+    run.setup()
+    run.worker()
+    n = len(run.mentions)
+    prod = Producer(run.settings, run.mentions, rate=2000).start()
+    prod.wait_sent(int(n * 0.93), 90)  # the acme burst is in the last hour
+    pid = run.broker.pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        time.sleep(15.0)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    run.log(f"  output: broker frozen 15 s after {prod.sent} sent")
+    prod.join(180)
+    return run.finish("output_unavailable", timeout=240)
+
+
+def scenario_exactly_once(run: Run) -> Report:
+    """exactly_once: SIGKILL mid-stream; read-committed readers see no duplicate output."""
+    run.setup()
+    w = run.worker()
+    prod = Producer(run.settings, run.mentions, rate=1500).start()
+    prod.wait_sent(len(run.mentions) // 2, 60)
+    time.sleep(1.5)
+    w.kill()
+    run.log(f"  eos: SIGKILL after {prod.sent} sent")
+    run.worker()
+    prod.join(120)
+    rep = run.finish("exactly_once", committed_only=True)
+    if rep.duplicated:
+        rep.notes["failure"] = f"{rep.duplicated} duplicated outputs under exactly_once"
+    return rep
+
+
+def scenario_soak(run: Run, seconds: float = 45.0, rate: float = 400.0,
+                  max_growth: float = 0.5) -> Report:
+    """Steady load: RSS, lag and commits sampled; fails on RSS growth or a commit stall."""
+    run.setup()
+    w = run.worker()
+    hours = seconds * rate / (3 * 6 * 60 * 0.6) + 1
+    run.mentions = generate(hours=hours, per_min=6.0, seed=11)
+    prod = Producer(run.settings, run.mentions, rate=rate).start()
+    samples = []
+    t0 = time.monotonic()
+    stall_since = None
+    failure = None
+    while time.monotonic() - t0 < seconds and prod._thread.is_alive():
+        time.sleep(5.0)
+        done, end = asyncio.run(group_progress(run.settings))
+        rss = rss_kb(w.pid) if w.pid else 0
+        samples.append((round(time.monotonic() - t0), rss, end - done, done))
+        run.log(f"  soak t={samples[-1][0]:>5}s rss={rss / 1024:7.1f} MB lag={end - done:>7} "
+                f"committed={done}")
+        if len(samples) > 1 and done == samples[-2][3] and end > done:
+            stall_since = stall_since or time.monotonic()
+            if time.monotonic() - stall_since > 30:
+                failure = f"commits stalled for 30 s at {done} (lag {end - done})"
+                break
+        else:
+            stall_since = None
+    prod.join(max(60.0, seconds * 2))
+    if failure is None and len(samples) >= 4:
+        base = max(s[1] for s in samples[: len(samples) // 3])
+        peak = max(s[1] for s in samples[len(samples) * 2 // 3:])
+        if base and peak > base * (1 + max_growth):
+            failure = f"RSS grew {base / 1024:.0f} -> {peak / 1024:.0f} MB"
+    rep = run.finish("soak")
+    rep.notes["rss_mb"] = [round(s[1] / 1024, 1) for s in samples]
+    rep.notes["lag"] = [s[2] for s in samples]
+    if failure:
+        rep.notes["failure"] = failure
+    return rep
+
+
+SCENARIOS: dict[str, tuple[Callable[[Run], Report], str, dict[str, Any]]] = {
+    # name: (function, broker ("shared" = the session Apache Kafka, "own" = a private one), kw)
+    "worker_killed": (scenario_kill, "shared", {}),
+    "two_workers_one_dies": (scenario_failover, "shared", {}),
+    "exactly_once": (scenario_exactly_once, "shared",
+                     {"processing_guarantee": "exactly_once"}),
+    "broker_restart": (scenario_broker_restart, "own", {}),
+    "output_unavailable": (scenario_output_stall, "own", {}),
+    "soak": (scenario_soak, "shared", {}),
+}
+
+
+def run_scenario(name: str, broker: Any, workdir: Path, *, log: Callable[[str], None] = print,
+                 mentions: list[dict] | None = None) -> Report:
+    """Run one scenario of :data:`SCENARIOS` on ``broker`` and verify it."""
+    fn, _, kw = SCENARIOS[name]
+    settings = chaos_settings(broker.bootstrap, broker.kind, name.replace("_", "-"), **kw)
+    run = Run(broker, settings, workdir / name, mentions or generate(), log=log)
+    try:
+        return fn(run)
+    except Exception as exc:  # noqa: BLE001 - a scenario that cannot finish fails
+        logs = "\n".join(w.tail(15) for w in run.workers)
+        rep = Report(name, len(run.mentions))
+        rep.notes["failure"] = f"{type(exc).__name__}: {exc}"[:2000] + f"\n{logs}"[-3000:]
+        return rep
+    finally:
+        run.close()
