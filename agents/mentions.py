@@ -22,6 +22,7 @@ from faust.types import EventT
 
 from agents import metrics
 from agents.deadletter import deadletter_headers
+from agents.outputs import Outputs
 from pipeline.codec import Rejection, encode
 
 
@@ -51,32 +52,36 @@ async def handle_batch(worker: Any, events: Sequence[EventT]) -> None:
                 metrics.DEADLETTERED.labels(rej.reason).inc()
                 continue
             await _publish(worker, [event], one)
+        await worker.outputs.flush()
         return
     await _publish(worker, events, out)
+    await worker.outputs.flush()  # outputs delivered before the batch is acked (agents.outputs)
     metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
 
 
 async def _deadletter(worker: Any, event: EventT, rejection: Rejection) -> None:
-    await worker.topics.deadletter.send(
-        key=event.message.key, value=event.message.value,
-        headers=deadletter_headers(event, rejection),
+    await worker.outputs.send(
+        worker.settings.topics.deadletter, event.message.key, event.message.value,
+        deadletter_headers(event, rejection),
     )
 
 
 async def _publish(worker: Any, events: Sequence[EventT], out: Any) -> None:
-    topics = worker.topics
+    names = worker.settings.topics
+    send = worker.outputs.send
+    dumps = orjson.dumps
     for index, rejection in out.rejected:
         await _deadletter(worker, events[index], rejection)
+    topic = names.scored
     for scored in out.scored:
-        brand = scored["mention"]["brand"]
-        await topics.scored.send(key=brand.encode(), value=orjson.dumps(scored))
+        await send(topic, scored["mention"]["brand"].encode(), dumps(scored))
     for review in out.reviews:
-        await topics.posts_reviewed.send(key=review["brand"].encode(), value=orjson.dumps(review))
+        await send(names.posts_reviewed, review["brand"].encode(), dumps(review))
     for trend in out.trends:
-        await topics.trends.send(key=trend["brand"].encode(), value=orjson.dumps(trend))
+        await send(names.trends, trend["brand"].encode(), dumps(trend))
     now = time.time()
     for alert in out.alerts:
-        await topics.alerts.send(key=alert.brand.encode(), value=encode(alert))
+        await send(names.alerts, alert.brand.encode(), encode(alert))
     if out.alerts:
         produced = max(e.message.timestamp for e in events)
         for _ in out.alerts:
@@ -101,6 +106,7 @@ def _snapshot(worker: Any, events: Sequence[EventT], out: Any, now: float) -> No
 def register(worker: Any) -> None:
     """Attach the mentions agent to the app."""
     settings = worker.settings
+    worker.outputs = Outputs(worker)
 
     @worker.app.agent(worker.topics.mentions, name="veille.mentions.score")
     async def score(stream):  # pragma: no cover - exercised by the integration tests

@@ -48,6 +48,7 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
+from dataclasses import replace  # noqa: E402
 from datetime import datetime, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -72,7 +73,8 @@ CACHE = ROOT / ".cache" / "bench"
 START = datetime(2026, 1, 5, tzinfo=timezone.utc)
 HOURS = 4.0  # event time the N mentions span (density: ~N / (HOURS * 60 * 16) per brand-bucket)
 WARMUP_S = 2 * 3600
-CRISES = ["crisis:acme@2.5h", "crisis:brand01@3h", "crisis:brand02@3.25h", "crisis:brand03@3.5h"]
+CRISES = ["crisis:acme@2.1h*20", "crisis:brand01@2.3h*20", "crisis:brand02@2.5h*20",
+          "crisis:brand03@2.65h*20"]
 PARTITIONS = 8
 BATCH = 500  # offline engine batch = the worker's batch_size
 
@@ -90,18 +92,20 @@ def bench_brands() -> list[BrandConfig]:
 def make_data(n: int, unique: bool) -> list[bytes]:
     """``n`` simulated mentions (orjson bytes), cached in .cache/bench/."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"mentions-{n}-{int(unique)}-v2.jsonl"
+    path = CACHE / f"mentions-{n}-{int(unique)}-v6.jsonl"
     if path.exists():
         rows = path.read_bytes().split(b"\n")
         if len(rows) == n:
             return rows
     brands = bench_brands()
+    # the same volume for every brand, so that 8 partitions can share the load evenly
+    profiles = {b.name: replace(profile_for(b), rate_per_min=20.0) for b in brands}
     t0 = START.timestamp()
     ts = np.arange(t0, t0 + HOURS * 3600, 10.0)
-    expected = sum(float(seasonal_rate(profile_for(b), ts).sum()) * 10.0 for b in brands)
+    expected = sum(float(seasonal_rate(p, ts).sum()) * 10.0 for p in profiles.values())
     scale = 1.15 * n / expected  # a margin: the first n are kept
     cfg = SimConfig(start=START, duration_s=HOURS * 3600, scenarios=CRISES, brands=brands,
-                    seed=11, rate_scale=scale)
+                    profiles=profiles, seed=11, rate_scale=scale)
     mentions, _ = generate(cfg)
     rows = []
     for i, m in enumerate(mentions):
