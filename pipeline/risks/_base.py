@@ -105,3 +105,19 @@ def transition_alert(
         observed=float(observed), expected=float(expected), score=round(float(score), 4),
         summary=summary, evidence=evidence, sample_mention_ids=list(samples or [])[:10],
     )
+
+
+def own_handles(config: Any) -> frozenset[str]:
+    """The brand's own account handles, lower-cased (empty without a brand config).
+
+    >>> own_handles(None)
+    frozenset()
+    """
+    return frozenset(h.lower() for h in (config.handles if config else []))
+
+
+def allowed_domains(config: Any) -> frozenset[str]:
+    """The brand's allowed link domains, lower-cased, without ``www.``."""
+    return frozenset(
+        x.lower().removeprefix("www.") for x in (config.allowed_link_domains if config else [])
+    )

@@ -43,7 +43,9 @@ import math
 from collections import deque
 from typing import Any
 
-from pipeline.risks._base import Ticker, domain_allowed, tracker, transition_alert
+from pipeline.risks._base import (
+    Ticker, allowed_domains, domain_allowed, own_handles, tracker, transition_alert,
+)
 from pipeline.schemas import Alert, Mention
 from pipeline.settings import BrandConfig, DetectionSettings
 from pipeline.text import _domain, analyze
@@ -85,9 +87,8 @@ class HijackDetector:
         self.brand = brand
         self.d = detection
         self.r = r
-        self.handles = frozenset(h.lower() for h in (config.handles if config else []))
-        self.allowed = frozenset(x.lower().removeprefix("www.") for x in
-                                 (config.allowed_link_domains if config else []))
+        self.handles = own_handles(config)
+        self.allowed = allowed_domains(config)
         self.seeded_sources = bool(config and config.known_sources)
         self.sources: dict[str, float] = {s: SEED_COUNT for s in (config.known_sources if config else [])}
         self.n_sources = float(sum(self.sources.values()))

@@ -42,7 +42,7 @@ from collections import OrderedDict
 from datetime import datetime, timezone
 from typing import Any
 
-from pipeline.risks._base import Ticker, domain_allowed, iso
+from pipeline.risks._base import Ticker, allowed_domains, domain_allowed, iso, own_handles
 from pipeline.schemas import Alert, Mention
 from pipeline.settings import BrandConfig, DetectionSettings
 from pipeline.text import _domain, analyze
@@ -146,9 +146,8 @@ class ImpostorDetector:
         self.brand = brand
         self.d = detection
         self.r = r
-        self.handles = frozenset(h.lower() for h in (config.handles if config else []))
-        self.allowed = frozenset(x.lower().removeprefix("www.") for x in
-                                 (config.allowed_link_domains if config else []))
+        self.handles = own_handles(config)
+        self.allowed = allowed_domains(config)
         names = [brand] + list(config.handles if config else []) + list(
             config.display_names if config else [])
         self.targets: dict[str, str] = {}  # skeleton -> the brand name it stands for

@@ -42,7 +42,7 @@ from datetime import timezone
 from statistics import median
 from typing import Any
 
-from pipeline.risks._base import Ticker, tracker, transition_alert
+from pipeline.risks._base import Ticker, own_handles, tracker, transition_alert
 from pipeline.schemas import Alert, Mention
 from pipeline.settings import BrandConfig, DetectionSettings
 from pipeline.text import tokenize
@@ -108,7 +108,7 @@ class RaidDetector:
         self.brand = brand
         self.d = detection
         self.r = r
-        self.handles = frozenset(h.lower() for h in (config.handles if config else []))
+        self.handles = own_handles(config)
         # window items: [ts, mention id, author id, followers, age_days, cluster id, sig, text]
         self.items: deque[list[Any]] = deque()
         self.buckets: dict[tuple[int, ...], deque[list[Any]]] = {}

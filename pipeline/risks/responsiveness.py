@@ -45,7 +45,7 @@ import math
 from collections import deque
 from typing import Any
 
-from pipeline.risks._base import Ticker, tracker, transition_alert
+from pipeline.risks._base import Ticker, own_handles, tracker, transition_alert
 from pipeline.schemas import Alert, Mention
 from pipeline.settings import BrandConfig, DetectionSettings
 
@@ -77,7 +77,7 @@ class ResponsivenessDetector:
         self.brand = brand
         self.d = detection
         self.r = r
-        self.handles = frozenset(h.lower() for h in (config.handles if config else []))
+        self.handles = own_handles(config)
         self.last_own: float | None = None
         self.resumed: float = 0.0  # first own post after a silence longer than slow_active_s
         # awaited mentions [id, ts, answered_at]: recent ones (backlog window and younger) in

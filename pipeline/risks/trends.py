@@ -30,7 +30,7 @@ import math
 from typing import Any
 
 from pipeline.evidence import DecayingCounter, burst_terms
-from pipeline.risks._base import iso
+from pipeline.risks._base import iso, own_handles
 from pipeline.schemas import SCHEMA_VERSION, Mention
 from pipeline.settings import BrandConfig, DetectionSettings
 
@@ -96,7 +96,7 @@ class TrendsDetector:
         self.d = detection
         self.r = r
         self.competitor = bool(config and config.competitor)
-        self.handles = frozenset(h.lower() for h in (config.handles if config else []))
+        self.handles = own_handles(config)
         self.window = int(r.trends_window_s)
         self.current: int | None = None  # window index
         self.bucket: int | None = None
