@@ -22,14 +22,25 @@ the topic, learnt in topic order. Two parts:
   mention this worker has not seen is dead-lettered (``missing_field``): send the text.
 
 ``veille_labels_learned_total`` counts the labels this worker's model learnt since it started
-(after a restart it counts the catch-up again). Until the catch-up is done, a restarted worker
-scores with the labels read so far.
+(after a restart it counts the catch-up again).
+
+Catch-up at start (:class:`CatchUp`, ``worker.labels_catchup``): the learner captures the end
+offsets of every labels partition when it starts and sets ``ready`` (an :class:`asyncio.Event`)
+once its position has reached them on every partition, i.e. once every label present at start is
+learnt (or, on a broker whose end offsets overshoot, once a fetch comes back empty at the
+partitions' high watermark). ``veille_labels_backlog`` is the number of those records not read
+yet. :func:`wait_ready` is what the mentions agent awaits before its first batch: it waits at
+most ``timeout`` seconds, logs the outcome, and counts it in
+``veille_labels_wait_total{outcome="ready"|"timeout"}``; after a timeout the worker scores with
+the labels read so far, and later calls return at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -42,6 +53,76 @@ from pipeline.schemas import Label
 from pipeline.sentiment import SentimentModel
 
 log = logging.getLogger(__name__)
+
+#: Default bound of :func:`wait_ready`, in seconds.
+READY_TIMEOUT_S = 60.0
+
+
+@dataclass
+class CatchUp:
+    """Progress of the learner's start-up catch-up (see module docstring).
+
+    Attributes
+    ----------
+    ready
+        Set once every label present at start is learnt.
+    present
+        Records present on the labels topic at start (end minus beginning offsets).
+    read
+        Records of those read so far.
+    waited
+        True once :func:`wait_ready` has returned (ready or timed out): later calls return at
+        once.
+    """
+
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    present: int = 0
+    read: int = 0
+    started: float = field(default_factory=time.monotonic)
+    waited: bool = False
+
+
+def catchup(worker: Any) -> CatchUp:
+    """The worker's :class:`CatchUp` (created on first use)."""
+    state = getattr(worker, "labels_catchup", None)
+    if state is None:
+        state = CatchUp()
+        worker.labels_catchup = state
+    return state
+
+
+async def wait_ready(worker: Any, timeout: float = READY_TIMEOUT_S) -> bool:
+    """Wait (at most ``timeout`` s, once per worker) until the labels present at start are
+    learnt. Returns True when they are, False after a timeout (the worker then scores with the
+    labels read so far)."""
+    state = catchup(worker)
+    if state.ready.is_set() or state.waited:
+        return state.ready.is_set()
+    log.info("labels: waiting up to %.0f s for the %d labels records present at start "
+             "before scoring", timeout, state.present)
+    try:
+        await asyncio.wait_for(state.ready.wait(), timeout)
+    except asyncio.TimeoutError:
+        state.waited = True
+        metrics.LABELS_WAIT.labels("timeout").inc()
+        log.warning("labels: catch-up not done after %.0f s (%d of %d records present at start "
+                    "read); scoring with the labels learnt so far", timeout, state.read,
+                    state.present)
+        return False
+    state.waited = True
+    metrics.LABELS_WAIT.labels("ready").inc()
+    return True
+
+
+async def _caught_up(consumer: Any, pending: dict[TopicPartition, int], empty: bool) -> bool:
+    """Drop from ``pending`` the partitions whose position reached their end offset at start
+    (or, after an empty fetch, their high watermark); True when none is left."""
+    for tp in list(pending):
+        pos = await consumer.position(tp)
+        high = consumer.highwater(tp)
+        if pos >= pending[tp] or (empty and high is not None and pos >= high):
+            del pending[tp]
+    return not pending
 
 
 def learnable(raw: bytes | None) -> Label | None:
@@ -67,12 +148,22 @@ async def learn_all(worker: Any, stop: asyncio.Event | None = None) -> None:
     """Learn every label of the labels topic, from the beginning, forever (see module doc)."""
     settings = worker.settings
     topic = settings.topics.labels
+    state = catchup(worker)
     consumer = kafka.consumer(settings)
     await consumer.start()
     try:
         parts = await _partitions(consumer, topic)
         consumer.assign(parts)
         await consumer.seek_to_beginning(*parts)
+        begin = await consumer.beginning_offsets(parts)
+        end = await consumer.end_offsets(parts)
+        pending = {tp: end[tp] for tp in parts if end[tp] > begin[tp]}
+        state.present = sum(end[tp] - begin[tp] for tp in pending)
+        state.read = 0
+        metrics.LABELS_BACKLOG.set(state.present)
+        learned = 0
+        if not pending:
+            _set_ready(state, learned)
         while stop is None or not stop.is_set():
             batch = await consumer.getmany(timeout_ms=1000, max_records=500)
             records = [r for recs in batch.values() for r in recs]
@@ -81,14 +172,30 @@ async def learn_all(worker: Any, stop: asyncio.Event | None = None) -> None:
                 label = learnable(r.value)
                 if label is not None and worker.engine.learn_label(label):
                     metrics.LABELS.inc()
+                    learned += 1
+            if not state.ready.is_set():
+                state.read += sum(1 for r in records
+                                  if r.offset < end.get(TopicPartition(r.topic, r.partition), 0))
+                metrics.LABELS_BACKLOG.set(max(state.present - state.read, 0))
+                if await _caught_up(consumer, pending, empty=not records):
+                    metrics.LABELS_BACKLOG.set(0)
+                    _set_ready(state, learned)
             if records:
                 await asyncio.sleep(0)  # let the mention agents run between fetches
     finally:
         await consumer.stop()
 
 
+def _set_ready(state: CatchUp, learned: int) -> None:
+    state.ready.set()
+    log.info("labels: caught up: %d labels learnt from the %d records present at start, "
+             "in %.1f s", learned, state.present, time.monotonic() - state.started)
+
+
 def register(worker: Any) -> None:
-    """Attach the labels checker agent and the learner task to the app."""
+    """Attach the labels checker agent and the learner task to the app, and the worker's
+    :class:`CatchUp` (``worker.labels_catchup``, awaited by :func:`wait_ready`)."""
+    catchup(worker)
 
     @worker.app.task
     async def labels_learner() -> None:  # pragma: no cover - exercised by the integration tests

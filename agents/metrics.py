@@ -26,6 +26,8 @@ ALERTS = Counter(
     "veille_alerts", "Alert updates published.", ["brand", "kind", "severity", "update"]
 )
 LABELS = Counter("veille_labels_learned", "Analyst labels learned by the sentiment model.")
+LABELS_BACKLOG = Gauge("veille_labels_backlog", "Labels present at start not yet read by the learner.")
+LABELS_WAIT = Counter("veille_labels_wait", "Start-up waits for the labels catch-up.", ["outcome"])
 OBSERVED = Gauge("veille_volume_observed", "Mentions in the last closed bucket.", ["brand"])
 EXPECTED = Gauge("veille_volume_expected", "Expected mentions per bucket.", ["brand"])
 LOWER = Gauge("veille_volume_lower", "Lower edge of the expected band.", ["brand"])

@@ -11,12 +11,16 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from types import SimpleNamespace
 
 import orjson
 import pytest
+from prometheus_client import REGISTRY
 
 from agents import kafka
+from agents import labels as labels_agent
 from agents.workers import WorkerProcess
+from pipeline.engine import Engine
 from pipeline.sentiment import SentimentModel
 from pipeline.settings import BrandConfig, Settings
 from tests.integration.test_end_to_end import metric, read_topic
@@ -105,3 +109,52 @@ def test_labels_are_learnt_and_survive_a_restart(tansu, tmp_path):
         recs = asyncio.run(read_topic(settings, t.scored, lambda got: len(got) >= 3, 30))
         live = {orjson.loads(r.value)["mention"]["id"]: orjson.loads(r.value) for r in recs}
         assert live["m2"]["sentiment"]["probs"] == list(offline.predict_one(CORRECTED, "en").probs)
+
+
+async def test_learner_sets_ready_once_the_labels_present_at_start_are_learnt(tansu):
+    """The catch-up (``agents.labels.CatchUp``): ``ready`` is set after every label on the topic
+    at start is learnt, not before; ``wait_ready`` returns True and counts it."""
+    run = uuid.uuid4().hex[:8]
+    settings = Settings(kafka_bootstrap=tansu.bootstrap, broker_kind="tansu",
+                        topics={"partitions": 2, "labels": f"catchup-{run}.labels"})
+    await kafka.ensure_topics(settings, [settings.topics.labels])
+    good = [orjson.dumps({"mention_id": f"c{i}", "label": "positive", "text": f"{CORRECTED} {i}",
+                          "lang": "en", "brand": "acme"}) for i in range(40)]
+    p = kafka.producer(settings)
+    await p.start()
+    try:
+        for i, v in enumerate(good + [b"{not json"]):
+            await p.send_and_wait(settings.topics.labels, v, key=f"k{i % 7}".encode())
+    finally:
+        await p.stop()
+
+    worker = SimpleNamespace(settings=settings, engine=Engine(settings))
+    state = labels_agent.catchup(worker)
+    assert not state.ready.is_set()
+    ready_before = REGISTRY.get_sample_value("veille_labels_wait_total", {"outcome": "ready"}) or 0
+    stop = asyncio.Event()
+    task = asyncio.create_task(labels_agent.learn_all(worker, stop))
+    try:
+        assert await labels_agent.wait_ready(worker, timeout=60)
+        # everything present at start was learnt before ready was set
+        assert worker.engine.labels_learned == len(good)
+        assert state.present == len(good) + 1 and state.read == state.present
+        assert REGISTRY.get_sample_value("veille_labels_backlog") == 0
+        assert REGISTRY.get_sample_value(
+            "veille_labels_wait_total", {"outcome": "ready"}) == ready_before + 1
+        assert await labels_agent.wait_ready(worker, timeout=0.01)  # once ready, at once
+    finally:
+        stop.set()
+        await task
+
+
+async def test_wait_ready_is_bounded_and_counted():
+    worker = SimpleNamespace()
+    before = REGISTRY.get_sample_value("veille_labels_wait_total", {"outcome": "timeout"}) or 0
+    t0 = time.monotonic()
+    assert not await labels_agent.wait_ready(worker, timeout=0.2)
+    assert 0.15 < time.monotonic() - t0 < 5
+    assert REGISTRY.get_sample_value("veille_labels_wait_total", {"outcome": "timeout"}) == before + 1
+    t0 = time.monotonic()
+    assert not await labels_agent.wait_ready(worker, timeout=30)  # gave up once: no second wait
+    assert time.monotonic() - t0 < 1
