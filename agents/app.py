@@ -86,6 +86,8 @@ class Worker:
     state: Any  # faust Table: brand -> snapshot bytes
     snapshot_at: dict[str, float] = field(default_factory=dict)
     recovery: Any = None  # agents.recovery.Recovery
+    ingest: Any = None  # agents.ingest.Ingest (the mentions topic's batches)
+    outputs: Any = None  # agents.outputs.Outputs
 
 
 def create_app(settings: Settings) -> faust.App:

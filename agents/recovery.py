@@ -136,38 +136,48 @@ class Recovery:
         self._looked_up.pop(brand, None)
         return state
 
-    def filter(self, events: Sequence[Any]) -> list[Any]:
-        """Drop events already contained in the snapshot their brand was resumed from."""
+    def filter(self, records: Sequence[Any]) -> list[Any]:
+        """Drop records already contained in the snapshot their brand was resumed from."""
         watches = self.worker.engine.watches
+        covered = self.covered
         keep = []
-        for event in events:
-            msg = event.message
-            if msg.key:
-                brand = msg.key.decode("utf-8", "replace")
+        for rec in records:
+            key = rec.key
+            if key:
+                brand = key.decode("utf-8", "replace")
                 if brand not in watches:
                     self._lookup(brand)
-                cov = self.covered.get(brand)
-                if cov is not None and msg.partition == cov[0] and msg.offset <= cov[1]:
+                cov = covered.get(brand)
+                if cov is not None and rec.partition == cov[0] and rec.offset <= cov[1]:
                     self.skipped += 1
                     continue
-            keep.append(event)
+            keep.append(rec)
         return keep
 
     # ------------------------------------------------------------------ batches
     async def run_batch(
-        self, events: Sequence[Any], handle: Callable[[Any, Sequence[Any]], Awaitable[None]]
+        self, records: Sequence[Any], handle: Callable[[Any, Sequence[Any]], Awaitable[None]],
+        *, epoch: int | None = None, ingest: Any = None,
     ) -> None:
-        """Process one batch under the batch lock, skipping covered events."""
+        """Process one batch of raw input records under the batch lock, skipping covered ones;
+        then acknowledge its offsets (``ingest.ack``) while still holding the lock.
+
+        A batch taken before a rebalance (``epoch`` older than ``ingest.epoch``) is dropped:
+        its records are re-fetched from the committed offset.
+        """
         async with self.lock:
+            if ingest is not None and epoch is not None and epoch != ingest.epoch:
+                ingest.dropped += len(records)
+                return
             self._holder = asyncio.current_task()
             try:
-                todo = self.filter(events)
                 if self.broken:
                     raise RuntimeError(f"recovery broken: {self.broken}")
+                todo = self.filter(records)
                 if todo and self.exactly_once:
                     by_partition: dict[int, list[Any]] = {}
-                    for e in todo:
-                        by_partition.setdefault(e.message.partition, []).append(e)
+                    for r in todo:
+                        by_partition.setdefault(r.partition, []).append(r)
                     for partition, group in by_partition.items():
                         token = CURRENT_PARTITION.set(partition)
                         try:
@@ -182,18 +192,20 @@ class Recovery:
                 raise
             finally:
                 self._holder = None
-            self._note(events)
+            self._note(records)
+            if ingest is not None:
+                ingest.ack(records)
 
-    def _note(self, events: Sequence[Any]) -> None:
+    def _note(self, records: Sequence[Any]) -> None:
         applied, dirty, part_of = self.applied, self.dirty, self.partition_of
         watches = self.worker.engine.watches
-        for event in events:
-            msg = event.message
-            p = msg.partition
-            if msg.offset > applied.get(p, -1):
-                applied[p] = msg.offset
-            if msg.key:
-                brand = msg.key.decode("utf-8", "replace")
+        for rec in records:
+            p = rec.partition
+            if rec.offset > applied.get(p, -1):
+                applied[p] = rec.offset
+            key = rec.key
+            if key:
+                brand = key.decode("utf-8", "replace")
                 if brand in watches:
                     dirty[brand] = p
                     part_of[brand] = p

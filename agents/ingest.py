@@ -1,0 +1,198 @@
+"""Batch ingestion of ``veille.mentions`` without Faust's per-event machinery.
+
+Faust delivers each record through ``Consumer._drain_messages`` (a ``wait_first`` with four
+tasks per record), the conductor, an ``Event`` and a stream queue: that path, not the engine,
+capped the worker at the bare-Faust rate. Here the app's own Faust consumer still owns the
+group, the assignment, table recovery and commits; only the *records* of the mentions topic are
+taken out of each fetch (``Consumer._getmany`` is wrapped, see :func:`install`) and appended to
+a buffer that one task drains in batches through :meth:`agents.recovery.Recovery.run_batch`.
+
+Offset safety
+-------------
+* A batch's offsets are acknowledged in the Faust consumer (:meth:`Ingest.ack`: the same
+  bookkeeping as ``Consumer.ack``, in bulk) only after the engine processed the batch and its
+  outputs were queued (Tansu: delivered), under the recovery lock. Faust's commit timer then
+  commits acked offsets through the recovery hook, which flushes the producer and snapshots the
+  brands first: nothing is committed before it is processed and its outputs are on the broker.
+* Records fetched under an older consumer generation, or while flow is stopped, are dropped
+  (they are re-fetched from the committed offset after the rebalance); on every revocation the
+  buffer is cleared and batches taken before it are dropped (:meth:`Ingest.on_revoked`).
+* Backpressure: the fetch loop waits while the buffer holds more than a few batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+from faust.types import TP
+
+BUFFERED_BATCHES = 4  #: fetch pauses while the buffer holds this many batches
+
+
+class Ingest:
+    """The mentions topic's buffer, batch task and bulk acknowledgements.
+
+    Parameters
+    ----------
+    worker
+        The :class:`agents.app.Worker` (app, settings, recovery).
+    handle
+        ``async handle(worker, records)``: processes one batch (:func:`agents.mentions.handle_batch`).
+    """
+
+    def __init__(self, worker: Any, handle: Any) -> None:
+        self.worker = worker
+        self.handle = handle
+        self.topic = worker.settings.topics.mentions
+        self.batch_size = worker.settings.batch_size
+        self.max_buffered = BUFFERED_BATCHES * self.batch_size
+        self.buffer: deque[Any] = deque()
+        self.epoch = 0
+        #: tp -> next offset to acknowledge (covers offset gaps, as Faust's own gap tracking)
+        self.next_ack: dict[Any, int] = {}
+        self.batches = 0
+        self.dropped = 0
+        self._ready: asyncio.Event | None = None
+        self._drained: asyncio.Event | None = None
+
+    # ------------------------------------------------------------------ events (lazy: loop)
+    @property
+    def ready(self) -> asyncio.Event:
+        if self._ready is None:
+            self._ready = asyncio.Event()
+        return self._ready
+
+    @property
+    def drained(self) -> asyncio.Event:
+        if self._drained is None:
+            self._drained = asyncio.Event()
+        return self._drained
+
+    # ------------------------------------------------------------------ fetch side
+    async def take(self, consumer: Any, records: dict[Any, list[Any]], generation: int,
+                   active: set[Any] | None) -> dict[Any, list[Any]]:
+        """Move the mentions records of one fetch into the buffer; return the other records."""
+        mine = [tp for tp in records if tp.topic == self.topic]
+        if not mine:
+            return records
+        rest = {tp: recs for tp, recs in records.items() if tp.topic != self.topic}
+        app = self.worker.app
+        if generation != app.consumer_generation_id or not consumer.flow_active:
+            self.dropped += sum(len(records[tp]) for tp in mine)
+            return rest
+        buffer = self.buffer
+        for tp in mine:
+            if active is None or tp in active:
+                buffer.extend(records[tp])
+        self.ready.set()
+        epoch = self.epoch
+        while (len(buffer) >= self.max_buffered and self.epoch == epoch
+               and not consumer.should_stop and not app.should_stop):
+            self.drained.clear()
+            try:
+                await asyncio.wait_for(self.drained.wait(), 0.5)
+            except asyncio.TimeoutError:
+                pass
+        return rest
+
+    # ------------------------------------------------------------------ batch side
+    async def run(self) -> None:
+        """Drain the buffer in batches until the app stops (the app's task)."""
+        app = self.worker.app
+        buffer, size = self.buffer, self.batch_size
+        recovery = self.worker.recovery
+        while not app.should_stop:
+            await self.ready.wait()
+            if not buffer:
+                self.ready.clear()
+                continue
+            n = min(len(buffer), size)
+            batch = [buffer.popleft() for _ in range(n)]
+            if not buffer:
+                self.ready.clear()
+            if len(buffer) < self.max_buffered:
+                self.drained.set()
+            await recovery.run_batch(batch, self.handle, epoch=self.epoch, ingest=self)
+            self.batches += 1
+
+    def ack(self, records: Sequence[Any]) -> int:
+        """Acknowledge a processed batch's offsets in the Faust consumer (``Consumer.ack`` in
+        bulk, gaps included); returns how many offsets were acked."""
+        consumer = self.worker.app.consumer
+        if not self.worker.app.topics.acks_enabled_for(self.topic):
+            return 0
+        high: dict[Any, int] = {}
+        low: dict[Any, int] = {}
+        for r in records:
+            tp = (r.topic, r.partition)
+            if tp not in low:
+                low[tp] = r.offset
+            if r.offset > high.get(tp, -1):
+                high[tp] = r.offset
+        n = 0
+        for key, hi in high.items():
+            tp = TP(*key)
+            start = self.next_ack.get(tp, low[key])
+            committed = consumer._committed_offset[tp]  # noqa: SLF001 - Faust's ack bookkeeping
+            if committed is not None:
+                start = max(start, committed)
+            if hi < start:
+                continue
+            index = consumer._acked_index[tp]  # noqa: SLF001
+            offsets = [o for o in range(start, hi + 1) if o not in index]
+            index.update(offsets)
+            consumer._acked[tp].extend(offsets)  # noqa: SLF001
+            n += len(offsets)
+            self.next_ack[tp] = hi + 1
+        consumer._n_acked += n  # noqa: SLF001
+        return n
+
+    def on_revoked(self) -> None:
+        """A rebalance: forget buffered records and batches taken before it."""
+        self.epoch += 1
+        self.dropped += len(self.buffer)
+        self.buffer.clear()
+        self.next_ack.clear()
+        self.ready.clear()
+        self.drained.set()
+
+
+def install(app: Any, ingest: Ingest) -> None:
+    """Route the mentions topic's fetched records to ``ingest`` and start its batch task."""
+    new_consumer = app._new_consumer
+
+    def make_consumer() -> Any:
+        consumer = new_consumer()
+        getmany = consumer._getmany
+
+        async def _getmany(active_partitions: Any, timeout: float) -> Any:
+            generation = app.consumer_generation_id
+            records = await getmany(active_partitions=active_partitions, timeout=timeout)
+            if not records:
+                return records
+            return await ingest.take(consumer, records, generation, active_partitions)
+
+        consumer._getmany = _getmany
+        return consumer
+
+    app._new_consumer = make_consumer
+    on_revoked = app._on_partitions_revoked
+
+    async def _on_partitions_revoked(revoked: Any) -> None:
+        ingest.on_revoked()  # before Faust's revocation commit: no batch starts after it
+        await on_revoked(revoked)
+
+    app._on_partitions_revoked = _on_partitions_revoked
+
+    @app.task
+    async def _mentions_batches() -> None:  # pragma: no cover - exercised by integration tests
+        try:
+            await ingest.run()
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            await app.crash(exc)
+            raise
