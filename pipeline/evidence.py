@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import Counter
 from collections.abc import Iterable
+from itertools import chain
 from functools import lru_cache
 from typing import Any
 
@@ -68,6 +70,26 @@ class DecayingCounter:
         values = self._values
         for key in keys:
             values[key] = values.get(key, 0.0) + w
+        if len(values) > self.max_keys:
+            keep = heapq.nlargest(self.max_keys // 2, values.items(), key=lambda kv: kv[1])
+            self._values = dict(keep)
+
+    def add_counts(self, counts: dict[str, int], at: int) -> None:
+        """Add each key ``count`` times at bucket ``at``.
+
+        Same result as :meth:`add_many` of every key repeated ``count`` times, in order (the
+        same additions, so the same floats), without building that sequence.
+        """
+        w = self._scale(at)
+        values = self._values
+        get = values.get
+        for key, count in counts.items():
+            if count <= 0:
+                continue
+            v = get(key, 0.0)
+            for _ in range(count):
+                v += w
+            values[key] = v
         if len(values) > self.max_keys:
             keep = heapq.nlargest(self.max_keys // 2, values.items(), key=lambda kv: kv[1])
             self._values = dict(keep)
@@ -150,11 +172,21 @@ def burst_terms(text: str) -> list[str]:
     >>> burst_terms("@acme Data LEAK?! my card was charged twice #acmefail https://t.co/x")
     ['data', 'leak', 'card', 'charged', 'twice', '#acmefail']
     """
-    return list(_burst_terms(text))
+    return list(burst_term_tuple(text))
+
+
+def burst_term_counts(texts: Iterable[str]) -> dict[str, int]:
+    """Occurrences of each :func:`burst_terms` term over ``texts``, in first-seen order.
+
+    >>> burst_term_counts(["Data leak!", "the leak again"])
+    {'data': 1, 'leak': 2, 'again': 1}
+    """
+    return dict(Counter(chain.from_iterable(map(burst_term_tuple, texts))))
 
 
 @lru_cache(maxsize=16_384)
-def _burst_terms(text: str) -> tuple[str, ...]:
+def burst_term_tuple(text: str) -> tuple[str, ...]:
+    """:func:`burst_terms` as the memoised tuple itself (no copy), for hot paths."""
     out = []
     for tok in tokenize(text):
         c = tok[0]

@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
@@ -51,6 +52,11 @@ class Author(_Wire):
     verified: bool = False
     created_at: AwareDatetime | None = Field(default=None, description="Account creation time.")
 
+    @cached_property
+    def created_ts(self) -> float | None:
+        """Account creation time in epoch seconds (None if unknown), computed once."""
+        return None if self.created_at is None else self.created_at.timestamp()
+
 
 class Mention(_Wire):
     """A post that mentions a brand (or the brand's own post, kind ``own_post``)."""
@@ -68,9 +74,13 @@ class Mention(_Wire):
 
     _normalize_time = field_validator("created_at")(_utc)
 
-    @property
+    @cached_property
     def ts(self) -> float:
-        """Event time in epoch seconds."""
+        """Event time in epoch seconds.
+
+        Computed once per mention (every detector asks for it): a mention is not modified after
+        validation, so ``created_at`` must not be reassigned once ``ts`` has been read.
+        """
         return self.created_at.timestamp()
 
 

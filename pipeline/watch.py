@@ -35,7 +35,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pipeline.detectors import DETECTORS, MentionDetector, Sentimented
-from pipeline.evidence import DecayingCounter, burst_terms, top_lifted
+from pipeline.evidence import DecayingCounter, burst_term_counts, top_lifted
 from pipeline.incidents import IncidentTracker, Transition, crisis_severity
 from pipeline.schemas import Alert, Mention
 from pipeline.settings import BrandConfig, DetectionSettings
@@ -250,7 +250,7 @@ class BrandWatch:
         watch_score = vol.score if vol.warm else 0.0
 
         if agg.texts:
-            agg.terms = dict(Counter(t_ for text in agg.texts for t_ in burst_terms(text)))
+            agg.terms = burst_term_counts(agg.texts)
             agg.texts = []
         self.recent.append(agg)
 
@@ -277,9 +277,7 @@ class BrandWatch:
             self.n_ew = (1 - a) * self.n_ew + a * n
             self.baseline_mentions += n
             if agg.terms:
-                self.terms.add_many(
-                    (k for k, c in agg.terms.items() for _ in range(c)), at=idx
-                )
+                self.terms.add_counts(agg.terms, at=idx)
         self.last_report = BucketReport(
             self.brand, vol, share, base, crisis_score, self.crisis.level
         )

@@ -21,8 +21,9 @@ One incident per impostor (id ``brand:impostor:<handle>``): ``opened`` at its fi
 ``reopened`` if it comes back). Evidence: the names it imitates and how (handle or display name,
 distance, skeleton), followers, account age, verified flag, counts, link domains, sample ids.
 
-Cost: the check runs once per distinct (handle, display name) per brand (an LRU cache of
-``CACHE_SIZE`` entries); known authors cost one dictionary lookup.
+Cost: the check runs once per distinct handle and once per distinct display name per brand
+(two memos of ``CACHE_SIZE`` entries each); known authors cost two dictionary lookups. ASCII
+names take a regex-free path to their skeleton, and a character bound skips most edit distances.
 
 Examples
 --------
@@ -102,9 +103,39 @@ _CORE = re.compile(rf"^(?:{_DECOR_ALT})*(?P<core>.{{3,}}?)(?:{_DECOR_ALT})*$")
 _TRAILING_DIGITS = re.compile(r"[\d_\-. ]+$")
 
 
+_DECOR_TUPLE = tuple(_DECOR_ALT.split("|"))
+_ASCII_TRAILING = "0123456789_-. "
+#: ASCII fast path of :func:`_letters`: drop what ``_KEEP`` drops, then map the confusables.
+_ASCII_LETTERS = str.maketrans({
+    chr(i): (None if _KEEP.match(chr(i)) else chr(i).translate(CONFUSABLES)) for i in range(128)
+})
+
+
 def skeleton(name: str) -> str:
     """The comparable core of a handle or display name (see the module docstring)."""
     folded = _fold(name)
+    if not folded.isascii() or folded.endswith("\n"):
+        return _skeleton_of_folded(folded)
+    # ASCII fast path, same result as _skeleton_of_folded: rstrip is the trailing-digits regex
+    # on such text, the translate table drops and maps characters as _letters does, and a text
+    # with no decoration at either end is its own core
+    stripped = folded.rstrip(_ASCII_TRAILING)
+    if stripped and any(c.isalnum() for c in stripped):
+        folded = stripped
+    s = folded.translate(_ASCII_LETTERS)
+    for a, b in _MULTI:
+        if a in s:
+            s = s.replace(a, b)
+    if not s.isalnum():
+        s = "".join(c for c in s if c.isalnum())
+    if s.startswith(_DECOR_TUPLE) or s.endswith(_DECOR_TUPLE):
+        m = _CORE.match(s)
+        return m["core"] if m else s
+    return s
+
+
+def _skeleton_of_folded(folded: str) -> str:
+    """:func:`skeleton` of an already folded name, by the regular expressions (any text)."""
     stripped = _TRAILING_DIGITS.sub("", folded)
     if stripped and any(c.isalnum() for c in stripped):  # trailing digits are decoration
         folded = stripped
@@ -155,7 +186,14 @@ class ImpostorDetector:
             sk = skeleton(n)
             if len(sk) >= r.impostor_min_chars:
                 self.targets.setdefault(sk, n)
-        self.cache: OrderedDict[str, list[dict[str, Any]] | None] = OrderedDict()
+        # (target, edit limit, table deleting the target's characters) for the quick bound
+        self._near_targets = [
+            (t, self._limit(t), str.maketrans("", "", t)) for t in self.targets
+        ]
+        # verdict caches (pure functions of one string): handle -> None for an own handle, else
+        # its matches; display name -> its matches. Match = (brand name, distance, skeleton).
+        self._by_handle: dict[str, tuple[tuple[str, int, str], ...] | None] = {}
+        self._by_name: dict[str, tuple[tuple[str, int, str], ...]] = {}
         self.impostors: OrderedDict[str, dict[str, Any]] = OrderedDict()  # by last activity
         self.ticker = Ticker(detection.bucket_s)
         self.pending_signals = 0
@@ -166,43 +204,55 @@ class ImpostorDetector:
 
     def _near(self, sk: str) -> list[tuple[str, int]]:
         out = []
-        for t in self.targets:
-            lim = self._limit(t)
+        for t, lim, drop_t in self._near_targets:
             if abs(len(t) - len(sk)) > lim:
+                continue
+            # each character of sk absent from t costs one edit: a cheap lower bound
+            if len(sk.translate(drop_t)) > lim:
                 continue
             dist = osa_distance(sk, t, lim)
             if dist <= lim:
                 out.append((t, dist))
         return out
 
+    def _matches(self, value: str) -> tuple[tuple[str, int, str], ...]:
+        """``(brand name, distance, skeleton)`` of each name ``value`` imitates."""
+        if not value:
+            return ()
+        sk = skeleton(value)
+        if len(sk) < self.r.impostor_min_chars:
+            return ()
+        return tuple((self.targets[t], dist, sk) for t, dist in self._near(sk))
+
     def imitations(self, handle: str, name: str) -> list[dict[str, Any]]:
         """Which brand names ``handle``/``name`` imitate (empty: none, or an own handle)."""
         if handle.lower() in self.handles or not self.targets:
             return []
-        found = []
-        for via, value in (("handle", handle), ("name", name)):
-            if not value:
-                continue
-            sk = skeleton(value)
-            if len(sk) < self.r.impostor_min_chars:
-                continue
-            for target, dist in self._near(sk):
-                found.append({"imitates": self.targets[target], "via": via, "distance": dist,
-                              "skeleton": sk})
-        return found
+        return _found(self._matches(handle), self._matches(name))
 
     def check(self, m: Mention) -> list[dict[str, Any]] | None:
-        """Cached imitation check of a mention's author (None: not an imitation)."""
+        """Cached imitation check of a mention's author (None: not an imitation).
+
+        The handle's and the display name's verdicts are cached apart (a display name is shared
+        by many authors), each in a dictionary of at most ``CACHE_SIZE`` entries.
+        """
         a = m.author
-        key = f"{a.handle}\x00{a.name}"
-        hit = self.cache.get(key, False)
-        if hit is not False:
-            return hit  # type: ignore[return-value]
-        found = self.imitations(a.handle, a.name) or None
-        self.cache[key] = found
-        if len(self.cache) > CACHE_SIZE:
-            self.cache.popitem(last=False)
-        return found
+        by_handle = self._by_handle
+        h = by_handle.get(a.handle, _MISS)
+        if h is _MISS:
+            own = a.handle.lower() in self.handles or not self.targets
+            h = None if own else self._matches(a.handle)
+            _put(by_handle, a.handle, h)
+        if h is None:
+            return None
+        by_name = self._by_name
+        n = by_name.get(a.name)
+        if n is None:
+            n = self._matches(a.name)
+            _put(by_name, a.name, n)
+        if not h and not n:
+            return None
+        return _found(h, n)
 
     # ------------------------------------------------------------------ stream
     def observe(self, m: Mention, sentiment: Any) -> list[Alert]:
@@ -329,6 +379,25 @@ class ImpostorDetector:
         """Restore a snapshot taken by :meth:`to_state`."""
         self.impostors = OrderedDict((r["handle"].lower(), dict(r)) for r in s["impostors"])
         self.ticker.load_state(s["ticker"])
+
+
+_MISS: Any = object()
+
+
+def _put(cache: dict[str, Any], key: str, value: Any) -> None:
+    """Memoise ``value`` under ``key``, dropping the oldest entry past ``CACHE_SIZE``."""
+    cache[key] = value
+    if len(cache) > CACHE_SIZE:
+        del cache[next(iter(cache))]
+
+
+def _found(
+    by_handle: tuple[tuple[str, int, str], ...], by_name: tuple[tuple[str, int, str], ...]
+) -> list[dict[str, Any]]:
+    """Evidence entries of an author's matches (fresh dictionaries), handle first."""
+    return [{"imitates": name, "via": via, "distance": dist, "skeleton": sk}
+            for via, matches in (("handle", by_handle), ("name", by_name))
+            for name, dist, sk in matches]
 
 
 def _rank(severity: str | None) -> int:

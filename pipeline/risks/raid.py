@@ -38,7 +38,6 @@ from __future__ import annotations
 import random
 import zlib
 from collections import deque
-from datetime import timezone
 from statistics import median
 from typing import Any
 
@@ -126,9 +125,10 @@ class RaidDetector:
     def suspicious(self, m: Mention) -> float | None:
         """Account age in days (-1 if unknown) when the author is a raid candidate, else None."""
         a = m.author
-        if a.created_at is None:
+        created = a.created_ts
+        if created is None:
             return -1.0 if a.followers < self.r.raid_low_followers else None
-        age = (m.ts - a.created_at.astimezone(timezone.utc).timestamp()) / 86_400.0
+        age = (m.ts - created) / 86_400.0
         if age < self.r.raid_young_days or (a.followers < self.r.raid_low_followers and age < 365):
             return age
         return None

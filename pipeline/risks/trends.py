@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from pipeline.evidence import DecayingCounter, burst_terms
+from pipeline.evidence import DecayingCounter, burst_term_tuple
 from pipeline.risks._base import iso, own_handles
 from pipeline.schemas import SCHEMA_VERSION, Mention
 from pipeline.settings import BrandConfig, DetectionSettings
@@ -129,8 +129,9 @@ class TrendsDetector:
             return []
         self.sampled_in_bucket += 1
         self.sampled += 1
-        for term in burst_terms(m.text):
-            self.heavy.add(term)
+        add = self.heavy.add
+        for term in burst_term_tuple(m.text):
+            add(term)
         return []
 
     def emerging(self, at: int) -> list[dict[str, Any]]:

@@ -1,0 +1,104 @@
+"""Hot-path shortcuts (issue 8) give exactly what the plain code they replace gives."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+from pipeline.evidence import DecayingCounter, burst_term_counts, burst_terms
+from pipeline.risks.impostor import (
+    DECORATIONS, ImpostorDetector, _fold, _skeleton_of_folded, osa_distance, skeleton,
+)
+from pipeline.schemas import Mention
+from pipeline.settings import BrandConfig, DetectionSettings
+
+ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-. @$|!\n\t#&'éаοΑ"
+WORDS = list(DECORATIONS) + ["acme", "globex", "nordair", "rn", "vv", "1", "0", "ACME", "аcme"]
+
+
+def names(n: int, seed: int = 0) -> list[str]:
+    """Random handles and display names: noise, and brand names with decorations."""
+    r = random.Random(seed)
+    out = []
+    for _ in range(n):
+        if r.random() < 0.5:
+            out.append("".join(r.choice(ALPHABET) for _ in range(r.randint(0, 14))))
+        else:
+            sep = r.choice(["", "_", " ", "-", "."])
+            out.append(sep.join(r.choice(WORDS) for _ in range(r.randint(1, 4)))
+                       + r.choice(["", "12", "_", "\n", " 3", ".", "es"]))
+    return out
+
+
+def test_skeleton_fast_path_equals_the_regular_expressions():
+    for name in names(20_000):
+        assert skeleton(name) == _skeleton_of_folded(_fold(name)), name
+
+
+def test_impostor_check_equals_the_uncached_brute_force():
+    cfg = BrandConfig(name="acme", handles=["acme", "acme_support"],
+                      display_names=["Acme", "Acme Corporation"])
+    det = ImpostorDetector("acme", cfg, DetectionSettings())
+    limits = {t: det._limit(t) for t in det.targets}
+    handles = names(3000, seed=1) + ["acme", "acrne", "acme_fr", "ACME_Support"]
+    display = names(300, seed=2)
+    r = random.Random(3)
+    hits = 0
+    for h in handles:
+        if not h:
+            continue
+        name = r.choice(display)
+        # brute force: every target within its limit, no character bound, no memo
+        want = []
+        if h.lower() not in det.handles:
+            for via, value in (("handle", h), ("name", name)):
+                sk = skeleton(value) if value else ""
+                if len(sk) < det.r.impostor_min_chars:
+                    continue
+                for t, lim in limits.items():
+                    d = osa_distance(sk, t, lim)
+                    if d <= lim:
+                        want.append({"imitates": det.targets[t], "via": via, "distance": d,
+                                     "skeleton": sk})
+        m = Mention.model_validate({"id": "1", "created_at": "2026-01-05T10:00:00Z",
+                                    "brand": "acme", "text": "x",
+                                    "author": {"id": "a", "handle": h, "name": name}})
+        for _ in range(2):  # the second time from the memo
+            assert det.check(m) == (want or None), (h, name)
+            assert det.imitations(h, name) == want
+        hits += bool(want)
+    assert hits > 20  # the sample does exercise matches
+
+
+def test_add_counts_equals_add_many_of_the_repeated_keys():
+    r = random.Random(4)
+    a = DecayingCounter(halflife=7, max_keys=60)
+    b = DecayingCounter(halflife=7, max_keys=60)
+    for at in range(0, 3000, 3):  # long enough to renormalise and to prune
+        counts = {f"t{r.randint(0, 90)}": r.randint(1, 5) for _ in range(r.randint(0, 12))}
+        a.add_many((k for k, c in counts.items() for _ in range(c)), at=at)
+        b.add_counts(counts, at=at)
+        assert a.to_state() == b.to_state()
+        assert list(a._values) == list(b._values)
+
+
+def test_burst_term_counts_equals_counting_burst_terms():
+    texts = ["@acme Data LEAK?! my card was charged twice #acmefail https://t.co/x",
+             "leak leak LEAK", "", "Ce n'est pas une arnaque ! #acmefail", "leak"]
+    want = Counter(t for text in texts for t in burst_terms(text))
+    got = burst_term_counts(texts)
+    assert got == dict(want) and list(got) == list(want)
+
+
+def test_mention_times_are_computed_once_and_match_the_datetimes():
+    m = Mention.model_validate({
+        "id": "1", "created_at": "2026-01-05T11:00:00.250+01:00", "brand": "acme", "text": "x",
+        "author": {"id": "a", "handle": "b", "created_at": "2020-02-29T23:59:59-05:30"}})
+    assert m.ts == m.created_at.timestamp() == 1767607200.25
+    assert m.author.created_ts == m.author.created_at.timestamp()
+    assert "ts" in m.__dict__  # cached: later reads are attribute look-ups
+    assert m.model_dump()["created_at"] == m.created_at and "ts" not in m.model_dump()
+    no_date = Mention.model_validate({"id": "1", "created_at": "2026-01-05T10:00:00Z",
+                                      "brand": "acme", "text": "x",
+                                      "author": {"id": "a", "handle": "b"}})
+    assert no_date.author.created_ts is None
