@@ -27,7 +27,7 @@ SURGE_COOLDOWN_S: float = 24 * 3600.0
 #: Consecutive buckets at or above ``on`` needed to fire (1 = fire on the onset bucket).
 SURGE_PERSIST: int = 1
 #: Multi-hour evidence (``VolumeScore.sustained``) at or above which an episode opens too:
-#: 1 = a 3 h / 12 h excess as large as the brand's biggest of the last week.
+#: 1 = a 6 h / 12 h excess as large as the brand's biggest of the last week.
 SUSTAINED_ON: float = 1.0
 
 #: Silence CUSUM level that opens a (low-severity) silence episode.
@@ -71,9 +71,19 @@ class SurgeThresholds:
 #: --sweep); the live watch threshold stays ``SURGE_ON`` (DetectionSettings.watch_score).
 SURGE_ALARM_ON: float = 2.0
 
+#: The surge alarm's episode ends after this long with no evidence at all (onset ``score``
+#: 0 and ``sustained`` < 1) ...
+SURGE_ALARM_QUIET_S: float = 12 * 3600.0
+#: ... with no other cool-down: one alarm per episode, however long, and a new episode can
+#: fire as soon as the previous one has ended (a fixed 24-48 h cool-down made the NAB score
+#: hinge on one window: 36 h -> -7 points, 48 h -> -22; see ``pipeline.volume``).
+SURGE_ALARM_COOLDOWN_S: float = 0.0
+
 #: Defaults of the surge alarm (``VolumeScore.score`` or ``sustained``), as scored by
 #: ``bench/nab.py``.
-DEFAULT_SURGE = SurgeThresholds(on=SURGE_ALARM_ON)
+DEFAULT_SURGE = SurgeThresholds(
+    on=SURGE_ALARM_ON, quiet_s=SURGE_ALARM_QUIET_S, cooldown_s=SURGE_ALARM_COOLDOWN_S,
+)
 #: Defaults for silences (``VolumeScore.silence``).
 DEFAULT_SILENCE = SurgeThresholds(
     on=SILENCE_ON, off=SILENCE_OFF, quiet_s=SILENCE_QUIET_S, cooldown_s=SILENCE_COOLDOWN_S,

@@ -6,7 +6,6 @@ were measured and the figures.
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,13 +91,15 @@ class VolumeScore:
     z : float
         Raw standardised residual (Anscombe residual over its predicted sd), signed.
     sustained : float
-        Multi-hour surge evidence, ``>= 0``: for each window ``w`` of ``sustain_windows_s``
-        (3 h and 12 h) the log ratio ``L_w = ln((1 + observed over w) / (1 + expected over
-        w))``, compared with the ``sustain_q`` quantile of this brand's daily maxima of
-        ``L_w`` over the last ``sustain_days`` days: ``exp(max_w(L_w - thr_w) -
-        sustain_offset)``. 1 = "as large a multi-hour excess as the brand's biggest of
-        the week"; scale-free (a ratio of ratios), slow (hours), for level shifts that a
-        per-bucket ``score`` misses. 0 until ``sustain_min_days`` days are learned.
+        Multi-hour surge evidence, ``>= 0``: for each time scale ``w`` of
+        ``sustain_windows_s`` (6 h and 12 h) the log ratio ``L_w = ln((1 + observed) /
+        (1 + expected))`` of exponentially weighted sums of effective length ``w``,
+        compared with the ``sustain_q`` quantile (0.9: between the largest and the second
+        largest) of this brand's daily maxima of ``L_w`` over the last ``sustain_days``
+        days: ``exp(max_w(L_w - thr_w))``.
+        1 = "as large a multi-hour excess as the brand's biggest of the week"; scale-free
+        (a ratio of ratios), slow (hours), for level shifts that a per-bucket ``score``
+        misses. 0 until ``sustain_min_days`` days are learned.
     """
 
     t: float
@@ -117,7 +118,7 @@ _PARAMS = (
     "bucket_s", "seed", "level_halflife_s", "daily_halflife_d", "weekly_halflife_w",
     "scale_halflife_s", "clip_z", "warmup_s", "band_z", "silence_k", "tail_u",
     "tail_halflife_d", "tail_prior_episodes", "tail_prior_excess", "tail_prior_rate",
-    "sustain_windows_s", "sustain_days", "sustain_q", "sustain_offset", "sustain_min_days",
+    "sustain_windows_s", "sustain_days", "sustain_q", "sustain_min_days",
 )
 _STATE = (
     "level", "daily", "weekly", "n_daily", "n_weekly", "g2", "gmu", "phi", "n", "n_scale",
@@ -170,6 +171,12 @@ class VolumeModel:
     tail_prior_episodes, tail_prior_excess, tail_prior_rate : float
         Prior of the tail: that many pseudo-episodes, of mean excess ``tail_prior_excess``
         over ``tail_u``, at ``tail_prior_rate`` episodes per day.
+    sustain_windows_s : sequence of float
+        Time scales (effective lengths, seconds) of the exponentially weighted sums behind
+        ``VolumeScore.sustained``.
+    sustain_days, sustain_q, sustain_min_days : int, float, int
+        Its threshold: the ``sustain_q`` quantile of the daily maxima of the last
+        ``sustain_days`` days, once ``sustain_min_days`` days are known.
 
     Notes
     -----
@@ -207,7 +214,7 @@ class VolumeModel:
     """
 
     __slots__ = _PARAMS + _STATE + ("_a_level", "_a_daily", "_a_weekly", "_a_scale",
-                                    "_kappa", "_dec_tail", "_sus_buf")
+                                    "_kappa", "_dec_tail", "_sus_dec")
 
     def __init__(
         self,
@@ -227,10 +234,9 @@ class VolumeModel:
         tail_prior_episodes: float = 2.0,
         tail_prior_excess: float = 3.0,
         tail_prior_rate: float = 1.0,
-        sustain_windows_s: tuple[float, ...] | list[float] = (3 * _HOUR, 12 * _HOUR),
+        sustain_windows_s: tuple[float, ...] | list[float] = (6 * _HOUR, 12 * _HOUR),
         sustain_days: int = 7,
         sustain_q: float = 0.9,
-        sustain_offset: float = 0.0,
         sustain_min_days: int = 2,
     ) -> None:
         if bucket_s <= 0:
@@ -253,7 +259,6 @@ class VolumeModel:
         self.sustain_windows_s = [float(w) for w in sustain_windows_s]
         self.sustain_days = int(sustain_days)
         self.sustain_q = float(sustain_q)
-        self.sustain_offset = float(sustain_offset)
         self.sustain_min_days = int(sustain_min_days)
         self._derive()
         self.level = 0.0
@@ -277,14 +282,12 @@ class VolumeModel:
         self.in_episode = False
         self.episode_peak = 0.0
         k = len(self.sustain_windows_s)
-        self.sus_obs = [0.0] * k  # observed / expected sums over each window
+        self.sus_obs = [0.0] * k  # exponentially weighted observed / expected sums
         self.sus_exp = [0.0] * k
         self.sus_day: int | None = None
         self.sus_max = [_NO_MAX] * k  # today's maxima of L_w
         self.sus_hist: list[list[float]] = [[] for _ in range(k)]  # last days' maxima
         self.sus_thr: list[float] | None = None
-        # (t, observed, expected) of the learned buckets inside each window
-        self._sus_buf: list[deque[tuple[float, float, float]]] = [deque() for _ in range(k)]
 
     def _derive(self) -> None:
         b = float(self.bucket_s)
@@ -295,6 +298,8 @@ class VolumeModel:
         self._a_scale = 1.0 - 0.5 ** (b / self.scale_halflife_s)
         self._kappa = 1.0 / _clip_mass(self.clip_z)
         self._dec_tail = 0.5 ** (b / (_DAY * self.tail_halflife_d))
+        # EW sums of effective length w (sum of weights w / b buckets), decay per bucket
+        self._sus_dec = [math.exp(-b / w) for w in self.sustain_windows_s]
 
     # ------------------------------------------------------------------ internals
     def _center(self, t: float) -> tuple[float, float, float, int, float, int]:
@@ -320,28 +325,24 @@ class VolumeModel:
         e = mu + 0.25 * (sd * sd - 1.0)
         return e if e > 0.0 else 0.0
 
-    def _sustained(self, t: float, x: float, e: float) -> float:
+    def _log_ratio(self, k: int, so: float, se: float) -> float:
+        """``L_w`` of the EW sums ``so``/``se`` of scale ``k``, rescaled to window sums."""
+        n = (1.0 - self._sus_dec[k]) * self.sustain_windows_s[k] / self.bucket_s
+        return math.log((1.0 + n * so) / (1.0 + n * (se if se > 0.0 else 0.0)))
+
+    def _sustained(self, x: float, e: float) -> float:
         thr = self.sus_thr
         if thr is None:
             return 0.0
         best = -math.inf
-        for k, w in enumerate(self.sustain_windows_s):
-            so = self.sus_obs[k] + x
-            se = self.sus_exp[k] + e
-            lo = t - w
-            for tb, xb, eb in self._sus_buf[k]:  # learned buckets that left the window
-                if tb > lo:
-                    break
-                so -= xb
-                se -= eb
-            v = math.log((1.0 + so) / (1.0 + (se if se > 0.0 else 0.0))) - thr[k]
+        for k, d in enumerate(self._sus_dec):
+            v = self._log_ratio(k, self.sus_obs[k] * d + x, self.sus_exp[k] * d + e) - thr[k]
             if v > best:
                 best = v
-        best -= self.sustain_offset
         return math.exp(best if best < 700.0 else 700.0)
 
     def _sus_learn(self, t: float, x: float, e: float) -> None:
-        """Add a learned bucket to the window sums and to today's maxima of ``L_w``."""
+        """Add a learned bucket to the EW sums and to today's maxima of ``L_w``."""
         day = int(t // _DAY)
         if self.sus_day is None:
             self.sus_day = day
@@ -356,21 +357,10 @@ class VolumeModel:
             self.sus_thr = (
                 [_quantile(h, self.sustain_q) for h in self.sus_hist] if enough else None
             )
-        for k, w in enumerate(self.sustain_windows_s):
-            buf = self._sus_buf[k]
-            buf.append((t, x, e))
-            so = self.sus_obs[k] + x
-            se = self.sus_exp[k] + e
-            lo = t - w
-            while buf[0][0] <= lo:
-                _, xo, eo = buf.popleft()
-                so -= xo
-                se -= eo
-            if not buf or len(buf) == 1:
-                so, se = x, e  # no drift once a window empties
-            self.sus_obs[k] = so
-            self.sus_exp[k] = se
-            v = math.log((1.0 + so) / (1.0 + (se if se > 0.0 else 0.0)))
+        for k, d in enumerate(self._sus_dec):
+            so = self.sus_obs[k] = self.sus_obs[k] * d + x
+            se = self.sus_exp[k] = self.sus_exp[k] * d + e
+            v = self._log_ratio(k, so, se)
             if v > self.sus_max[k]:
                 self.sus_max[k] = v
 
@@ -389,7 +379,7 @@ class VolumeModel:
         return VolumeScore(
             t, x, e, inv_anscombe(a - bz),
             inv_anscombe(a + bz), self._tail_score(z), silence if silence > 0.0 else 0.0,
-            self.learned_s >= self.warmup_s, z, self._sustained(t, x, e),
+            self.learned_s >= self.warmup_s, z, self._sustained(x, e),
         )
 
     def learn_one(self, t: float, count: float) -> None:
@@ -478,30 +468,27 @@ class VolumeModel:
         >>> m2.score_one(50 * 300.0, 30) == m.score_one(50 * 300.0, 30)
         True
         """
-        st: dict[str, Any] = {"version": 2}
+        st: dict[str, Any] = {"version": 3}
         st["params"] = {k: getattr(self, k) for k in _PARAMS}
         for k in _STATE:
             v = getattr(self, k)
             st[k] = [list(x) if isinstance(x, list) else x for x in v] if isinstance(v, list) else v
-        # only the longest window's buffer: the shorter ones are its tails
-        longest = max(range(len(self.sustain_windows_s)), key=self.sustain_windows_s.__getitem__)
-        st["sus_buf"] = [list(b) for b in self._sus_buf[longest]]
         return st
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> "VolumeModel":
         """Rebuild a model from :meth:`to_state`; it scores identically."""
-        if state.get("version") not in (1, 2):
-            raise ValueError(f"unknown VolumeModel state version {state.get('version')!r}")
-        p = dict(state["params"])
+        version = state.get("version")
+        if version not in (1, 2, 3):
+            raise ValueError(f"unknown VolumeModel state version {version!r}")
+        p = {k: v for k, v in state["params"].items() if k in _PARAMS}
+        if version < 3:  # sliding-window evidence of versions 1-2: start it afresh
+            p = {k: v for k, v in p.items() if not k.startswith("sustain_")}
         m = cls(p.pop("bucket_s"), **p)
         for k in _STATE:
-            if k not in state:  # version 1: no multi-hour evidence yet, it starts afresh
+            if k not in state or (version < 3 and k.startswith("sus_")):
                 continue
             v = state[k]
             setattr(m, k, [list(x) if isinstance(x, list) else x for x in v]
                     if isinstance(v, list) else v)
-        buf = [tuple(b) for b in state.get("sus_buf", [])]
-        last = buf[-1][0] if buf else 0.0
-        m._sus_buf = [deque(b for b in buf if b[0] > last - w) for w in m.sustain_windows_s]
         return m

@@ -8,8 +8,8 @@ import orjson
 import pytest
 
 from pipeline.volume import (
-    DEFAULT_SURGE, SURGE_ALARM_ON, SURGE_COOLDOWN_S, SURGE_ON, SurgeAlarm, SurgeThresholds, VolumeModel,
-    VolumeScore,
+    DEFAULT_SURGE, SURGE_ALARM_COOLDOWN_S, SURGE_ALARM_ON, SURGE_ALARM_QUIET_S, SURGE_ON,
+    SurgeAlarm, SurgeThresholds, VolumeModel, VolumeScore,
 )
 
 B = 300  # bucket seconds used by most tests
@@ -170,7 +170,27 @@ def test_alarm_once_per_episode_and_cooldown():
     assert a.update(s(4200.0, 0)) is False  # ... for quiet_s, cool-down over: re-armed
     assert a.update(s(4260.0, 1.5)) is True
     assert SurgeAlarm(SurgeThresholds(on=1.0, persist=2)).update(s(0, 5)) is False
-    assert DEFAULT_SURGE.cooldown_s == SURGE_COOLDOWN_S and DEFAULT_SURGE.on == SURGE_ALARM_ON
+    assert DEFAULT_SURGE.on == SURGE_ALARM_ON and DEFAULT_SURGE.quiet_s == SURGE_ALARM_QUIET_S
+    assert DEFAULT_SURGE.cooldown_s == SURGE_ALARM_COOLDOWN_S
+
+
+def test_default_alarm_one_firing_per_episode_however_long():
+    """An episode lasts while there is evidence and ends after SURGE_ALARM_QUIET_S without."""
+    a = SurgeAlarm()
+
+    def s(t: float, sus: float) -> VolumeScore:
+        return VolumeScore(t, 0, 0, 0, 0, 0.0, 0.0, True, 0.0, sus)
+
+    h = 3600.0
+    fired = [a.update(s(i * B, 1.5 if i % 40 < 30 else 0.5)) for i in range(int(48 * h / B))]
+    assert fired.count(True) == 1 and fired[0]  # 48 h of evidence with 50-min gaps: one alarm
+    t = 48 * h
+    quiet = [a.update(s(t + i * B, 0.0)) for i in range(int(SURGE_ALARM_QUIET_S / B))]
+    assert not any(quiet)
+    assert a.update(s(t + SURGE_ALARM_QUIET_S - B, 2.0)) is False  # still the same episode
+    t2 = t + SURGE_ALARM_QUIET_S
+    assert not any(a.update(s(t2 + i * B, 0.0)) for i in range(int(SURGE_ALARM_QUIET_S / B) + 1))
+    assert a.update(s(t2 + SURGE_ALARM_QUIET_S + B, 2.0)) is True  # a new episode, no cool-down
 
 
 def test_sustained_level_shift_fires_where_the_onset_score_does_not():
@@ -200,3 +220,29 @@ def test_sustained_is_zero_without_days_of_history_and_old_states_load():
     old["params"] = {k: v for k, v in st["params"].items() if not k.startswith("sustain_")}
     m1 = VolumeModel.from_state(old)
     assert m1.score_one(m.last_t + B, 40).expected == m.score_one(m.last_t + B, 40).expected
+    # version 2 kept sliding-window sums and a sustain_offset: they are dropped, not misread
+    v2 = dict(st, version=2, sus_buf=[[m.last_t, 30.0, 29.0]], sus_obs=[9e9, 9e9])
+    v2["params"] = dict(st["params"], sustain_offset=0.0, sustain_windows_s=[3 * 3600, 12 * 3600])
+    m2 = VolumeModel.from_state(v2)
+    assert m2.sus_obs == [0.0, 0.0] and m2.sustain_windows_s == VolumeModel().sustain_windows_s
+    assert m2.score_one(m.last_t + B, 40).expected == m.score_one(m.last_t + B, 40).expected
+
+
+def test_sustained_is_scale_free_and_snapshots_mid_episode():
+    """Same relative shift, brands 100x apart: the same evidence; a snapshot scores the same."""
+    h = 3600.0
+    peaks = []
+    for base in (20.0, 2000.0):
+        m = VolumeModel(B)
+        t = feed(m, 8, base, seed=6)
+        best = 0.0
+        for i in range(int(6 * h / B)):
+            x = round(3 * daily_rate(t, base))  # noise-free x3 for six hours
+            best = max(best, m.score_one(t, x).sustained)
+            m.learn_one(t, x)
+            t += B
+        m2 = VolumeModel.from_state(orjson.loads(orjson.dumps(m.to_state())))
+        assert m2.score_one(t, 5 * base) == m.score_one(t, 5 * base)
+        peaks.append(best)
+    assert min(peaks) > 1.0  # alarm-worthy at both scales ...
+    assert abs(math.log(peaks[0] / peaks[1])) < 1.0  # ... and of the same order
