@@ -117,6 +117,7 @@ class Ingest:
                 self.drained.set()
             await recovery.run_batch(batch, self.handle, epoch=self.epoch, ingest=self)
             self.batches += 1
+            await asyncio.sleep(0)  # let the fetcher, the sender and the commit timer run
 
     def ack(self, records: Sequence[Any]) -> int:
         """Acknowledge a processed batch's offsets in the Faust consumer (``Consumer.ack`` in

@@ -4,9 +4,9 @@ Records reach :func:`handle_batch` in batches from :mod:`agents.ingest` (no Faus
 per record). Per batch: the engine decodes, validates, scores and watches every record; scored
 mentions go to ``veille.mentions.scored``, incident updates to ``veille.alerts``, rejected
 records (original bytes, reason in headers) to ``veille.deadletter``. The batch's offsets are
-acknowledged only after this returns (:meth:`agents.recovery.Recovery.run_batch`), and Faust
-flushes the producer before committing, so nothing is committed before it is processed and its
-outputs are sent (at-least-once).
+acknowledged only after this returns (:meth:`agents.recovery.Recovery.run_batch`), and every
+output producer is flushed before any commit (:mod:`agents.outputs`), so nothing is committed
+before it is processed and its outputs are on the broker (at-least-once).
 
 Brand state is snapshotted into the ``brand-state`` table (changelog-backed) before every offset
 commit, with the input offset it covers, on the changelog partition of the brand's input
@@ -55,10 +55,9 @@ async def handle_batch(worker: Any, records: Sequence[Any]) -> None:
                 metrics.DEADLETTERED.labels(rej.reason).inc()
                 continue
             await _publish(worker, [rec], one)
-        await worker.outputs.flush()
         return
-    await _publish(worker, records, out)
-    await worker.outputs.flush()  # outputs delivered before the batch is acked (agents.outputs)
+    metrics.ENGINE_SECONDS.inc(time.perf_counter() - started)
+    await _publish(worker, records, out)  # delivered before any commit (agents.outputs)
     metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
 
 
@@ -73,20 +72,25 @@ async def _deadletter(worker: Any, source: Any, rejection: Rejection) -> None:
 
 async def _publish(worker: Any, records: Sequence[Any], out: Any) -> None:
     names = worker.settings.topics
-    send = worker.outputs.send
+    outputs = worker.outputs
+    if not outputs.started:
+        await outputs.start()
+    send = outputs.append if outputs.batching else None
     dumps = orjson.dumps
     for index, rejection in out.rejected:
         await _deadletter(worker, records[index], rejection)
-    topic = names.scored
-    for scored in out.scored:
-        await send(topic, scored["mention"]["brand"].encode(), dumps(scored))
-    for review in out.reviews:
-        await send(names.posts_reviewed, review["brand"].encode(), dumps(review))
-    for trend in out.trends:
-        await send(names.trends, trend["brand"].encode(), dumps(trend))
+    rows = [(names.scored, s["mention"]["brand"], dumps(s)) for s in out.scored]
+    rows += [(names.posts_reviewed, r["brand"], dumps(r)) for r in out.reviews]
+    rows += [(names.trends, t["brand"], dumps(t)) for t in out.trends]
+    rows += [(names.alerts, a.brand, encode(a)) for a in out.alerts]
+    if send is not None:
+        for topic, brand, value in rows:
+            send(topic, brand.encode(), value)
+        await outputs.ship()
+    else:
+        for topic, brand, value in rows:
+            await outputs.send(topic, brand.encode(), value)
     now = time.time()
-    for alert in out.alerts:
-        await send(names.alerts, alert.brand.encode(), encode(alert))
     if out.alerts:
         produced = max(r.timestamp for r in records) / 1000.0
         for _ in out.alerts:

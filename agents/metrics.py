@@ -47,6 +47,10 @@ BATCH_SECONDS = Histogram(
     "veille_batch_seconds", "Wall time to process one batch.",
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
+ENGINE_SECONDS = Counter(
+    "veille_engine_seconds",
+    "Wall time spent in the engine (Engine.process); the rest of a batch is I/O overhead.",
+)
 ALERT_LATENCY = Histogram(
     "veille_alert_latency_seconds",
     "Wall time from the mention's record timestamp (produced) to the alert published.",

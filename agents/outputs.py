@@ -1,20 +1,20 @@
-"""Batched output sends of the mentions agent (scored mentions, alerts, dead letters, ...).
+"""Output records of the mentions path (scored mentions, alerts, dead letters, ...).
 
-Each output record goes straight to a producer's ``send`` (which appends it to the producer's
-batch and returns the delivery future) instead of Faust's ``Topic.send``, whose per-record
-machinery (``FutureMessage``, callbacks, sensors) cost more than scoring a mention.
+Outputs are appended to one open record batch per output partition (aiokafka's
+``create_batch``/``send_batch``) on a producer of their own, and each batch is shipped at the
+end of the input batch (:meth:`Outputs.ship`): a few futures per input batch instead of
+Faust's per-record ``Topic.send`` machinery (``FutureMessage``, callbacks, sensors) or
+aiokafka's per-record ``send`` (partitioner, accumulator, one future per record), which cost
+more than scoring a mention. Partitions are chosen as aiokafka's default partitioner does
+(murmur2 of the key), so a brand's outputs stay on one partition, in order.
 
-Offset safety is kept:
+Offset safety: :meth:`Outputs.flush` ships what is open and waits for every delivery so far;
+the recovery calls it before every snapshot and offset commit (:mod:`agents.recovery`), so a
+batch's outputs are on the broker before any offset that covers it is committed. A failed
+delivery marks the recovery broken at once (no commit until restart).
 
-* with the app's producer (the default), Faust flushes that producer before it commits input
-  offsets (and :mod:`agents.recovery` flushes it before snapshotting), so a batch's outputs are
-  on the broker before its offsets are committed; ``exactly_once`` routing (the recovery's
-  wrapper of ``producer.send``) applies unchanged;
-* on the embedded Tansu broker, the app's producer puts one record per batch (Tansu's end
-  offsets are wrong for multi-record batches, which only matters to changelog recovery), which
-  caps output at a few hundred records/s. There, outputs go through a second, normally
-  batching producer, and :meth:`Outputs.flush` waits for the batch's deliveries before the batch
-  is acknowledged: Faust can only commit offsets of batches whose outputs are durable.
+Under ``exactly_once`` outputs go one by one through the app's producer, whose ``send`` the
+recovery routes to the input partition's transaction.
 """
 
 from __future__ import annotations
@@ -25,55 +25,129 @@ from typing import Any
 
 from agents import kafka
 
+PRUNE_EVERY = 256  #: delivered batch futures are dropped from the pending list this often
+MAX_BATCH_BYTES = 512 * 1024  #: one output batch (below the 1 MiB max request size)
+
 
 class Outputs:
-    """The output side of one worker's mentions agent (see the module docstring)."""
+    """The output side of one worker's mentions path (see the module docstring)."""
 
     def __init__(self, worker: Any) -> None:
         self.worker = worker
         settings = worker.settings
-        #: Own batching producer: only on Tansu (no transactions there, so no exactly_once).
-        self.separate = (settings.broker_kind == "tansu"
-                         and settings.processing_guarantee != "exactly_once")
+        #: Own batching producer, unless outputs must join the input's transactions.
+        self.batching = settings.processing_guarantee != "exactly_once"
         self._producer: Any = None
         self._pending: list[asyncio.Future] = []
-        self._started = False
+        self._open: dict[tuple[str, int], Any] = {}
+        self._full: list[tuple[str, int, Any]] = []
+        self._partitions: dict[str, list[int]] = {}
+        self._partition_of: dict[tuple[str, bytes], int] = {}
+        self.started = False
         self._lock = asyncio.Lock()
+        self._ship_lock = asyncio.Lock()
+        self._ship_soon = False
 
-    async def _start(self) -> None:
+    async def start(self) -> None:
+        """Declare the output topics and start the producer (idempotent)."""
         async with self._lock:
-            if self._started:
+            if self.started:
                 return
             t = self.worker.topics
-            for topic in (t.scored, t.alerts, t.deadletter, t.posts_reviewed, t.trends):
+            topics = (t.scored, t.alerts, t.deadletter, t.posts_reviewed, t.trends)
+            for topic in topics:
                 await topic.maybe_declare()  # Topic.send is bypassed: make sure they exist
-            if self.separate:
+            if self.batching:
+                tansu = self.worker.settings.broker_kind == "tansu"
                 producer = kafka.producer(self.worker.settings, linger_ms=0,
-                                          enable_idempotence=False)
+                                          max_batch_size=MAX_BATCH_BYTES,
+                                          enable_idempotence=not tansu)
                 await producer.start()
+                for topic in topics:
+                    await producer.partitions_for(topic.get_topic_name())
                 self._producer = producer
                 self.worker.app.on_before_shutdown.connect(self._stop)
-            self._started = True
+            self.started = True
 
     async def _stop(self, *args: Any, **kwargs: Any) -> None:
         producer, self._producer = self._producer, None
         if producer is not None:
-            await producer.stop()
+            try:
+                await self.flush_with(producer)
+            finally:
+                await producer.stop()
+
+    # ------------------------------------------------------------------ appending
+    def _partition(self, topic: str, key: bytes | None) -> int:
+        p = self._partition_of.get((topic, key)) if key is not None else None
+        if p is None:
+            producer = self._producer
+            cluster = producer.client.cluster
+            all_parts = list(cluster.partitions_for_topic(topic) or ())
+            if not all_parts:
+                raise RuntimeError(f"no metadata for output topic {topic!r}")
+            available = list(cluster.available_partitions_for_topic(topic) or ())
+            p = producer._partitioner(key, all_parts, available)  # aiokafka's default choice
+            if key is not None:
+                self._partition_of[(topic, key)] = p
+        return p
+
+    def append(self, topic: str, key: bytes | None, value: bytes,
+               headers: Sequence[tuple[str, bytes]] | None = None) -> None:
+        """Append one record to its partition's open batch (batching mode, started)."""
+        p = self._partition(topic, key)
+        batch = self._open.get((topic, p))
+        if batch is None:
+            batch = self._open[(topic, p)] = self._producer.create_batch()
+        hdrs = list(headers) if headers else []
+        if batch.append(timestamp=None, key=key, value=value, headers=hdrs) is None:
+            self._full.append((topic, p, batch))
+            batch = self._open[(topic, p)] = self._producer.create_batch()
+            if batch.append(timestamp=None, key=key, value=value, headers=hdrs) is None:
+                raise ValueError(f"output record of {len(value)} bytes does not fit a batch")
 
     async def send(self, topic: str, key: bytes | None, value: bytes,
                    headers: Sequence[tuple[str, bytes]] | None = None) -> None:
-        """Queue one record (key-hashed partition, as ``Topic.send`` does)."""
-        if not self._started:
-            await self._start()
-        if self._producer is not None:
-            self._pending.append(await self._producer.send(
-                topic, value, key=key, headers=list(headers) if headers else None))
-        else:
+        """Queue one record; shipped at the end of the batch (or soon, for other agents)."""
+        if not self.started:
+            await self.start()
+        if self._producer is None:
             await self.worker.app.producer.send(topic, key, value, None, None, headers)
+            return
+        self.append(topic, key, value, headers)
+        if not self._ship_soon:
+            self._ship_soon = True
+            asyncio.get_running_loop().call_soon(self._schedule_ship)
+
+    def _schedule_ship(self) -> None:
+        self._ship_soon = False
+        asyncio.ensure_future(self.ship())
+
+    # ------------------------------------------------------------------ shipping
+    async def ship(self) -> None:
+        """Hand every open batch to the producer (delivery is awaited by :meth:`flush`)."""
+        producer = self._producer
+        if producer is None or not (self._open or self._full):
+            return
+        async with self._ship_lock:
+            full, self._full = self._full, []
+            opened, self._open = self._open, {}
+            on_sent = self.worker.recovery._on_sent
+            pending = self._pending
+            for topic, p, batch in [*full, *((t, p, b) for (t, p), b in opened.items())]:
+                fut = await producer.send_batch(batch, topic, partition=p)
+                fut.add_done_callback(on_sent)
+                pending.append(fut)
+            if len(pending) >= PRUNE_EVERY:
+                self._pending = [f for f in pending if not f.done()]
 
     async def flush(self) -> None:
-        """Wait until this batch's outputs are delivered (own producer; a no-op otherwise,
-        Faust flushing its producer before each commit). Raises if a delivery failed."""
+        """Ship what is open and wait until every output so far is delivered (a no-op under
+        exactly_once: Faust flushes its producer before each commit). Raises if one failed."""
+        await self.ship()
+        await self.flush_with(self._producer)
+
+    async def flush_with(self, producer: Any) -> None:
         pending, self._pending = self._pending, []
         if pending:
             await asyncio.gather(*pending)

@@ -224,8 +224,16 @@ class Recovery:
     async def _snapshot_dirty(self) -> bool:
         if self.broken:
             return False
+        outputs = getattr(self.worker, "outputs", None)
+        if outputs is not None:
+            try:  # every output queued so far is on the broker before any commit
+                await outputs.flush()
+            except Exception as exc:  # noqa: BLE001 - a lost output: replay from the last commit
+                self.broken = f"output delivery failed: {exc!r}"[:300]
+                log.error("%s; no commit until restart", self.broken)
+                return False
         if not self.dirty:
-            return True
+            return not self.broken
         app = self.worker.app
         assigned = {tp.partition for tp in app.consumer.assignment()
                     if tp.topic == self.worker.settings.topics.mentions}

@@ -15,8 +15,10 @@ brands; ``--unique`` appends a unique word to every text so no cache can help) p
    ``take_events(500)`` as veille's agent), same Faust settings as the worker, uvloop;
 3. **worker**: ``veille worker`` (every detector in ``pipeline.detectors.DETECTORS`` on) from
    first to last scored mention (output record timestamps); RSS sampled as it goes, peak RSS;
-   then the latency from produce to the scored mention and to the alert (p50, p99) with the
-   mentions produced live at half the sustained rate;
+   the worker's time inside ``Engine.process`` (metric ``veille_engine_seconds``) and outside
+   it (the ingestion path: fetch, batching, acks, sends, commits), whose inverse is the path's
+   own ceiling in mentions/s; then the latency from produce to the scored mention and to the
+   alert (p50, p99) with the mentions produced live at half the sustained rate;
 4. the ratios worker / bare Faust and worker / transport; parity: the worker's alerts equal the
    offline engine's on the same input; the offline engine's cost split (sentiment share);
 5. **scale-out**: 1, 2, 4 worker processes (``--workers``) on the 8-partition topic: mentions/s,
@@ -28,6 +30,7 @@ several times and take medians.
 
 With ``--json`` the last line is one JSON object: ``{"transport_per_s", "bare_faust_per_s",
 "bare_faust_take_per_s", "worker_per_s", "worker_vs_bare", "worker_vs_transport",
+"engine_share", "path_us_per_mention", "path_ceiling_per_s",
 "p50_scored_ms", "p99_scored_ms", "p50_alert_ms", "p99_alert_ms", "alerts_timed",
 "peak_rss_mb", "rss_mb", "offline_per_s", "sentiment_share", "parity", "scale": {...}}``.
 """
@@ -350,6 +353,7 @@ def worker_throughput(bootstrap: str, kind: str, topic: str, n: int, cpu: int | 
         wait_received([w], n, timeout=max(300, n / 300), on_tick=tick)
         samples.append((n, rss_mb(w.pid)))
         peak = rss_mb(w.pid, "VmHWM")
+        engine_s = metric(w.metrics(), "veille_engine_seconds_total")
     finally:
         if spy is not None:
             spy.send_signal(2)
@@ -364,7 +368,7 @@ def worker_throughput(bootstrap: str, kind: str, topic: str, n: int, cpu: int | 
     span = max(stamps) - min(stamps)
     alerts = alerts_of(asyncio.run(read_all(s, s.topics.alerts, idle_s=2.0)))
     return {"per_s": (len(scored) - 1) / span, "scored": len(scored), "span_s": span,
-            "peak_rss_mb": peak, "rss": samples, "alerts": alerts}
+            "peak_rss_mb": peak, "rss": samples, "alerts": alerts, "engine_s": engine_s}
 
 
 def latency(bootstrap: str, kind: str, rows: list[bytes], rate: float, cpu: int | None,
@@ -518,6 +522,14 @@ def main() -> int:
                    worker_vs_bare=round(wk["per_s"] / bf["per_s"], 3),
                    worker_vs_bare_take=round(wk["per_s"] / bt["per_s"], 3),
                    worker_vs_transport=round(wk["per_s"] / tr["per_s"], 4))
+        # the worker's time outside Engine.process (fetch, batching, acks, output sends,
+        # metrics, commits, snapshots): the ingestion path's own cost and its ceiling
+        outside = max(wk["span_s"] - wk["engine_s"], 1e-9)
+        res.update(engine_share=round(wk["engine_s"] / wk["span_s"], 3),
+                   path_us_per_mention=round(outside / n * 1e6, 1),
+                   path_ceiling_per_s=round(n / outside))
+        log(f"  engine {wk['engine_s']:.1f}s of {wk['span_s']:.1f}s; outside the engine "
+            f"{res['path_us_per_mention']} µs/mention = ceiling {res['path_ceiling_per_s']:,}/s")
         log(f"worker: {wk['per_s']:,.0f} mentions/s ({wk['scored']} scored in "
             f"{wk['span_s']:.1f}s), peak RSS {wk['peak_rss_mb']:.0f} MB; "
             f"x{res['worker_vs_bare']} bare Faust, x{res['worker_vs_transport']} transport")
