@@ -5,7 +5,7 @@ Usage::
     .venv/bin/python bench/risks.py [--seeds 1 2 3] [--jobs 2] [--json]
 
 Each scenario of the simulator (``hijack``, ``impostor``, ``raid``, ``slow_response``, ``crisis``,
-``launch``, ``noise_plateau``) and one stream without any scenario (``none``) are simulated for
+``launch``, ``noise_plateau``) and one stream without any scenario (``none``, three days) are simulated for
 brands acme and nordair, per seed, and run offline through :class:`pipeline.engine.Engine` (the
 worker's code) in batches of 500. Streams start on a Tuesday at 06:00 UTC; scenarios start 26 h
 later (a weekday morning), the hijack at 3 a.m. local (20 h). The crisis volume model warms up
@@ -61,6 +61,7 @@ AT_S = 26 * 3600.0
 HIJACK_AT_S = 18 * 3600.0  # moved by the scenario to the next 3 a.m. local (20 h)
 TAIL_S = 2 * 3600.0
 SLACK_S = 15 * 60.0
+NONE_S = 3 * 86_400.0  # the stream without scenarios: three closing times, two judged days
 BRANDS = DEMO_BRANDS[:2]
 
 
@@ -68,7 +69,7 @@ def run_one(scenario: str, seed: int) -> dict[str, Any]:
     """Simulate one scenario (or none) for one seed and run it through the engine."""
     if scenario == "none":
         specs: list[ScenarioSpec] = []
-        duration = AT_S + 3 * 3600.0
+        duration = NONE_S
     else:
         at = HIJACK_AT_S if scenario == "hijack" else AT_S
         specs = [ScenarioSpec(scenario, brand="acme", at_s=at)]

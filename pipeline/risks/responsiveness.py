@@ -14,17 +14,23 @@ At each closed bucket (event time ``now``):
   mentions after which the brand stayed active (posted) for a full ``slow_grace_s``, so the
   last mentions before the team goes home are not a backlog (and the backlog only counts
   while the brand is on duty: it posted within ``slow_grace_s``);
-* **p90 wait**: over the answers given in the last ``slow_window_s`` (at least 10 of them),
+* **p90 wait**: over the answers given in the last ``slow_window_s`` (at least 20 of them),
   leaving out waits across a silence of the brand longer than ``slow_active_s`` (a night off).
 
 A ``slow_response`` incident opens (one per episode) when the backlog reaches
-``slow_max_backlog`` *and* the brand answers at most ``slow_answered_ratio`` of the share it
-usually answers at this hour of the day (brands never answer everyone, and answer less at
-closing time: the usual unanswered share is learned per UTC hour of day, frozen while an
-incident is open; an hour needs ``MIN_SHARE_TICKS`` buckets of history — a day's warm-up —
-before the backlog can alert at that hour; and the brand must usually answer at least
-``MIN_EXPECTED_ANSWERS`` of the window's mentions), or when the p90 wait reaches
-``slow_max_p90_s``. Severity high when both hold.
+``slow_max_backlog`` *and* the brand gave at most ``slow_answered_ratio`` of the answers it
+usually gives to such a window, or when the p90 wait reaches ``slow_max_p90_s``. Severity high
+when both hold.
+
+The **usual answers** are learned per mention, by the quarter of an hour of the day (UTC) it was
+posted in: the share of awaited mentions of that quarter answered within ``slow_grace_s``
+(exponential decay, a week's half-life). The expected answers of a window are the sum of its
+mentions' usual shares, so closing time (a sharp drop in answers within the hour) is expected
+mention by mention, not averaged over the hour. A quarter is used only once it holds history
+from an earlier day (``SLOT_HISTORY_S``): no judgement on the first day. A window is judged when
+the brand usually answers at least ``MIN_EXPECTED_ANSWERS`` of it; the newest half of the
+window is judged too (same rules), which halves the time a full stop takes to show. Learning is
+frozen while an incident is open (at most ``freeze_max_s``).
 
 Examples
 --------
@@ -49,17 +55,41 @@ from pipeline.risks._base import Ticker, own_handles, tracker, transition_alert
 from pipeline.schemas import Alert, Mention
 from pipeline.settings import BrandConfig, DetectionSettings
 
-#: Closed buckets (with enough awaited mentions) an hour of the day needs before it is judged.
-MIN_SHARE_TICKS = 30
-#: Half-life of the usual unanswered share of an hour of the day, in its buckets (a week).
-SHARE_HALFLIFE = 420
-#: Least awaited mentions in the backlog window, and answers in the p90 window, to judge.
-MIN_AWAITED = 10
-#: Answers the brand usually gives in the backlog window for a drop to be judged (closing
-#: time, when it answers a few percent, is not judged).
+#: Width of a time-of-day slot of the usual answered share (a quarter of an hour).
+SLOT_S = 900
+SLOTS = 86_400 // SLOT_S
+#: Half-life of a slot's learned mentions (a week of event time).
+SLOT_HALFLIFE_S = 7 * 86_400.0
+#: A slot is used only when its first learned mention is at least this old (an earlier day).
+SLOT_HISTORY_S = 20 * 3600.0
+#: Least (decayed) learned mentions of a slot for it to be used.
+MIN_SLOT_MENTIONS = 3.0
+#: Share of a window's awaited mentions that must fall in usable slots for it to be judged.
+MIN_JUDGED_SHARE = 0.8
+#: Least answers in the p90 window to judge the wait (the p90 of a dozen evening answers,
+#: a queue drained at closing time, is its heavy tail).
+MIN_P90_ANSWERS = 20
+#: Answers the brand usually gives to a window for a drop to be judged (closing time, when
+#: it answers a few, is not judged).
 MIN_EXPECTED_ANSWERS = 20
 #: Waits kept for metrics until they are read.
 MAX_PENDING_WAITS = 1000
+
+
+class Judged:
+    """Figures of a judged window: awaited mentions, those in usable slots, their answers
+    (within the grace period) and the answers usually given to them."""
+
+    __slots__ = ("awaited", "judged", "answered", "expected")
+
+    def __init__(self) -> None:
+        self.awaited = self.judged = self.answered = 0
+        self.expected = 0.0
+
+    def dropped(self, ratio: float) -> bool:
+        """True when the brand gave at most ``ratio`` of its usual answers (judged windows)."""
+        return (self.judged >= MIN_JUDGED_SHARE * self.awaited and self.judged > 0
+                and self.expected >= MIN_EXPECTED_ANSWERS and self.answered <= ratio * self.expected)
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -86,8 +116,13 @@ class ResponsivenessDetector:
         self.late: deque[list[Any]] = deque()
         self.index: dict[str, list[Any]] = {}
         self.answers: deque[tuple[float, float]] = deque()  # (answered at, wait)
-        self.share_h = [0.0] * 24  # usual unanswered share per UTC hour of day
-        self.ticks_h = [0] * 24
+        # per time-of-day slot: decayed awaited mentions, decayed answered ones, last and first
+        # learning time (event time)
+        self.slot_n = [0.0] * SLOTS
+        self.slot_a = [0.0] * SLOTS
+        self.slot_t = [0.0] * SLOTS
+        self.slot_first: list[float | None] = [None] * SLOTS
+        self.expired: list[list[Any]] = []  # awaited mentions out of the window, to learn from
         self.frozen = 0
         self.ticker = Ticker(detection.bucket_s)
         self.tracker = tracker(brand, "slow_response", detection, 1.0)
@@ -96,10 +131,31 @@ class ResponsivenessDetector:
         self.p90 = 0.0
         self.waits_s: list[float] = []  # for the metrics histogram, drained by the worker
 
-    def usual_share(self, t: float) -> float | None:
-        """The brand's usual unanswered share at the hour of day of ``t`` (None: not learned)."""
-        h = int(t // 3600) % 24
-        return self.share_h[h] if self.ticks_h[h] >= MIN_SHARE_TICKS else None
+    def usual_answered(self, ts: float) -> float | None:
+        """Usual share of mentions posted at ``ts``'s time of day answered in time (None: unknown).
+
+        Only history from before ``ts - SLOT_HISTORY_S`` makes a slot usable (an earlier day).
+        """
+        k = int(ts // SLOT_S) % SLOTS
+        first = self.slot_first[k]
+        if first is None or ts - first < SLOT_HISTORY_S or self.slot_n[k] < MIN_SLOT_MENTIONS:
+            return None
+        return self.slot_a[k] / self.slot_n[k]
+
+    def usual_share(self, ts: float) -> float | None:
+        """Usual unanswered share of mentions posted at ``ts``'s time of day (None: unknown)."""
+        p = self.usual_answered(ts)
+        return None if p is None else 1.0 - p
+
+    def learn(self, ts: float, answered: bool) -> None:
+        """Add one awaited mention's outcome (answered within ``slow_grace_s``) to its slot."""
+        k = int(ts // SLOT_S) % SLOTS
+        decay = 0.5 ** (max(ts - self.slot_t[k], 0.0) / SLOT_HALFLIFE_S)
+        self.slot_n[k] = self.slot_n[k] * decay + 1.0
+        self.slot_a[k] = self.slot_a[k] * decay + float(answered)
+        self.slot_t[k] = max(ts, self.slot_t[k])
+        if self.slot_first[k] is None:
+            self.slot_first[k] = ts
 
     def observe(self, m: Mention, sentiment: Any) -> list[Alert]:
         """Await or answer; alert updates made due."""
@@ -135,15 +191,21 @@ class ResponsivenessDetector:
                 self.index.pop(old[0], None)
         return alerts
 
-    def measure(self, now: float) -> tuple[int, int, float, int]:
-        """Expire old entries; (backlog, awaited in the backlog window, p90 wait, answers)."""
+    def measure(self, now: float) -> tuple[int, int, float, int, list[Judged]]:
+        """Expire old entries; (backlog, awaited in the backlog window, p90 wait, answers,
+        judged figures of the whole window and of its newest half)."""
         r = self.r
+        grace = r.slow_grace_s
         oldest = now - r.slow_max_age_s
-        lo = now - r.slow_grace_s - r.slow_window_s
-        hi = now - r.slow_grace_s
+        lo = now - grace - r.slow_window_s
+        hi = now - grace
+        mid = hi - r.slow_window_s / 2
+        on_duty_until = (self.last_own or 0.0) - grace
         pending, late, index = self.pending, self.late, self.index
         while pending and pending[0][1] < lo:
             rec = pending.popleft()
+            if rec[1] <= on_duty_until:  # the brand was active long enough after it
+                self.expired.append(rec)
             if rec[2] is None:
                 late.append(rec)
             else:
@@ -151,51 +213,58 @@ class ResponsivenessDetector:
         while late and (late[0][1] < oldest or late[0][2] is not None):
             index.pop(late.popleft()[0], None)
         backlog = total = 0
-        on_duty_until = (self.last_own or 0.0) - r.slow_grace_s
+        full, half = Judged(), Judged()
+        usual = self.usual_answered
         for _, ts, answered in pending:
             if ts > hi:
                 break  # ordered by arrival (event time, up to lateness)
             if ts > on_duty_until:
                 continue  # the brand has not been active for a full grace period since
             total += 1
-            if answered is None or answered > ts + r.slow_grace_s:
-                backlog += 1
+            late_answer = answered is None or answered > ts + grace
+            backlog += late_answer
+            p = usual(ts)
+            for w in (full, half) if ts >= mid else (full,):
+                w.awaited += 1
+                if p is not None:
+                    w.judged += 1
+                    w.expected += p
+                    w.answered += not late_answer
         q = self.answers
         while q and q[0][0] < now - r.slow_window_s:
             q.popleft()
-        p90 = _quantile([w for _, w in q], 0.9) if len(q) >= MIN_AWAITED else 0.0
-        return backlog, total, p90, len(q)
+        p90 = _quantile([w for _, w in q], 0.9) if len(q) >= MIN_P90_ANSWERS else 0.0
+        return backlog, total, p90, len(q), [full, half]
 
     def _tick(self, t: float) -> list[Alert]:
         r = self.r
         end = t + self.d.bucket_s
-        backlog, total, p90, n_answers = self.measure(end)
+        backlog, total, p90, n_answers, windows = self.measure(end)
         share = backlog / total if total else 0.0
         self.backlog, self.share, self.p90 = backlog, share, p90
-        usual = self.usual_share(t)
         on_duty = self.last_own is not None and end - self.last_own <= r.slow_grace_s
-        slow_backlog = (on_duty and usual is not None and backlog >= r.slow_max_backlog
-                        and total * (1.0 - usual) >= MIN_EXPECTED_ANSWERS
-                        and 1.0 - share <= r.slow_answered_ratio * (1.0 - usual))
+        dropped = [w for w in windows if w.dropped(r.slow_answered_ratio)]
+        slow_backlog = on_duty and backlog >= r.slow_max_backlog and bool(dropped)
         slow_wait = p90 >= r.slow_max_p90_s
         signal = float(slow_backlog) + float(slow_wait)
         tr = self.tracker.step(t, watch=signal, crisis=0.0)
-        # learn the usual share outside incidents (bounded freeze, as the crisis baselines)
+        # learn the usual answers outside incidents (bounded freeze, as the crisis baselines)
         self.frozen = 0 if self.tracker.level == "normal" else self.frozen + 1
-        if total >= MIN_AWAITED and (self.frozen == 0 or
-                                     self.frozen * self.d.bucket_s > self.d.freeze_max_s):
-            h = int(t // 3600) % 24
-            a = max(1.0 - 0.5 ** (1.0 / SHARE_HALFLIFE), 1.0 / (self.ticks_h[h] + 1))
-            self.share_h[h] = (1 - a) * self.share_h[h] + a * share
-            self.ticks_h[h] += 1
+        if self.frozen == 0 or self.frozen * self.d.bucket_s > self.d.freeze_max_s:
+            for rec in self.expired:
+                self.learn(rec[1], rec[2] is not None and rec[2] <= rec[1] + r.slow_grace_s)
+        self.expired.clear()
         if not tr.update:
             return []
-        usual = usual if usual is not None else 0.0
+        w = (dropped or windows)[0]
+        usual = 1.0 - w.expected / w.judged if w.judged else 0.0
         oldest = [rec[0] for rec in list(self.late)[:10] + list(self.pending)[:10]
                   if rec[2] is None][:10]
         evidence = {
             "backlog": backlog, "awaited": total, "unanswered_share": round(share, 4),
             "usual_unanswered_share": round(usual, 4), "p90_wait_s": round(p90, 1),
+            "answered": w.answered, "expected_answers": round(w.expected, 1),
+            "judged": w.judged, "judged_window_s": r.slow_window_s // (1 + (w is windows[1])),
             "answers_in_window": n_answers, "waiting_total": len(self.index),
             "limits": {"backlog": r.slow_max_backlog, "answered_ratio": r.slow_answered_ratio,
                        "p90_wait_s": r.slow_max_p90_s},
@@ -203,8 +272,8 @@ class ResponsivenessDetector:
         }
         severity = "high" if signal >= 2 else "medium" if tr.update != "resolved" else "low"
         summary = (f"{self.brand}: slow answers {tr.update} — {backlog} negative mentions "
-                   f"unanswered after {r.slow_grace_s // 60} min ({share:.0%} vs {usual:.0%} "
-                   f"usual), p90 wait {p90 / 60:.0f} min")
+                   f"unanswered after {r.slow_grace_s // 60} min ({w.answered} answered vs "
+                   f"{w.expected:.0f} usually), p90 wait {p90 / 60:.0f} min")
         return [transition_alert(
             tr, brand=self.brand, kind="slow_response", severity=severity, t=t,
             bucket_s=self.d.bucket_s, observed=backlog, expected=usual * total,
@@ -228,7 +297,9 @@ class ResponsivenessDetector:
             "last_own": self.last_own, "late": [list(x) for x in self.late],
             "pending": [list(x) for x in self.pending],
             "answers": [list(a) for a in self.answers],
-            "share_h": self.share_h, "ticks_h": self.ticks_h, "frozen": self.frozen, "resumed": self.resumed,
+            "slot_n": self.slot_n, "slot_a": self.slot_a, "slot_t": self.slot_t,
+            "slot_first": self.slot_first, "expired": [list(x) for x in self.expired],
+            "frozen": self.frozen, "resumed": self.resumed,
             "ticker": self.ticker.to_state(), "tracker": self.tracker.to_state(),
             "backlog": self.backlog, "share": self.share, "p90": self.p90,
         }
@@ -240,8 +311,12 @@ class ResponsivenessDetector:
         self.pending = deque(list(x) for x in s["pending"])
         self.index = {x[0]: x for x in (*self.late, *self.pending)}
         self.answers = deque((a, w) for a, w in s["answers"])
-        self.share_h = list(s["share_h"])
-        self.ticks_h = list(s["ticks_h"])
+        # snapshots from before the per-slot learning start without history
+        self.slot_n = list(s.get("slot_n", [0.0] * SLOTS))
+        self.slot_a = list(s.get("slot_a", [0.0] * SLOTS))
+        self.slot_t = list(s.get("slot_t", [0.0] * SLOTS))
+        self.slot_first = list(s.get("slot_first", [None] * SLOTS))
+        self.expired = [list(x) for x in s.get("expired", [])]
         self.frozen = s["frozen"]
         self.resumed = s["resumed"]
         self.ticker.load_state(s["ticker"])

@@ -269,6 +269,39 @@ def test_slow_answers_by_p90_wait_and_nights_off_do_not_count():
     assert feed(det, night) == [] and det.index == {}
 
 
+def closing_day(items, day, rng, close=18.5, answer_p=0.45):
+    """Busy evening: the team answers ~45 % within minutes until ``close``, drains its queue
+    with a few late answers after it, and the mentions keep coming for two more hours."""
+    h, i = close - 3.0, 0
+    items.append((post("Bonsoir !", day=day, hour=h - 0.1), NEU))
+    while h < close + 2.0:
+        mid = f"c{day}-{i}"
+        items.append((mention("@acme still waiting, awful", day=day, hour=h, id=mid,
+                              handle=f"u{i}"), NEG))
+        if h < close and rng.random() < answer_p:
+            delay = 0.1 + rng.expovariate(1 / 0.3)  # a tail answered after closing time
+            items.append((post(f"@u{i} sorry", day=day, hour=h + delay, kind="reply",
+                               in_reply_to=mid, handle="acmehelp"), NEU))
+        i += 1
+        h += 0.01
+    items.sort(key=lambda x: x[0].ts)
+
+
+def test_closing_time_is_not_a_slow_answer():
+    """The last answers before closing keep the brand 'on duty' for a while: mentions after
+    closing time must be expected unanswered, from the first day on."""
+    for seed in range(4):  # (an hourly usual share learned on the day alerted on 3 of them)
+        det = ResponsivenessDetector("acme", ACME, D)
+        items: list = []
+        rng = random.Random(seed)
+        for day in range(4):
+            closing_day(items, day, rng)
+        assert feed(det, items) == []
+    assert det.usual_share(mention("x", day=3, hour=16.0).ts) < 0.7  # answered in hours
+    after = [det.usual_share(mention("x", day=3, hour=18.5 + q / 4).ts) for q in range(8)]
+    assert all(u is None or u > 0.95 for u in after)  # after closing: expected unanswered
+
+
 def test_slow_response_memory_is_bounded():
     d = D.model_copy(update={"risks": D.risks.model_copy(update={"slow_max_waiting": 50})})
     det = ResponsivenessDetector("acme", ACME, d)
