@@ -39,9 +39,9 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from itertools import chain
+from itertools import chain, repeat
 
-from pipeline.text import CLAUSE_END, clean_token, is_negator, pieces, strip_accents
+from pipeline.text import CLAUSE_END, NEGATORS, clean_token, is_negator, pieces, strip_accents
 
 __all__ = ["Batch", "FeatureConfig", "Featurizer", "NEG_SCALAR", "N_META", "INTENSIFIERS"]
 
@@ -125,11 +125,21 @@ def _h(s: str) -> int:
 
 class _Vocab:
     """Raw piece -> id, with the piece's static properties as numpy columns; and the cache of
-    whitespace chunk -> piece ids."""
+    whitespace chunks, an open-addressing hash table in numpy (``tkey``/``tid``, keyed by
+    Python's ``hash`` of the chunk: 64-bit SipHash, stable within a process; a collision,
+    ~1e-9 per 200,000 cached chunks, would give a chunk another's pieces). Chunk ``c``'s piece
+    ids are ``flat[cstart[c] : cstart[c] + clen[c]]``."""
 
     def __init__(self, size: int = 1024):
         self.ids: dict[str, int] = {}
-        self.chunks: dict[str, tuple[int, ...]] = {_SEP_CHUNK: (0,)}
+        self.tkey = np.zeros(size, np.int64)
+        self.tid = np.full(size, -1, np.int64)
+        self.ckey = np.zeros(size, np.int64)
+        self.n_chunks = 0
+        self.cstart = np.zeros(size, np.int64)
+        self.clen = np.ones(size, np.int64)
+        self.flat = np.zeros(size, np.int64)
+        self.n_flat = 0
         self.kind = np.zeros(size, np.int8)
         self.negator = np.zeros(size, bool)
         self.intens = np.zeros(size, bool)
@@ -153,6 +163,65 @@ class _Vocab:
         ex = np.full((new, _N_EXTRA), -1, np.int64)
         ex[:size] = self.extra
         self.extra = ex
+
+    def add_chunks(self, hashes: np.ndarray, tups: list[tuple[int, ...]]) -> np.ndarray:
+        """Cache new chunks (distinct ``hashes``) with their piece ids; returns their chunk
+        ids."""
+        first, m = self.n_chunks, len(tups)
+        end = first + m
+        if end > len(self.cstart):
+            size = max(end, 2 * len(self.cstart))
+            self.cstart = np.resize(self.cstart, size)
+            self.clen = np.resize(self.clen, size)
+            self.ckey = np.resize(self.ckey, size)
+        lens = np.fromiter(map(len, tups), np.int64, m)
+        need = self.n_flat + int(lens.sum())
+        if need > len(self.flat):
+            self.flat = np.resize(self.flat, max(need, 2 * len(self.flat)))
+        self.clen[first:end] = lens
+        self.cstart[first:end] = self.n_flat + np.cumsum(lens) - lens
+        self.flat[self.n_flat:need] = np.fromiter(chain.from_iterable(tups), np.int64,
+                                                  need - self.n_flat)
+        self.ckey[first:end] = hashes
+        self.n_flat, self.n_chunks = need, end
+        new_ids = np.arange(first, end, dtype=np.int64)
+        if 2 * end > len(self.tid):  # keep the load under 1/2: rebuild twice as large
+            cap = len(self.tid)
+            while 2 * end > cap:
+                cap *= 2
+            self.tkey = np.zeros(cap, np.int64)
+            self.tid = np.full(cap, -1, np.int64)
+            self._place(self.ckey[:end], np.arange(end, dtype=np.int64))
+        else:
+            self._place(hashes, new_ids)
+        return new_ids
+
+    def _place(self, keys: np.ndarray, cids: np.ndarray) -> None:
+        mask = len(self.tid) - 1
+        slot = keys & mask
+        while len(keys):
+            free = np.take(self.tid, slot) < 0
+            cand = np.flatnonzero(free)
+            _, win = np.unique(slot[cand], return_index=True)  # one claim per free slot
+            won = cand[win]
+            self.tkey[slot[won]] = keys[won]
+            self.tid[slot[won]] = cids[won]
+            rest = np.ones(len(keys), bool)
+            rest[won] = False
+            keys, cids, slot = keys[rest], cids[rest], (slot[rest] + 1) & mask
+
+    def lookup(self, hashes: np.ndarray) -> np.ndarray:
+        """Chunk ids of ``hashes``, -1 for chunks not cached (linear probing, vectorised)."""
+        mask = len(self.tid) - 1
+        slot = hashes & mask
+        out = np.take(self.tid, slot)
+        todo = np.flatnonzero((out >= 0) & (np.take(self.tkey, slot) != hashes))
+        while len(todo):
+            slot[todo] = (slot[todo] + 1) & mask
+            t = np.take(self.tid, slot[todo])
+            out[todo] = t
+            todo = todo[(t >= 0) & (np.take(self.tkey, slot[todo]) != hashes[todo])]
+        return out
 
 
 class Featurizer:
@@ -202,7 +271,7 @@ class Featurizer:
         if v is None and len(tok) > 3 and _DOUBLE_RE.search(tok):
             v = lex.get(_squeeze1(tok))
         if v is None:
-            bare = strip_accents(tok)
+            bare = tok if tok.isascii() else strip_accents(tok)
             v = lex.get(bare) if bare != tok else None
             if v is None:
                 v = self._bare.get(lang, {}).get(bare)
@@ -249,14 +318,107 @@ class Featurizer:
         return (_WORD, negator, intens, wid & self.mask, self._idx("¬" + pre + tok), wid, val,
                 val_neg, tuple(extra[:_N_EXTRA]))
 
-    def _flush(self, voc: _Vocab, rows: list[tuple]) -> None:
-        """Write the rows of the pieces added since the last flush into the numpy columns."""
-        if not rows:
+    def _rows(self, new: list[str], lang: str) -> list[list]:
+        """Vocabulary rows of the ``new`` pieces, as columns (see :meth:`_row`; same values).
+
+        The common shapes take a bulk path: words (one lower-casing and one squeeze over the
+        joined words), hashtags (``#`` + word) and numbers (one shared row); CRC-32s and
+        lexicon look-ups by comprehension. The others go through :meth:`_row`."""
+        cols: list[list] = [[] for _ in range(9)]
+        if not new:
+            return cols
+        words = [p for p in new if p.isalnum()]
+        low = "\n".join(words).lower()
+        squeezed = _SQUEEZE_RE.sub(r"\1\1", low).split("\n") if words else []
+        low_w = low.split("\n") if words else []
+        if len(squeezed) != len(words) or len(low_w) != len(words):  # a lower() made a "\n"
+            words = []
+        shape = dict(zip(words, zip(squeezed, low_w)))
+        pre = lang + ":" if self.config.lang_prefix else ""
+        rows: list[tuple | None] = []  # a full row, or None for the bulk path
+        toks: list[str] = []
+        pieces_: list[str] = []
+        tags: list[int] = []  # the hashtag feature, or -1
+        elongated: list[bool] = []
+        num_row = None
+        for p in new:
+            sh = shape.get(p)
+            if sh is not None:
+                if p.isdigit():
+                    if num_row is None:
+                        num_row = self._row(p, lang)
+                    rows.append(num_row)
+                    continue
+                tok = sh[0]
+                if tok in CLAUSE_END:
+                    rows.append((_CLAUSE, tok in NEGATORS, False, -1, -1, 0, 0.0, 0.0, ()))
+                    continue
+                tags.append(-1)
+                elongated.append(tok != sh[1] and len(tok) > 2 and _TRIPLE_RE.search(p) is not None)
+            elif p[0] == "#" and len(p) > 1 and p[1:].isalnum() and (tok := p.lower())[1:2].isalnum():
+                tags.append(self._idx(pre + tok))
+                tok = tok[1:]
+                elongated.append(len(tok) > 2 and _TRIPLE_RE.search(p) is not None)
+            else:
+                rows.append(self._row(p, lang))
+                continue
+            rows.append(None)
+            toks.append(tok)
+            pieces_.append(p)
+        crc, mask, stem = zlib.crc32, self.mask, self.config.stem
+        wid = [crc((pre + t).encode()) for t in toks]
+        wneg = [crc(("¬" + pre + t).encode()) & mask for t in toks]
+        lex = self.lexicons.get(lang, {})
+        vals = list(map(lex.get, toks))
+        bare_lex = self._bare.get(lang, {})
+        for k, v in enumerate(vals):  # the look-up fallbacks of _lookup, in its order
+            if v is None:
+                tok = toks[k]
+                if len(tok) > 3 and _DOUBLE_RE.search(tok):
+                    v = lex.get(_squeeze1(tok))
+                if v is None:
+                    v = bare_lex.get(tok) if tok.isascii() else self._lookup(lang, tok)
+                vals[k] = v
+        allcaps, elong = self._allcaps, self._elong
+        k = 0
+        for row in rows:
+            if row is not None:
+                for c, v in zip(cols, row):
+                    c.append(v)
+                continue
+            tok, p, v, w = toks[k], pieces_[k], vals[k], wid[k]
+            extra = [] if tags[k] < 0 else [tags[k]]
+            if stem and len(tok) > stem:
+                extra.append(crc(("s" + pre + tok[:stem]).encode()) & mask)
+            if p.isupper() and sum(map(str.isalpha, p)) >= 3:
+                extra.append(allcaps)
+            if elongated[k]:
+                extra.append(elong)
+            cols[0].append(_WORD)
+            cols[1].append(tok in NEGATORS and tags[k] < 0)
+            cols[2].append(tok in INTENSIFIERS)
+            cols[3].append(w & mask)
+            cols[4].append(wneg[k])
+            cols[5].append(w)
+            if v is None:
+                cols[6].append(0.0)
+                cols[7].append(0.0)
+            else:
+                cols[6].append(v)
+                cols[7].append(_NEGATED_OVERRIDE.get(tok, v * NEG_SCALAR))
+            cols[8].append(tuple(extra[:_N_EXTRA]))
+            k += 1
+        return cols
+
+    def _flush(self, voc: _Vocab, cols: list[list]) -> None:
+        """Write the rows (columns from :meth:`_rows`) of the pieces added last into the
+        numpy columns."""
+        m = len(cols[0])
+        if not m:
             return
-        start = len(voc.ids) - len(rows)
+        start = len(voc.ids) - m
         voc._grow(len(voc.ids))
-        sl = slice(start, start + len(rows))
-        cols = list(zip(*rows))
+        sl = slice(start, start + m)
         voc.kind[sl] = cols[0]
         voc.negator[sl] = cols[1]
         voc.intens[sl] = cols[2]
@@ -268,25 +430,33 @@ class Featurizer:
         for k, ex in enumerate(cols[8]):
             if ex:
                 voc.extra[start + k, : len(ex)] = ex
-        rows.clear()
 
     def _new_vocab(self, lang: str) -> _Vocab:
         voc = self._vocab[lang] = _Vocab()
         voc.ids[_SEP_CHUNK] = 0
-        self._flush(voc, [self._row(_SEP_CHUNK, lang)])
+        self._flush(voc, [[v] for v in self._row(_SEP_CHUNK, lang)])
+        voc.add_chunks(np.array([hash(_SEP_CHUNK)], np.int64), [(0,)])  # chunk 0 -> piece 0
         return voc
 
-    def _chunk(self, voc: _Vocab, chunk: str, lang: str, new: list[tuple]) -> tuple[int, ...]:
+    def _add_chunks(self, voc: _Vocab, hashes: np.ndarray, missing: list[str],
+                    lang: str) -> np.ndarray:
+        """Cache the distinct ``missing`` chunks (with their ``hashes``, in the same order) with
+        their piece ids; new pieces get vocabulary rows (:meth:`_rows`). Returns the chunk
+        ids."""
         ids = voc.ids
-        out = []
-        for p in ((chunk,) if chunk.isalnum() else pieces(chunk)):
-            i = ids.get(p)
-            if i is None:
-                i = ids[p] = len(ids)
-                new.append(self._row(p, lang))
-            out.append(i)
-        t = voc.chunks[chunk] = tuple(out)
-        return t
+        new: list[str] = []
+        tups: list[tuple[int, ...]] = []
+        for ps in _pieces_each(missing):
+            out = []
+            for p in ps:
+                i = ids.get(p)
+                if i is None:
+                    i = ids[p] = len(ids)
+                    new.append(p)
+                out.append(i)
+            tups.append(tuple(out))
+        self._flush(voc, self._rows(new, lang))
+        return voc.add_chunks(hashes, tups)
 
     def _ids(self, texts: Sequence[str], lang: str) -> tuple[_Vocab, np.ndarray]:
         voc = self._vocab.get(lang)
@@ -297,18 +467,23 @@ class Featurizer:
         if big.count(_SEP_CHUNK) != n - 1:  # a text carried the sentinel
             big = " \x00 ".join(t.replace(_SEP_CHUNK, " ") for t in texts)
         chunks = big.split()
-        tups = list(map(voc.chunks.get, chunks))
-        if None in tups:
-            if len(voc.chunks) + len(tups) > self.config.cache_size or \
+        hashes = np.fromiter(map(hash, chunks), np.int64, len(chunks))
+        cids = voc.lookup(hashes)
+        miss = np.flatnonzero(cids < 0)
+        if len(miss):
+            if voc.n_chunks + len(chunks) > self.config.cache_size or \
                     len(voc.ids) > 2 * self.config.cache_size:
                 voc = self._new_vocab(lang)
-                tups = list(map(voc.chunks.get, chunks))
-            get = voc.chunks.get
-            new: list[tuple] = []
-            tups = [t if t is not None else (get(c) or self._chunk(voc, c, lang, new))
-                    for c, t in zip(chunks, tups)]
-            self._flush(voc, new)
-        return voc, np.fromiter(chain.from_iterable(tups), np.int64)
+                cids = voc.lookup(hashes)
+                miss = np.flatnonzero(cids < 0)
+            uh, first, inv = np.unique(hashes[miss], return_index=True, return_inverse=True)
+            missing = [chunks[i] for i in miss[first].tolist()]
+            cids[miss] = self._add_chunks(voc, uh, missing, lang)[inv]
+        lens = np.take(voc.clen, cids)
+        cum = np.cumsum(lens)
+        offs = np.repeat(np.take(voc.cstart, cids) - (cum - lens), lens)
+        offs += np.arange(int(cum[-1]) if len(cum) else 0)
+        return voc, np.take(voc.flat, offs)
 
     # -- per batch -------------------------------------------------------------------------
     def batch(self, texts: Sequence[str], lang: str) -> Batch:
@@ -316,7 +491,7 @@ class Featurizer:
         n = len(texts)
         cfg = self.config
         voc, ids = self._ids(texts, lang)
-        kind = voc.kind[ids]
+        kind = np.take(voc.kind, ids)
         row = np.cumsum(kind == _SEP)
         keep = (kind != _DROP) & (kind != _SEP)
         ids, row, kind = ids[keep], row[keep], kind[keep]
@@ -327,7 +502,7 @@ class Featurizer:
         if T:
             barrier[0] = True
             barrier[1:] |= row[1:] != row[:-1]
-        lastneg = np.maximum.accumulate(np.where(voc.negator[ids], pos, -1)) if T else pos
+        lastneg = np.maximum.accumulate(np.where(np.take(voc.negator, ids), pos, -1)) if T else pos
         prevneg = np.empty(T, np.int64)
         if T:
             prevneg[0] = -1
@@ -335,16 +510,16 @@ class Featurizer:
         lastbar = np.maximum.accumulate(np.where(barrier, pos, -1)) if T else pos
         negated = (prevneg >= lastbar) & (pos - prevneg <= cfg.neg_width)
         # text features: unigrams, static extras, bigrams
-        uni = np.where(negated, voc.uni_neg[ids], voc.uni[ids])
+        uni = np.where(negated, np.take(voc.uni_neg, ids), np.take(voc.uni, ids))
         m = uni >= 0
         f_parts, r_parts = [uni[m]], [row[m]]
-        ex = voc.extra[ids]
+        ex = np.take(voc.extra, ids, axis=0)
         m = ex >= 0
         if m.any():
             f_parts.append(ex[m])
             r_parts.append(np.broadcast_to(row[:, None], ex.shape)[m])
         if cfg.bigrams and T > 1:
-            w = voc.wid[ids]
+            w = np.take(voc.wid, ids)
             m = (w[:-1] != 0) & (w[1:] != 0) & (row[:-1] == row[1:])
             if m.any():
                 big = ((w[:-1][m] * np.uint64(_MULT)) ^ w[1:][m]) & np.uint64(self.mask)
@@ -353,9 +528,9 @@ class Featurizer:
         feats = np.concatenate(f_parts)
         rows = np.concatenate(r_parts)
         # lexicon evidence
-        val = np.where(negated, voc.val_neg[ids], voc.val[ids])
+        val = np.where(negated, np.take(voc.val_neg, ids), np.take(voc.val, ids))
         if T > 1:
-            boost = voc.intens[ids[:-1]] & (row[:-1] == row[1:])
+            boost = np.take(voc.intens, ids[:-1]) & (row[:-1] == row[1:])
             if boost.any():
                 val[1:][boost] *= BOOST
         lpos = np.bincount(row, weights=np.maximum(val, 0.0), minlength=n)
@@ -396,6 +571,66 @@ class Featurizer:
         """
         b = self.batch([text], lang)
         return round(float(b.pos[0]), 6), round(float(b.neg[0]), 6)
+
+
+_SQUEEZE_RE = re.compile(r"(.)\1{2,}", re.DOTALL)  # as pipeline.text.squeeze
+# A word piece that separates chunks tokenised together (:func:`_pieces_each`).
+_PIECE_SEP = "qqzsentinelzqq"
+
+
+_TAIL = ".,;:!?"
+_ELIDED1 = frozenset("ldjmnstcLDJMNSTC")
+
+
+def _simple_pieces(c: str) -> list[str] | None:
+    """``pieces(c)`` for the common shapes of chunk, without the regex, or None: an optional
+    ``@``/``#``/elision head, a word, an optional punctuation tail; a bare link."""
+    if c[0] == "h" and (c.startswith("http://") and len(c) > 7 or
+                        c.startswith("https://") and len(c) > 8):
+        if "&" in c or "’" in c or "<" in c or ">" in c or '"' in c:
+            return None
+        return ["http://u"]
+    w = c.rstrip(_TAIL)
+    if not w:
+        return None
+    tail = c[len(w):]
+    if tail and not (len(tail) == 1 or tail.strip("!?") == "" or tail.strip(".") == ""):
+        return None  # mixed punctuation: several pieces
+    first = w[0]
+    if first == "@" or first == "#":
+        if not w[1:].isalnum():
+            return None
+        out = ["@u" if first == "@" else w]
+    elif len(w) > 2 and w[1] == "'" and first in _ELIDED1 and w[2:].isalnum():
+        out = [w[:2], w[2:]]
+    elif w.isalnum():
+        out = [w]
+    else:
+        return None
+    if tail:
+        out.append(tail)
+    return out
+
+
+def _pieces_each(chunks: list[str]) -> list[list[str]]:
+    """``[pieces(c) for c in chunks]``: common shapes by :func:`_simple_pieces`, the others
+    with one regex pass over them joined (pieces never span whitespace), split at a sentinel
+    word (per chunk when a chunk carries the sentinel)."""
+    out: list[list[str] | None] = list(map(_simple_pieces, chunks))
+    rest = [c for c, ps in zip(chunks, out) if ps is None]
+    if not rest:
+        return out  # type: ignore[return-value]
+    joined = pieces((" " + _PIECE_SEP + " ").join(rest))
+    split: list[list[str]] = [[]]
+    for p in joined:
+        if p == _PIECE_SEP:
+            split.append([])
+        else:
+            split[-1].append(p)
+    if len(split) != len(rest) or joined.count(_PIECE_SEP) != len(rest) - 1:
+        split = [pieces(c) for c in rest]
+    it = iter(split)
+    return [ps if ps is not None else next(it) for ps in out]
 
 
 _SQUEEZE1_RE = re.compile(r"(.)\1+", re.DOTALL)

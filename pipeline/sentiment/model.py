@@ -68,6 +68,9 @@ LABELS = ("negative", "neutral", "positive")
 _LABEL_INDEX = {name: i for i, name in enumerate(LABELS)}
 _STATE_VERSION = 1
 _DEFAULT_ARTIFACT = "model_default.json.gz"
+_CLASSES = np.arange(3)
+# Mention languages that :func:`pipeline.lang.resolve` maps to themselves (fast path).
+_KNOWN_LANG = {"en": "en", "fr": "fr"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,13 +206,13 @@ class SentimentModel:
         # and predict_many give bit-identical probabilities.
         b = self.featurizer.batch(texts, lang)
         n = len(texts)
-        Wf = self.W[b.feats]
-        text = np.empty((n, 3))
-        for c in range(3):
-            text[:, c] = np.bincount(b.rows, weights=Wf[:, c], minlength=n)
+        Wf = np.take(self.W, b.feats, axis=0)  # np.take: ~3x faster than fancy indexing here
+        rows3 = (b.rows * 3)[:, None] + _CLASSES
+        text = np.bincount(rows3.ravel(), weights=Wf.ravel(), minlength=3 * n).reshape(n, 3)
+        text = text.astype(np.float64, copy=False)  # (int64 when there are no features)
         if self.normalize:
             text *= (1.0 / np.sqrt(np.maximum(b.n_text, 1)))[:, None]
-        Wm = self.W[b.meta]
+        Wm = np.take(self.W, b.meta, axis=0)
         return text + Wm[:, 0] + Wm[:, 1] + Wm[:, 2] + Wm[:, 3] + Wm[:, 4]
 
     @staticmethod
@@ -247,7 +250,8 @@ class SentimentModel:
             langs = [None] * len(texts)
         if len(langs) != len(texts):
             raise ValueError("texts and langs differ in length")
-        resolved = [resolve(g, t, self.default_lang) for t, g in zip(texts, langs)]
+        known, dl = _KNOWN_LANG, self.default_lang
+        resolved = [known.get(g) or resolve(g, t, dl) for t, g in zip(texts, langs)]
         keep = [i for i, g in enumerate(resolved) if g != UNDETERMINED]
         out: list[Sentiment] = [UNSCORED] * len(texts)
         if not keep:
