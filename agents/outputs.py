@@ -44,6 +44,7 @@ class Outputs:
         self._partitions: dict[str, list[int]] = {}
         self._partition_of: dict[tuple[str, bytes], int] = {}
         self.started = False
+        self.closed = False  #: producer stopped: appending or shipping raises
         self._lock = asyncio.Lock()
         self._ship_lock = asyncio.Lock()
         self._ship_soon = False
@@ -70,12 +71,15 @@ class Outputs:
             self.started = True
 
     async def _stop(self, *args: Any, **kwargs: Any) -> None:
-        producer, self._producer = self._producer, None
-        if producer is not None:
-            try:
-                await self.flush_with(producer)
-            finally:
-                await producer.stop()
+        producer = self._producer
+        if producer is None:
+            return
+        try:
+            await self.flush()
+        finally:
+            self._producer = None
+            self.closed = True
+            await producer.stop()
 
     # ------------------------------------------------------------------ appending
     def _partition(self, topic: str, key: bytes | None) -> int:
@@ -95,6 +99,8 @@ class Outputs:
     def append(self, topic: str, key: bytes | None, value: bytes,
                headers: Sequence[tuple[str, bytes]] | None = None) -> None:
         """Append one record to its partition's open batch (batching mode, started)."""
+        if self._producer is None:
+            raise RuntimeError("output producer not running")
         p = self._partition(topic, key)
         batch = self._open.get((topic, p))
         if batch is None:
@@ -111,7 +117,7 @@ class Outputs:
         """Queue one record; shipped at the end of the batch (or soon, for other agents)."""
         if not self.started:
             await self.start()
-        if self._producer is None:
+        if not self.batching:
             await self.worker.app.producer.send(topic, key, value, None, None, headers)
             return
         self.append(topic, key, value, headers)
@@ -121,14 +127,23 @@ class Outputs:
 
     def _schedule_ship(self) -> None:
         self._ship_soon = False
-        asyncio.ensure_future(self.ship())
+        asyncio.ensure_future(self._ship_or_break())
+
+    async def _ship_or_break(self) -> None:
+        try:
+            await self.ship()
+        except Exception as exc:  # noqa: BLE001 - no commit may cover these outputs
+            recovery = self.worker.recovery
+            recovery.broken = recovery.broken or f"output ship failed: {exc!r}"[:300]
 
     # ------------------------------------------------------------------ shipping
     async def ship(self) -> None:
         """Hand every open batch to the producer (delivery is awaited by :meth:`flush`)."""
         producer = self._producer
-        if producer is None or not (self._open or self._full):
+        if not (self._open or self._full):
             return
+        if producer is None:
+            raise RuntimeError("outputs queued after the output producer stopped")
         async with self._ship_lock:
             full, self._full = self._full, []
             opened, self._open = self._open, {}
@@ -145,9 +160,6 @@ class Outputs:
         """Ship what is open and wait until every output so far is delivered (a no-op under
         exactly_once: Faust flushes its producer before each commit). Raises if one failed."""
         await self.ship()
-        await self.flush_with(self._producer)
-
-    async def flush_with(self, producer: Any) -> None:
         pending, self._pending = self._pending, []
         if pending:
             await asyncio.gather(*pending)

@@ -166,8 +166,8 @@ class Recovery:
         its records are re-fetched from the committed offset.
         """
         async with self.lock:
-            if ingest is not None and epoch is not None and epoch != ingest.epoch:
-                ingest.dropped += len(records)
+            if ingest is not None and (epoch != ingest.epoch or self.worker.app.should_stop):
+                ingest.dropped += len(records)  # re-fetched from the committed offset
                 return
             self._holder = asyncio.current_task()
             try:
