@@ -74,6 +74,8 @@ _DROP, _WORD, _OTHER, _CLAUSE, _SEP = 0, 1, 2, 3, 4
 # Sentinel chunk between the texts of a batch (not whitespace for str.split, not in tweets).
 _SEP_CHUNK = "\x00"
 _N_EXTRA = 3
+# Initial slots of the chunk table (a power of two; doubled when half full).
+_TABLE0 = 1 << 15
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +134,8 @@ class _Vocab:
 
     def __init__(self, size: int = 1024):
         self.ids: dict[str, int] = {}
-        self.tkey = np.zeros(size, np.int64)
-        self.tid = np.full(size, -1, np.int64)
+        self.tkey = np.zeros(_TABLE0, np.int64)
+        self.tid = np.full(_TABLE0, -1, np.int64)
         self.ckey = np.zeros(size, np.int64)
         self.n_chunks = 0
         self.cstart = np.zeros(size, np.int64)
@@ -579,34 +581,56 @@ _PIECE_SEP = "qqzsentinelzqq"
 
 
 _TAIL = ".,;:!?"
+_QUOTES = '"“”'
 _ELIDED1 = frozenset("ldjmnstcLDJMNSTC")
+_ELIDED_LONG = ("qu'", "jusqu'", "lorsqu'", "puisqu'", "presqu'", "quoiqu'")
 
 
 def _simple_pieces(c: str) -> list[str] | None:
-    """``pieces(c)`` for the common shapes of chunk, without the regex, or None: an optional
-    ``@``/``#``/elision head, a word, an optional punctuation tail; a bare link."""
+    """``pieces(c)`` for the common shapes of chunk, without the regex, or None.
+
+    Shapes: a bare link; else, inside optional double quotes (never part of a piece), an
+    optional ``@``/``#``/elision head, then words joined by ``-`` or ``/`` (neither is part of
+    a piece next to letters) or one English-style contraction, then an optional punctuation
+    tail that is one piece."""
     if c[0] == "h" and (c.startswith("http://") and len(c) > 7 or
                         c.startswith("https://") and len(c) > 8):
         if "&" in c or "’" in c or "<" in c or ">" in c or '"' in c:
             return None
         return ["http://u"]
+    if c[0] in _QUOTES or c[-1] in _QUOTES:
+        c = c.strip(_QUOTES)
+        if not c or '"' in c or "“" in c or "”" in c:
+            return None
     w = c.rstrip(_TAIL)
     if not w:
         return None
     tail = c[len(w):]
-    if tail and not (len(tail) == 1 or tail.strip("!?") == "" or tail.strip(".") == ""):
+    if not tail and w[-1] == "…":
+        w, tail = w[:-1], "…"
+        if not w or w[-1] == "…":
+            return None
+    elif tail and not (len(tail) == 1 or tail.strip("!?") == "" or tail.strip(".") == ""):
         return None  # mixed punctuation: several pieces
     first = w[0]
-    if first == "@" or first == "#":
+    if w.isalnum():
+        out = [w]
+    elif first == "@" or first == "#":
         if not w[1:].isalnum():
             return None
         out = ["@u" if first == "@" else w]
     elif len(w) > 2 and w[1] == "'" and first in _ELIDED1 and w[2:].isalnum():
         out = [w[:2], w[2:]]
-    elif w.isalnum():
+    elif "'" in w:  # "don't", "I'm": one word piece, unless an elision starts it
+        if w.lower().startswith(_ELIDED_LONG) or (w[1:2] == "'" and first in _ELIDED1):
+            return None
+        if not all(part.isalnum() for part in w.split("'")):
+            return None
         out = [w]
     else:
-        return None
+        out = w.replace("/", "-").split("-")
+        if not all(part.isalnum() for part in out):
+            return None
     if tail:
         out.append(tail)
     return out
@@ -616,7 +640,7 @@ def _pieces_each(chunks: list[str]) -> list[list[str]]:
     """``[pieces(c) for c in chunks]``: common shapes by :func:`_simple_pieces`, the others
     with one regex pass over them joined (pieces never span whitespace), split at a sentinel
     word (per chunk when a chunk carries the sentinel)."""
-    out: list[list[str] | None] = list(map(_simple_pieces, chunks))
+    out: list[list[str] | None] = [[c] if c.isalnum() else _simple_pieces(c) for c in chunks]
     rest = [c for c, ps in zip(chunks, out) if ps is None]
     if not rest:
         return out  # type: ignore[return-value]
