@@ -54,8 +54,14 @@ from pipeline.settings import Settings  # noqa: E402
 from pipeline.simulate import DEMO_BRANDS, ScenarioSpec, SimConfig, generate  # noqa: E402
 
 KINDS = ("hijack", "impostor", "raid", "slow_response", "crisis")
-SCENARIOS = ("hijack", "impostor", "raid", "slow_response", "crisis", "launch", "noise_plateau",
-             "none")
+CORE = ("hijack", "impostor", "raid", "slow_response", "crisis", "launch", "noise_plateau", "none")
+#: Harder variants (pipeline/simulate/hard_scenarios.py): legitimate look-alikes of attacks and
+#: subtler attacks, on shorter streams (8 h of history: they need no daily model).
+HARD = ("lookalike_benign", "impostor_subtle", "contest", "viral_quote", "night_crisis",
+        "client_switch")
+SCENARIOS = CORE + HARD
+HARD_AT_S = 8 * 3600.0
+NIGHT_AT_S = 19 * 3600.0  # 2 a.m. local (UTC+1) after a first day of history
 START = datetime(2026, 1, 6, 6, tzinfo=timezone.utc)
 AT_S = 26 * 3600.0
 HIJACK_AT_S = 18 * 3600.0  # moved by the scenario to the next 3 a.m. local (20 h)
@@ -70,6 +76,15 @@ def run_one(scenario: str, seed: int) -> dict[str, Any]:
     if scenario == "none":
         specs: list[ScenarioSpec] = []
         duration = NONE_S
+    elif scenario == "night_crisis":  # a real crisis at night, handled by the team from a phone
+        specs = [ScenarioSpec("crisis", brand="acme", at_s=NIGHT_AT_S),
+                 ScenarioSpec("night_statement", brand="acme", at_s=NIGHT_AT_S,
+                              params={"local_hour": None})]
+        duration = NIGHT_AT_S + TAIL_S
+    elif scenario in HARD:
+        specs = [ScenarioSpec(scenario, brand="acme", at_s=HARD_AT_S,
+                              duration_s=3 * 3600.0 if scenario == "client_switch" else None)]
+        duration = HARD_AT_S + 3 * 3600.0
     else:
         at = HIJACK_AT_S if scenario == "hijack" else AT_S
         specs = [ScenarioSpec(scenario, brand="acme", at_s=at)]
@@ -124,9 +139,11 @@ def score(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
                 if match:
                     r["tp"] += 1
                     continue
+                denied = [t for t in truth if t["expect"] == "no_" + k
+                          and t["brand"] == a["brand"] and t["t0"] <= a["at"] <= t["t1"]]
                 other = [t for t in truth if t["t0"] <= a["at"] <= t["t1"] and t["kind"] != k
                          and t["expect"] != "no_" + k]
-                if other:
+                if other and not denied:
                     continue
                 r["fp"] += 1
                 if run["scenario"] == "none":
@@ -157,6 +174,28 @@ def score(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             "tp": tp, "fp": fp, "truth": r["truth"],
             "fp_none_per_day": round(r["fp_none"] / r["none_days"], 3) if r["none_days"] else None,
         }
+    return out
+
+
+def per_scenario(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per stream and truth record: how many runs had an incident of the record's kind in its
+    window (``fired``; wanted when ``expect`` is the kind, a false alarm when it is ``no_*``)."""
+    out: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        first: dict[str, dict[str, Any]] = {}
+        for a in run["alerts"]:
+            first.setdefault(a["id"], a)
+        for t in run["truth"]:
+            t0, t1 = _ts(t["start"]), _ts(t["end"]) + SLACK_S
+            ids = sorted({a["id"] for a in first.values() if a["kind"] == t["kind"]
+                          and a["brand"] == t["brand"] and t0 <= a["at"] <= t1})
+            key = run["scenario"] if run["scenario"] == t["scenario"] else \
+                f"{run['scenario']}/{t['scenario']}"
+            row = out.setdefault(key, {"kind": t["kind"], "expect": t["expect"], "runs": 0,
+                                       "fired": 0, "incidents": []})
+            row["runs"] += 1
+            row["fired"] += bool(ids)
+            row["incidents"] += [i.split(":", 2)[-1] for i in ids]
     return out
 
 
@@ -196,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
         runs = [run_one(s, seed) for s, seed in jobs]
     figures = score(runs)
     figures["post_review"] = post_review_figures()
+    core = score([r for r in runs if r["scenario"] in CORE])
+    scenarios = per_scenario(runs)
     mentions = sum(r["mentions"] for r in runs)
     busy = sum(r["seconds"] for r in runs)
     print(f"{len(runs)} runs ({len(args.seeds)} seeds x {len(args.scenarios)} streams), "
@@ -208,6 +249,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<14}{f['precision']:>10.3f}{f['recall']:>8.3f}"
               f"{(f['delay_s'] if f['delay_s'] is not None else float('nan')):>9.1f}"
               f"{f['tp']:>5}{f['fp']:>5}{f['truth']:>7}{('-' if fpd is None else fpd):>22}")
+    print(f"core streams only ({', '.join(CORE)}):")
+    for name, f in core.items():
+        print(f"  {name:<14}precision {f['precision']:.3f} recall {f['recall']:.3f} "
+              f"delay_s {f['delay_s']} tp {f['tp']} fp {f['fp']}")
+    print(f"{'stream / truth':<34}{'kind':<15}{'expect':<17}{'fired/runs':>10}  incidents")
+    for name, row in scenarios.items():
+        print(f"{name:<34}{row['kind']:<15}{row['expect']:<17}{row['fired']:>5}/{row['runs']:<4}  "
+              f"{', '.join(sorted(set(row['incidents'])))[:60]}")
     per_run = defaultdict(list)
     for r in runs:
         per_run[r["scenario"]].append(sorted({(a["kind"], a["id"]) for a in r["alerts"]
@@ -216,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
         for s, lists in per_run.items():
             print(f"  {s}: " + " | ".join(", ".join(f"{k}" for k, _ in lst) or "-" for lst in lists))
     if args.json:
-        print(orjson.dumps({"detectors": figures}).decode())
+        print(orjson.dumps({"detectors": figures, "core_detectors": core,
+                            "scenarios": scenarios}).decode())
     return 0
 
 

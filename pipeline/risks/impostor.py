@@ -13,7 +13,9 @@ display name's skeleton equals that name's skeleton (``acme_support_official``, 
 ``аcme`` with a Cyrillic a: all ``acme``), or is within ``impostor_max_distance`` edits
 (Damerau-Levenshtein; 1 for names of up to 7 letters) *and* something corroborates it: both the
 handle and the name imitate, the account is younger than 90 days, or it posts links outside the
-brand's domains. Names shorter than ``impostor_min_chars`` are never targets.
+brand's domains (other than its own site: ``acne_care`` linking to ``acne-care.com`` is a
+skincare shop one letter away, not an impostor). Names shorter than ``impostor_min_chars`` are
+never targets.
 
 One incident per impostor (id ``brand:impostor:<handle>``): ``opened`` at its first mention,
 ``escalated`` when it starts posting unknown links or answering customers (severity high),
@@ -273,7 +275,8 @@ class ImpostorDetector:
             exact = any(f["distance"] == 0 for f in found)
             both = {f["via"] for f in found} == {"handle", "name"}
             young = age is not None and age < YOUNG_DAYS
-            if not (exact or both or young or doms):
+            foreign = [d for d in doms if not own_site(d, key)]  # its own site corroborates not
+            if not (exact or both or young or foreign):
                 return alerts
             rec = {
                 "handle": a.handle, "name": a.name, "author_id": a.id, "imitates": found,
@@ -382,6 +385,17 @@ class ImpostorDetector:
 
 
 _MISS: Any = object()
+
+
+def own_site(domain: str, handle: str) -> bool:
+    """True when ``domain`` is the account's own site (its name's skeleton is the handle's).
+
+    >>> own_site("acne-care.com", "acne_care"), own_site("acme-refund-help.com", "acrne")
+    (True, False)
+    """
+    labels = domain.split(".")
+    name = "".join(labels[-3:-1] if len(labels) > 2 and labels[-2] in ("co", "com") else labels[-2:-1])
+    return bool(name) and skeleton(name) == skeleton(handle)
 
 
 def _put(cache: dict[str, Any], key: str, value: Any) -> None:

@@ -27,6 +27,7 @@ from pipeline.simulate.io import (
     write_jsonl,
 )
 from pipeline.simulate.scenarios import SCENARIOS, Scenario, ScenarioSpec, register
+from pipeline.simulate import hard_scenarios  # noqa: E402,F401  (registers the harder ones)
 
 __all__ = [
     "DEMO_BRANDS",

@@ -40,8 +40,11 @@ Examples
 --------
 >>> ScenarioSpec.parse("crisis:acme@30m*8")
 ScenarioSpec(name='crisis', brand='acme', at_s=1800.0, duration_s=None, magnitude=8.0, params={})
->>> sorted(SCENARIOS)
+>>> sorted(k for k, v in SCENARIOS.items() if v.__module__ == __name__)
 ['crisis', 'hijack', 'impostor', 'launch', 'noise_plateau', 'raid', 'slow_response']
+
+Harder variants (legitimate look-alikes of attacks, subtler attacks) are in
+:mod:`pipeline.simulate.hard_scenarios`.
 """
 
 from __future__ import annotations

@@ -129,6 +129,18 @@ def test_impostor_leaves_own_accounts_and_others_alone(handle, name):
     assert det.observe(mention("@acme merci pour tout", handle=handle, name=name), NEU) == []
 
 
+@pytest.mark.parametrize("age,link,alerted", [
+    (3 * 365, "https://acne-care.com/p/12", False),  # an old skincare shop, its own site
+    (3 * 365, "https://acne-refunds.com/f", True),  # an old account, someone else's site
+    (20, "https://acne-care.com/p/12", True),  # a young one-letter look-alike
+])
+def test_impostor_near_miss_needs_more_than_its_own_site(age, link, alerted):
+    det = ImpostorDetector("acme", ACME, D)
+    m = mention(f"Dry skin? Our routine, next to the @acme store {link}", handle="acne_care",
+                name="Acne Care Skincare", age_days=age, followers=31_000, url=link)
+    assert [a.kind for a in det.observe(m, NEU)] == (["impostor"] if alerted else [])
+
+
 def test_impostor_one_incident_per_account_with_updates():
     det = ImpostorDetector("acme", ACME, D)
     updates = []

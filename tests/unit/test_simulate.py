@@ -254,7 +254,8 @@ def test_hijack_impostor_raid_slow_response(sim):
 
 def test_ground_truth_format(sim):
     _, truth = sim
-    assert {t["scenario"] for t in truth} == set(SCENARIOS)
+    assert {t["scenario"] for t in truth} == {
+        k for k, v in SCENARIOS.items() if v.__module__ == "pipeline.simulate.scenarios"}
     for t in truth:
         assert set(t) == {"scenario", "brand", "kind", "start", "end", "expect", "details"}
         assert t["expect"] in (t["kind"], "no_" + t["kind"])
@@ -311,3 +312,46 @@ def test_pacer_speedup_rate_and_history():
     pacer = Pacer(speedup=None, rate=10.0, clock=lambda: now[0], sleep=sleep)
     list(pacer.pace(rows))
     assert now[0] == pytest.approx(0.9)
+
+
+def test_hard_scenarios_legitimate_lookalikes_and_subtle_attacks():
+    """The harder variants inject what their ground truth says (EN and FR brands)."""
+    specs = [ScenarioSpec("lookalike_benign", brand="acme", at_s=3600),
+             ScenarioSpec("impostor_subtle", brand="nordair", at_s=3600),
+             ScenarioSpec("contest", brand="acme", at_s=3 * 3600),
+             ScenarioSpec("viral_quote", brand="nordair", at_s=3 * 3600),
+             ScenarioSpec("night_statement", brand="acme", at_s=0, params={"local_hour": 9.0}),
+             ScenarioSpec("client_switch", brand="nordair", at_s=0)]
+    it, truth = generate(_cfg(duration_s=6 * 3600, scenarios=specs, seed=5))
+    rows = list(it)
+    by = {t["scenario"]: t for t in truth}
+    assert {t["expect"] for t in truth} == {"no_impostor", "impostor", "no_raid", "no_hijack"}
+    scn = lambda name: [r for r in rows if r["sim"]["scenario"] == name]  # noqa: E731
+
+    benign = scn("lookalike_benign")
+    assert {r["author"]["handle"] for r in benign} == set(by["lookalike_benign"]["details"]["handles"])
+    assert all(r["author"]["created_at"] < "2023-06-01" for r in benign)
+
+    subtle = scn("impostor_subtle")
+    handles = by["impostor_subtle"]["details"]["handles"]
+    assert "nordairhelp" in handles and not set(handles) & OWN  # vs the real nordair_help
+    assert any(not h.isascii() for h in handles) and subtle
+    assert all(r["in_reply_to"] and "nordair-care-center.net" in r["url"] for r in subtle)
+
+    entries = [r for r in scn("contest") if r["kind"] == "mention"]
+    assert len(entries) >= 100 and all(r["sim"]["sentiment"] == "positive" for r in entries)
+    young = sum(r["author"]["created_at"] > "2025-12-10" for r in entries) / len(entries)
+    assert 0.3 < young < 0.7
+    assert any(r["kind"] == "own_post" and "#AcmeContest" in r["text"] for r in scn("contest"))
+
+    quotes = scn("viral_quote")
+    assert len(quotes) == 220 and all(r["sim"]["sentiment"] == "negative" for r in quotes)
+    assert sum(r["author"]["followers"] >= 60 for r in quotes) > 150
+
+    night = scn("night_statement")
+    own = [r for r in night if r["kind"] == "own_post"]
+    assert len(own) == 5 and all(r["source"] == "Twitter for iPhone" for r in night)
+    assert all(8.9 <= (parse_ts(r["created_at"]) / 3600 + 1) % 24 <= 10.6 for r in own)
+    assert all("acme." in r["text"] for r in night)  # links to the brand's own domains
+    switch = scn("client_switch")
+    assert switch and all(r["source"] == "Hootsuite Inc." and r["url"] for r in switch)
