@@ -34,8 +34,10 @@ from pipeline.sentiment import SentimentModel
 from pipeline.settings import Settings
 from pipeline.watch import BrandWatch, BucketReport
 
-#: Recent mention ids remembered to drop re-delivered duplicates and to find label texts.
-RECENT_IDS = 200_000
+#: Texts of the most recent mentions (all brands), by id, to complete analysts' labels and
+#: replay samples. Not part of snapshots. Duplicates are recognised per brand instead
+#: (:meth:`pipeline.watch.BrandWatch.seen`, bounded and snapshotted with the brand).
+RECENT_TEXTS = 200_000
 
 
 @dataclass(slots=True)
@@ -94,6 +96,7 @@ class Engine:
         self.watches: dict[str, BrandWatch] = {}
         self._configured = {b.name: b for b in settings.brands}
         self._reviewers: dict[str, PostReviewer] = {}
+        #: mention id -> (text, lang) of the last :data:`RECENT_TEXTS` mentions
         self._recent: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
         self.labels_learned = 0
         #: Called with a brand key the engine has not seen: returns a snapshot to resume from
@@ -141,30 +144,34 @@ class Engine:
         max_future = self.settings.detection.max_future_s
         max_chars = self.settings.max_text_chars
         accepted: list[tuple[dict[str, Any], Mention, BrandWatch]] = []
+        rejected = out.rejected
         recent = self._recent
+        watches = self.watches
         for i, raw in enumerate(records):
             obj = load_object(raw)
-            if isinstance(obj, Rejection):
-                out.rejected.append((i, obj))
+            if type(obj) is not dict:
+                rejected.append((i, obj))
                 continue
             m = validate_mention(obj, max_text_chars=max_chars)
             if isinstance(m, Rejection):
-                out.rejected.append((i, m))
+                rejected.append((i, m))
                 continue
-            watch = self._watch_for(m.brand)
-            if isinstance(watch, Rejection):
-                out.rejected.append((i, watch))
-                continue
+            watch = watches.get(m.brand)
+            if watch is None:
+                watch = self._watch_for(m.brand)
+                if isinstance(watch, Rejection):
+                    rejected.append((i, watch))
+                    continue
             if record_ts is not None and m.ts > record_ts[i] + max_future:
-                out.rejected.append((i, Rejection(
+                rejected.append((i, Rejection(
                     "future_timestamp", f"created_at {m.created_at.isoformat()} is more than "
                     f"{max_future}s after the record was produced")))
                 continue
-            if m.id in recent:
+            if watch.seen(m.id):
                 out.duplicates += 1
                 continue
             recent[m.id] = (m.text, m.lang)
-            if len(recent) > RECENT_IDS:
+            if len(recent) > RECENT_TEXTS:
                 recent.popitem(last=False)
             accepted.append((obj, m, watch))
 
@@ -173,20 +180,24 @@ class Engine:
         sentiments = self.sentiment.predict_many(
             [m.text for _, m, _ in accepted], [m.lang for _, m, _ in accepted]
         )
+        alerts, late, counts, scored = out.alerts, out.late, out.counts, out.scored
         for (obj, m, watch), s in zip(accepted, sentiments):
-            late, alerts = watch.observe(m, s)
-            out.alerts.extend(alerts)
-            if late:
-                out.late[m.brand] += 1
-            out.counts[(m.brand, s.lang, s.label or "none")] += 1
-            if m.kind == "own_post" or m.author.handle.lower() in watch.own_handles:
+            is_late, new_alerts = watch.observe(m, s)
+            if new_alerts:
+                alerts.extend(new_alerts)
+            if is_late:
+                late[m.brand] += 1
+            counts[(m.brand, s.lang, s.label or "none")] += 1
+            if m.kind == "own_post" or (
+                watch.own_handles and m.author.handle.lower() in watch.own_handles
+            ):
                 out.reviews.append(self.review_post(m.id, m.brand, m.text, m.lang, m.ts))
-            out.scored.append({
+            scored.append({
                 "schema_version": SCHEMA_VERSION,
                 "mention": obj,
                 "lang": s.lang,
                 "sentiment": {"label": s.label, "score": s.score, "probs": list(s.probs)},
-                "late": late,
+                "late": is_late,
             })
         for watch in {id(w): w for _, _, w in accepted}.values():  # trends of the brands seen
             for det in watch.detectors:

@@ -23,7 +23,7 @@ from itertools import chain
 from functools import lru_cache
 from typing import Any
 
-from pipeline.text import tokenize
+from pipeline.text import chunk_tokens
 
 _RESCALE_HALVINGS = 400.0
 
@@ -186,9 +186,22 @@ def burst_term_counts(texts: Iterable[str]) -> dict[str, int]:
 
 @lru_cache(maxsize=16_384)
 def burst_term_tuple(text: str) -> tuple[str, ...]:
-    """:func:`burst_terms` as the memoised tuple itself (no copy), for hot paths."""
+    """:func:`burst_terms` as the memoised tuple itself (no copy), for hot paths.
+
+    Tokens never span whitespace (see :func:`pipeline.text.chunk_tokens`), so the terms of a
+    text are those of its whitespace-delimited chunks, each memoised: a new text costs a split
+    and a few look-ups.
+    """
+    chunks = text.split()
+    if len(chunks) == 1:
+        return _chunk_terms(chunks[0])
+    return tuple(chain.from_iterable(map(_chunk_terms, chunks)))
+
+
+@lru_cache(maxsize=1 << 16)
+def _chunk_terms(chunk: str) -> tuple[str, ...]:
     out = []
-    for tok in tokenize(text):
+    for tok in chunk_tokens(chunk):
         c = tok[0]
         if c == "#":
             if len(tok) > 2:

@@ -38,8 +38,22 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
 
 
+class computed_once(cached_property):  # noqa: N801 (a decorator, named like cached_property)
+    """``functools.cached_property`` without its lock (Python 3.11 takes an RLock per first
+    read): the value is computed on first read and stored in the instance, later reads are
+    plain attribute look-ups. Not part of the model's fields, dumps or JSON Schema."""
+
+    def __get__(self, obj: Any, cls: Any = None) -> Any:
+        if obj is None:
+            return self
+        value = obj.__dict__[self.attrname] = self.func(obj)
+        return value
+
+
 class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
+    model_config = ConfigDict(
+        extra="ignore", str_strip_whitespace=False, ignored_types=(computed_once,)
+    )
 
 
 class Author(_Wire):
@@ -52,7 +66,7 @@ class Author(_Wire):
     verified: bool = False
     created_at: AwareDatetime | None = Field(default=None, description="Account creation time.")
 
-    @cached_property
+    @computed_once
     def created_ts(self) -> float | None:
         """Account creation time in epoch seconds (None if unknown), computed once."""
         return None if self.created_at is None else self.created_at.timestamp()
@@ -74,7 +88,7 @@ class Mention(_Wire):
 
     _normalize_time = field_validator("created_at")(_utc)
 
-    @cached_property
+    @computed_once
     def ts(self) -> float:
         """Event time in epoch seconds.
 

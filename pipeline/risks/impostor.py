@@ -194,8 +194,8 @@ class ImpostorDetector:
         ]
         # verdict caches (pure functions of one string): handle -> None for an own handle, else
         # its matches; display name -> its matches. Match = (brand name, distance, skeleton).
-        self._by_handle: dict[str, tuple[tuple[str, int, str], ...] | None] = {}
-        self._by_name: dict[str, tuple[tuple[str, int, str], ...]] = {}
+        self._by_handle: OrderedDict[str, tuple[tuple[str, int, str], ...] | None] = OrderedDict()
+        self._by_name: OrderedDict[str, tuple[tuple[str, int, str], ...]] = OrderedDict()
         self.impostors: OrderedDict[str, dict[str, Any]] = OrderedDict()  # by last activity
         self.ticker = Ticker(detection.bucket_s)
         self.pending_signals = 0
@@ -398,11 +398,11 @@ def own_site(domain: str, handle: str) -> bool:
     return bool(name) and skeleton(name) == skeleton(handle)
 
 
-def _put(cache: dict[str, Any], key: str, value: Any) -> None:
+def _put(cache: OrderedDict[str, Any], key: str, value: Any) -> None:
     """Memoise ``value`` under ``key``, dropping the oldest entry past ``CACHE_SIZE``."""
     cache[key] = value
     if len(cache) > CACHE_SIZE:
-        del cache[next(iter(cache))]
+        cache.popitem(last=False)  # O(1); a plain dict's first key is O(deleted entries)
 
 
 def _found(

@@ -10,7 +10,7 @@ import pytest
 from pipeline.engine import Engine
 from pipeline.schemas import Alert, Label
 from pipeline.settings import BrandConfig, Settings
-from tests.support.streams import mention, stream
+from tests.support.streams import START, mention, stream
 
 FAST = {"warmup_s": 6 * 3600}
 
@@ -144,3 +144,26 @@ def test_labels_teach_the_model():
     after = engine.sentiment.predict_one(text).probs[0]
     assert after > before + 0.2
     assert not engine.learn_label(Label(mention_id="never-seen", label="negative"))
+
+
+def test_duplicates_are_recognised_per_brand_and_after_a_restore():
+    from pipeline.watch import SEEN_IDS
+
+    settings = Settings()
+    engine = Engine(settings)
+    first = [mention(i, "acme", START + i, "hi") for i in range(50)]
+    assert engine.process([orjson.dumps(m) for m in first]).duplicates == 0
+    restored = Engine.from_state(orjson.loads(orjson.dumps(engine.to_state())), settings)
+    again = restored.process([orjson.dumps(first[3]), orjson.dumps(first[49])])
+    assert again.duplicates == 2 and not again.scored
+    # the same id under another brand is that brand's mention, not a duplicate
+    other = restored.process([orjson.dumps({**first[3], "brand": "nordair"})])
+    assert other.duplicates == 0 and len(other.scored) == 1
+    # bounded: past SEEN_IDS newer ids, the oldest is forgotten (and so is not in the snapshot)
+    more = [mention(i, "acme", START + 60 + i / 100, "hi") for i in range(50, 50 + SEEN_IDS)]
+    restored.process([orjson.dumps(m) for m in more])
+    state = restored.brand_state("acme")
+    assert len(state["seen_ids"]) == SEEN_IDS and first[49]["id"] not in state["seen_ids"]
+    late = Engine.from_state(orjson.loads(orjson.dumps(restored.to_state())), settings)
+    out = late.process([orjson.dumps(more[-1]), orjson.dumps(first[0])])
+    assert out.duplicates == 1 and [s["mention"]["id"] for s in out.scored] == [first[0]["id"]]

@@ -90,6 +90,26 @@ def test_burst_term_counts_equals_counting_burst_terms():
     assert got == dict(want) and list(got) == list(want)
 
 
+def test_burst_terms_by_chunk_equal_filtering_the_tokens():
+    from pipeline.evidence import STOPWORDS
+    from pipeline.text import tokenize
+    from tests.support.streams import stream
+
+    def reference(text: str) -> list[str]:
+        return [t for t in tokenize(text)
+                if (t[0] == "#" and len(t) > 2)
+                or (t[0] != "#" and t[0].isalpha() and len(t) > 2 and t not in STOPWORDS
+                    and not t.startswith("<"))]
+
+    r = random.Random(5)
+    texts = [m["text"] for m in stream("acme", 2, 2, seed=3)]
+    texts += ["".join(r.choice(ALPHABET + "   !?#@:/") for _ in range(r.randint(0, 40)))
+              for _ in range(3000)]
+    texts += ["@acme J'adore!!! #top https://t.co/x www.acme.fr l'avion :) 😡😡", "  ", ""]
+    for text in texts:
+        assert burst_terms(text) == reference(text), text
+
+
 def test_mention_times_are_computed_once_and_match_the_datetimes():
     m = Mention.model_validate({
         "id": "1", "created_at": "2026-01-05T11:00:00.250+01:00", "brand": "acme", "text": "x",
