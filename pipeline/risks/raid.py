@@ -10,7 +10,10 @@ punctuation and emojis dropped, so casing, a dropped word or a tail such as "!!!
 shingles), a :class:`MinHash` signature (``PERMUTATIONS`` universal hashes of stable CRC-32
 shingle ids, pure Python) and ``BANDS`` LSH band keys. Texts sharing a band key within the
 sliding event-time window ``raid_window_s`` are candidates; a candidate whose estimated Jaccard
-similarity is at least ``raid_similarity`` puts the text in its cluster. The window holds at most
+similarity is at least ``raid_similarity`` puts the text in its cluster. Texts that are not
+negative and carry a hashtag the brand itself used in the last day (``CAMPAIGN_S``: a contest,
+a launch) answer the brand's call and are not hashed (copy-paste contest entries are not a raid;
+hostile texts hijacking the campaign's tag still are). The window holds at most
 ``raid_max_items`` texts, so memory is bounded whatever the volume.
 
 The raid score is the number of distinct accounts of the largest cluster in the window. At
@@ -54,6 +57,20 @@ _P = (1 << 61) - 1
 COORDINATED_MIN_ACCOUNTS = 5
 #: Candidates compared per new text (the most recent of each matching band).
 MAX_COMPARE = 64
+#: A hashtag of the brand's own posts marks its campaign (a contest, a launch) this long: texts
+#: echoing it answer the brand's call (copy-paste contest entries), they are not raid texts.
+CAMPAIGN_S = 86_400.0
+#: Campaign hashtags remembered per brand.
+MAX_CAMPAIGN_TAGS = 200
+
+
+def hashtags(text: str) -> set[str]:
+    """Lower-cased hashtags of a text.
+
+    >>> sorted(hashtags("RT to win! #AcmeContest #acme"))
+    ['#acme', '#acmecontest']
+    """
+    return {t for t in tokenize(text) if t.startswith("#") and len(t) > 1}
 
 
 def shingles(text: str) -> set[int]:
@@ -120,6 +137,9 @@ class RaidDetector:
         self.score = 0.0
         self.share = 0.0
         self.pending_signals = 0
+        self.campaign: dict[str, float] = {}  # hashtag of an own post -> its last use
+        names = [brand, *(config.handles if config else []), *(config.display_names if config else [])]
+        self.generic_tags = {"#" + n.lower().replace(" ", "") for n in names}
 
     # ------------------------------------------------------------------ intake
     def suspicious(self, m: Mention) -> float | None:
@@ -140,6 +160,8 @@ class RaidDetector:
         for t in self.ticker.advance(ts):
             alerts.extend(self._tick(t))
         if m.kind == "own_post" or m.author.handle.lower() in self.handles:
+            if "#" in m.text:
+                self._campaign(ts, m.text)
             return alerts
         idx = int(ts // self.d.bucket_s)
         if self.counts and self.counts[-1][0] == idx:
@@ -152,12 +174,27 @@ class RaidDetector:
         age = self.suspicious(m)
         if age is None:
             return alerts
+        if (self.campaign and "#" in m.text and self.echoes_campaign(ts, m.text)
+                and getattr(sentiment, "label", None) != "negative"):
+            return alerts  # a contest entry; a hostile text on the campaign tag still counts
         sh = shingles(m.text)
         if len(sh) < 3:
             return alerts
         self._expire(ts)
         self.add(ts, m.id, m.author.id, m.author.followers, age, _MINHASH.signature(sh), m.text)
         return alerts
+
+    def _campaign(self, ts: float, text: str) -> None:
+        for tag in hashtags(text) - self.generic_tags:  # #acme is not a campaign
+            self.campaign.pop(tag, None)
+            self.campaign[tag] = ts
+        while len(self.campaign) > MAX_CAMPAIGN_TAGS:
+            del self.campaign[next(iter(self.campaign))]
+
+    def echoes_campaign(self, ts: float, text: str) -> bool:
+        """True when ``text`` carries a hashtag of the brand's own posts of the last day."""
+        return any(ts - self.campaign.get(tag, -CAMPAIGN_S * 2) <= CAMPAIGN_S
+                   for tag in hashtags(text))
 
     def add(self, ts: float, mid: str, author: str, followers: int, age: float,
             sig: tuple[int, ...], text: str) -> None:
@@ -307,6 +344,7 @@ class RaidDetector:
             "next_cluster": self.next_cluster, "counts": [list(c) for c in self.counts],
             "total": self.total, "ticker": self.ticker.to_state(),
             "tracker": self.tracker.to_state(), "score": self.score, "share": self.share,
+            "campaign": self.campaign,
         }
 
     def load_state(self, s: dict[str, Any]) -> None:
@@ -324,5 +362,6 @@ class RaidDetector:
         self.total = s["total"]
         self.ticker.load_state(s["ticker"])
         self.tracker.load_state(s["tracker"])
+        self.campaign = dict(s.get("campaign", {}))
         self.score = s["score"]
         self.share = s["share"]

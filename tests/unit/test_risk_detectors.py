@@ -218,6 +218,26 @@ def test_same_texts_from_old_accounts_or_few_young_ones_are_not_a_raid():
     assert feed(det, varied + background((10.2, 10.5))) == []
 
 
+CONTEST = "@acme I want to win the Acme Nova!! #AcmeContest @{} @{}"
+
+
+def test_contest_entries_echoing_the_brand_are_not_a_raid_but_hashjacking_is():
+    det = RaidDetector("acme", ACME, D)
+    call = (post("CONTEST: win an Acme Nova! RT + tag 2 friends #AcmeContest #acme", hour=9.9), NEU)
+    entries = [(mention(CONTEST.format(f"f{i}", f"g{i}"), hour=10 + i * 0.002, handle=f"hunter{i}",
+                        age_days=5, followers=8), NEU) for i in range(40)]
+    assert feed(det, background() + [call] + entries + background((10.2, 10.6))) == []
+    det = RaidDetector("acme", ACME, D)  # the same wave without the brand's call is coordinated
+    assert [a.update for a in feed(det, background() + entries)][:1] == ["opened"]
+    det = RaidDetector("acme", ACME, D)  # trolls hijacking the campaign tag: still a raid
+    hostile = [(m, NEG) for m, _ in raid_mentions(RAID_EN + " #AcmeContest", 30)]
+    assert [a.update for a in feed(det, background() + [call] + hostile)][:1] == ["opened"]
+    det = RaidDetector("acme", ACME, D)  # the brand's generic #acme tag is no campaign
+    generic = [(m, NEU) for m, _ in raid_mentions(RAID_EN.replace("#BoycottAcme", "#acme"), 30)]
+    assert [a.update for a in feed(det, background() + [call] + generic)][:1] == ["opened"]
+    assert roundtrip(det, RaidDetector).campaign == det.campaign == {"#acmecontest": call[0].ts}
+
+
 def test_raid_state_roundtrip_and_bounded_window():
     det = RaidDetector("acme", ACME, D.model_copy(update={"risks": D.risks.model_copy(
         update={"raid_max_items": 100})}))
