@@ -15,7 +15,10 @@ capped), and a signal *fires* when the post is rarer than 1 in 50 on it (an unkn
 always fires). Hours, languages and kinds need ``hijack_warmup_posts`` posts of history first;
 sources and domains count from the start when the brand's settings seed them. A post is
 **anomalous** only when at least two signals fire (a new partner link or a community manager
-posting from a phone alone is not a hijack); the **hijack score** is the sum of the surprises
+posting from a phone alone is not a hijack) and it is not **vouched** for by its links (a post
+whose links all go to the brand's ``allowed_link_domains``: the team's crisis statements at
+night from a phone, or posts from a new publishing tool, link to the brand's site; a hijacker's
+scam links do not; a link-less post is never vouched for); the **hijack score** is the sum of the surprises
 of the anomalous posts of the last ``hijack_window_s``. At ``hijack_score`` (16 bits by default:
 a post from a new app with an unknown link and an unusual kind, or two posts with two signals)
 a ``hijack`` incident opens (state crisis), one per episode (incident tracker, cool-down).
@@ -180,7 +183,9 @@ class HijackDetector:
         lang = getattr(sentiment, "lang", None)
         lang = None if lang in (None, "und") else lang
         score, fired, doms = self.score_post(m, lang)
-        if len(fired) >= 2:
+        # a post whose links all go to the brand's own domains vouches for itself
+        vouched = bool(doms) and all(domain_allowed(d, self.allowed) for d in doms)
+        if len(fired) >= 2 and not vouched:
             self.anomalous.append((ts, score))
             self.pending_signals += 1
             self.evidence_posts.append((ts, {

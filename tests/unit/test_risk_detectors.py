@@ -87,6 +87,27 @@ def test_hijack_needs_more_than_one_weak_signal():
     assert two == []
 
 
+def test_night_crisis_statements_from_a_phone_with_brand_links_are_not_a_hijack():
+    det = HijackDetector("acme", ACME, D)
+    feed(det, usual_days())
+    night = []
+    for i in range(6):  # statements and answers at 2-3 a.m. from an app never used before
+        night.append((post(f"Incident update {i}: reset your password https://acme.com/status",
+                           day=5, hour=2.0 + i / 6, source="Twitter for iPhone"), NEU))
+        night.append((post(f"@client{i} so sorry, steps on https://help.acme.com/reset", day=5,
+                           hour=2.05 + i / 6, kind="reply", in_reply_to=f"c{i}",
+                           source="Twitter for iPhone", handle="acmehelp"), NEU))
+    assert feed(det, night + [(mention("@acme ok", day=5, hour=5.0), NEU)]) == []
+    assert det.pending_signals == 0
+    # the same night posts without a link to the brand's site still count as anomalous
+    det = HijackDetector("acme", ACME, D)
+    feed(det, usual_days())
+    bare = [(post(f"Incident update {i}, more soon", day=5, hour=2.0 + i / 6,
+                  source="Twitter for iPhone"), NEU) for i in range(3)]
+    feed(det, bare)
+    assert det.pending_signals == 3
+
+
 def test_hijack_warmup_without_seeds_never_alerts():
     det = HijackDetector("acme", BrandConfig(name="acme", handles=["acme"]), D)
     alerts = feed(det, [(post("https://evil.xyz/a", hour=3 + i / 10, source="IFTTT"), NEU)
