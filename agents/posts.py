@@ -3,7 +3,9 @@
 Each record ``{"id", "brand", "text", "lang"?}`` (schema ``OutgoingPost``) gets a verdict from
 :meth:`pipeline.engine.Engine.review_post` (secrets, PII, tone, errors, compliance), published on
 ``veille.posts.reviewed`` (schema ``PostReview``, ``created_at`` null: not published yet), keyed by
-brand. Bad records are dead-lettered with the reason, like bad mentions and labels.
+brand. Bad records are dead-lettered with the reason, like bad mentions and labels. Both go
+through the worker's outputs (:mod:`agents.outputs`), which the recovery flushes before every
+offset commit, as the mentions path does.
 """
 
 from __future__ import annotations
@@ -44,17 +46,25 @@ def review(worker: Any, raw: bytes) -> dict[str, Any] | Rejection:
     return worker.engine.review_post(post.id, post.brand, post.text, post.lang, None)
 
 
-def register(worker: Any) -> None:
-    """Attach the posts agent to the app."""
+async def handle(worker: Any, event: Any) -> dict[str, Any] | Rejection:
+    """Review one outgoing-post event: publish its verdict, or dead-letter it with the reason."""
+    out = review(worker, event.value)
+    if isinstance(out, Rejection):
+        await _deadletter(worker, event, out)
+        metrics.DEADLETTERED.labels(out.reason).inc()
+        return out
+    await worker.outputs.send(worker.settings.topics.posts_reviewed, out["brand"].encode(),
+                              orjson.dumps(out))
+    metrics.record_review(out)
+    return out
+
+
+def register(worker: Any) -> Any:
+    """Attach the posts agent to the app; returns the agent (``agent.test_context()``)."""
 
     @worker.app.agent(worker.topics.posts_outgoing, name="veille.posts.review")
-    async def review_posts(stream):  # pragma: no cover - exercised by the integration tests
+    async def review_posts(stream):
         async for event in stream.events():
-            out = review(worker, event.value)
-            if isinstance(out, Rejection):
-                await _deadletter(worker, event, out)
-                metrics.DEADLETTERED.labels(out.reason).inc()
-                continue
-            await worker.topics.posts_reviewed.send(
-                key=out["brand"].encode(), value=orjson.dumps(out))
-            metrics.record_review(out)
+            await handle(worker, event)
+
+    return review_posts
