@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="write detections as JSONL")
     ap.add_argument("--json", action="store_true", help="last line: one JSON object of figures")
     ap.add_argument("--sweep", action="store_true",
-                    help="also leave-one-file-out and sensitivity sweep (~1 min)")
+                    help="also leave-one-file-out and sensitivity sweep (~2 min)")
     ap.add_argument("--synthetic", action="store_true",
                     help="also synthetic series of 2/20/200/2000 mentions per 5 min (~15 s)")
     ap.add_argument("--scenarios", action="store_true",
@@ -244,7 +244,8 @@ _H = 3600.0
 #: cool-down). Declared before looking at held-out figures; the defaults are one point.
 LOO_MODEL_GRID = {
     "sustain_windows_s": [(6 * _H, 12 * _H), (6 * _H, 24 * _H), (12 * _H, 24 * _H)],
-    "sustain_q": [0.9, 1.0],
+    "sustain_q": [0.85, 0.9, 0.95, 1.0],
+    "sustain_min_days": [2, 5],
 }
 LOO_ALARM_GRID = {
     "on": [1.5, 2.0, 3.0, INF],
@@ -295,7 +296,8 @@ def sweep(series: dict, stems: list[str], nab_eval) -> dict[str, Any]:
     best = max(raw, key=lambda k: sum(raw[k].values()))
     d = VolumeModel()
     default = {"sustain_windows_s": tuple(d.sustain_windows_s), "sustain_q": d.sustain_q,
-               "on": DEFAULT_SURGE.on, "quiet_s": DEFAULT_SURGE.quiet_s,
+               "sustain_min_days": d.sustain_min_days, "on": DEFAULT_SURGE.on,
+               "quiet_s": DEFAULT_SURGE.quiet_s,
                "cooldown_s": DEFAULT_SURGE.cooldown_s}
 
     def at(name: str, v: Any) -> float | None:

@@ -32,9 +32,10 @@ Method (one parameter set for every brand, bucket length 60 s live / 300 s NAB)
    ``L_w = ln((1 + observed) / (1 + expected))`` of exponentially weighted sums of
    effective length w (O(1) state, no ring buffer); the brand's own daily maxima of
    ``L_w`` over the last 7 days give a threshold (their 0.9 quantile: between the week's
-   largest and second largest); ``sustained = exp(max_w(L_w - thr_w))``, >= 1 =
-   alarm-worthy. Scale-free (a ratio of ratios) and self-calibrating: a firing rate of
-   about once a week per series, whatever its volume or tail.
+   largest and second largest), once 5 days are known (a quantile of 2-4 daily maxima
+   is too low: it gave 3 of the false alarms); ``sustained = exp(max_w(L_w - thr_w))``,
+   >= 1 = alarm-worthy. Scale-free (a ratio of ratios) and self-calibrating: a firing
+   rate of about once a week per series, whatever its volume or tail.
 6. *Alarm* (``DEFAULT_SURGE``): fires on ``sustained >= 1`` or onset ``score >= 2``, once
    per episode; the episode ends after 12 h with no evidence at all (``score`` 0 and
    ``sustained`` < 1), with no fixed cool-down. The live worker keeps the fast onset
@@ -45,22 +46,31 @@ Measurements (NAB realTweets AAPL/GOOG/IBM/KO, standard profile)
 ``bench/nab.py --sweep --synthetic --json``. The honest proxy for unseen series is the
 leave-one-file-out (LOFO) figure and the *shape* of the grid (median, 10th percentile),
 not the in-sample score: with 12 windows, one window caught or missed moves the total by
-~8 points, so a sharp optimum is noise.
+~8 points, so a sharp optimum is noise. Caveat: the structure below (scales, EW sums,
+episode alarm, 5 days) was itself chosen looking at all 4 files, so even LOFO is
+optimistic; expect ~80-83 on unseen series.
 
-* Defaults (2026-11-25): **in-sample 81.4** (12/12 windows, 25 FP; AAPL 87.8, GOOG 75.3,
-  IBM 71.1, KO 85.9). LOFO over a 144-point grid (scales 6+12 / 6+24 / 12+24 h x
-  quantile 0.9/1 x onset 1.5/2/3/off x quiet 3/6/12 h x cool-down 0/24 h): **84.7**
-  (every fold picks quantile 1.0: AAPL 89.1, GOOG 81.2, IBM 73.7, KO 89.4); grid median
-  81.8, 10th percentile 80.1; one-at-a-time around the defaults 78.7-84.2. Before this
-  session: in-sample 81.0 but LOFO 67.6 and grid median 61.9 (a fixed 24 h cool-down:
-  36 h -> 67.4, 48 h -> 52.3; a threshold offset of 0.1 -> 62.4).
-* Quantile 1.0 (the week's maximum) scores 84.2 in-sample (19 FP) and is what LOFO picks,
+* Defaults (2026-11-25): **in-sample 82.8** (12/12 windows, 22 FP; AAPL 89.2, GOOG 77.2,
+  IBM 73.8, KO 85.9). **LOFO 85.4** over a 576-point grid (scales 6+12 / 6+24 / 12+24 h
+  x quantile 0.85/0.9/0.95/1 x 2/5 days x onset 1.5/2/3/off x quiet 3/6/12 h x cool-down
+  0/24 h; the folds pick quantile 0.95-1, 5 days: AAPL 90.5, GOOG 80.6, IBM 76.5, KO
+  89.4); grid median 82.3, 10th percentile 78.6; one-at-a-time around the defaults
+  80.0-85.6 (quantile 0.85/0.9/0.95/1: 80.5/82.8/85.0/85.6; with 2 days: 71.0/81.4/
+  83.6/84.2). Before this session: in-sample 81.0 but LOFO 67.6 and grid median 61.9
+  (a fixed 24 h cool-down: 36 h -> 67.4, 48 h -> 52.3; a threshold offset 0.1 -> 62.4).
+* Quantile 1.0 (the week's maximum) scores 85.6 in-sample (16 FP) and is what LOFO picks,
   but it suppresses a second event of the same size within a week: on the synthetic
-  series (one event every ~5 days) shifts at 2,000/5 min fall from 2/3 to 0/3 and spikes
-  at 20/5 min to 1/3. Not taken: a NAB gain that breaks the synthetic check. Censoring
-  alarm days in the history (margin 0.05-0.5), or a 4-5 day memory, do not fix it.
-* The goal of > 85 on unseen series is NOT reached; expect ~80-84 (LOFO and grid
-  median), against 80.5 for ARTime (best published) on these 4 files.
+  series (one event every ~5 days) shifts at 2,000/5 min fall from 2/3 to 0/3 (0.95:
+  also 0/3). Not taken: a NAB gain that breaks the synthetic check. Not fixing it either
+  (in-sample NAB / synthetic found of 24): censoring alarm days in the history at
+  threshold + 0.05-0.5 (73-84 / 15-16), a 4-5 day memory (80.5-81.7 / 17-19), daily
+  maxima discounted by 0.8/0.85/0.9/0.95 per day of age (78.3/80.8/81.0/83.0, 17-22
+  found but 1-6 false alarms), a slower baseline for the evidence (level half-life
+  24/48 h: 68/65).
+* The goal of > 85 on unseen series is NOT reached; expect ~80-83 (LOFO, grid median and
+  the caveat above), against 80.5 for ARTime (best published) on these 4 files. Budget:
+  detections land at the label (mid-window, TP ~0.86 each), so ~7 points are out of
+  reach causally; 85 needs all windows and at most ~17 FP over the 4 files (now 22).
 * What NAB rewards: a window is worth ~1.9 (FN -1 vs an onset-time TP ~+0.86; a TP at the
   label, mid-window, earns 0.86, at the start 1), an FP costs 0.11 (almost 0 just after a
   window), so firing is worth it whenever P(new window) > ~6 %; windows cover ~10 % of a
@@ -91,9 +101,13 @@ not the in-sample score: with 12 windows, one window caught or missed moves the 
 * Synthetic Poisson-gamma series (``--synthetic``: daily cycle +-60 %, weekend -30 %,
   overdispersion 0.05, 35 days, alternating 1 h x6 spikes and 6 h x2 shifts): at
   2/20/200/2000 mentions per 5 min spikes 2/3, 1/3, 3/3, 3/3, shifts 3/3, 3/3, 2/3, 2/3,
-  1 false alarm in 4 x 34 days (before: 18/24 found, 5 false alarms); median delay
-  37-115 min.
-* Cost: model + alarm ~13-28 us per bucket (pure Python, shared machine), under 50 us.
+  no false alarm in 4 x 34 days (before: 18/24 found, 5 false alarms); median delay
+  37-115 min. The 1 h spikes at 20/5 min (3/3 before) now need the onset score alone: a
+  3 h scale would catch them but adds false alarms on NAB (harness, old alarm: 3+12 h
+  82.9 vs 12 h alone 85.6).
+* Cost: model + alarm ~13-32 us per bucket (pure Python, shared machine), under 50 us.
+* Simulated scenarios (``--scenarios --seeds 3 --days 3``, live watch, onset score):
+  crises 3/3, delay median 2 min, max 3 min, no false crisis or incident (18 brand-days).
 * Earlier sessions: the POT onset alarm alone 65.0 (LOO 59.5); raw ``z`` thresholds 55.6
   at best; ``z`` over a decaying running peak 52-61; per-bucket tail without declustering
   45-56; 1 h / 3 h z-sums with the same calibration: no gain; ratios to the median daily

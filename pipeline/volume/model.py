@@ -237,7 +237,7 @@ class VolumeModel:
         sustain_windows_s: tuple[float, ...] | list[float] = (6 * _HOUR, 12 * _HOUR),
         sustain_days: int = 7,
         sustain_q: float = 0.9,
-        sustain_min_days: int = 2,
+        sustain_min_days: int = 5,
     ) -> None:
         if bucket_s <= 0:
             raise ValueError("bucket_s must be positive")

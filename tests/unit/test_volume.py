@@ -125,16 +125,22 @@ def test_deterministic():
 
 
 def test_no_look_ahead():
+    """Scores (onset, sustained, silence) and alarms of a prefix ignore what comes after."""
     rng = random.Random(2)
-    xs = [poisson(rng, 20) for _ in range(600)]
-    ys = list(xs)
-    ys[400:] = [x * 20 for x in xs[400:]]  # the future differs wildly
+    n, cut = 7 * 288, 6 * 288  # the multi-hour evidence is live before the cut
+    xs = [poisson(rng, daily_rate(T0 + i * B, 20)) for i in range(n)]
+    ys = xs[:cut] + [x * 20 for x in xs[cut:]]  # the future differs wildly
     ma, mb = VolumeModel(B), VolumeModel(B)
-    for i in range(401):
+    aa, ab = SurgeAlarm(), SurgeAlarm()
+    sustained = []
+    for i in range(cut + 1):
         t = T0 + i * B
-        assert ma.score_one(t, xs[i]) == mb.score_one(t, ys[i]) or i == 400
+        sa, sb = ma.score_one(t, xs[i]), mb.score_one(t, ys[i])
+        assert (sa == sb and aa.update(sa) == ab.update(sb)) or i == cut
+        sustained.append(sa.sustained)
         ma.learn_one(t, xs[i])
         mb.learn_one(t, ys[i])
+    assert max(sustained) > 0.0  # the field was exercised
     # score of bucket 399 computed before 400 existed equals its own score function
     assert ma.score_one(T0 + 399 * B, 5).t == T0 + 399 * B
 
