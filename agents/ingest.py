@@ -27,7 +27,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
-from faust.types import TP
+from aiokafka import TopicPartition
 
 BUFFERED_BATCHES = 4  #: fetch pauses while the buffer holds this many batches
 
@@ -135,7 +135,7 @@ class Ingest:
                 high[tp] = r.offset
         n = 0
         for key, hi in high.items():
-            tp = TP(*key)
+            tp = TopicPartition(*key)  # aiokafka validates commit keys by type
             start = self.next_ack.get(tp, low[key])
             committed = consumer._committed_offset[tp]  # noqa: SLF001 - Faust's ack bookkeeping
             if committed is not None:

@@ -11,7 +11,8 @@ The design
 ----------
 * **Snapshot before every commit.** The consumer's ``_commit_offsets`` is wrapped
   (:func:`install`): before Faust commits, every brand changed since its last snapshot is
-  written to the ``brand-state`` changelog, on the brand's input partition. The order is
+  written to the ``brand-state`` changelog, on the brand's input partition. Snapshot and
+  commit happen under the batch lock: no batch runs between them. The order is
   *outputs durable* (producer flush) → *snapshots sent* → Faust flushes again and commits the
   offsets. So a committed offset is always covered by snapshots, and a snapshot only ever
   covers events whose alerts, scored mentions and dead letters are already on the broker.
@@ -211,15 +212,27 @@ class Recovery:
                     part_of[brand] = p
 
     # ------------------------------------------------------------------ commit hook
-    async def before_commit(self, offsets: Mapping[Any, int]) -> bool:
-        """Snapshot every changed brand; False (do not commit) when recovery is broken."""
-        if self.broken:
+    async def commit(self, offsets: Mapping[Any, int],
+                     commit: Callable[[], Awaitable[bool]]) -> bool:
+        """Snapshot every changed brand, then ``commit()`` the offsets, both under the batch
+        lock; False (nothing committed) when the recovery is broken.
+
+        Holding the lock through the commit itself matters under exactly_once: a batch run
+        while Faust commits a partition's transaction would put its outputs in that
+        transaction without its offsets or the snapshot covering them (after a crash they
+        were published again: duplicates for read-committed consumers).
+        """
+        if self._holder is not None and self._holder is asyncio.current_task():
+            return await self._commit_locked(offsets, commit)
+        async with self.lock:
+            return await self._commit_locked(offsets, commit)
+
+    async def _commit_locked(self, offsets: Mapping[Any, int],
+                             commit: Callable[[], Awaitable[bool]]) -> bool:
+        if self.broken or not await self._snapshot_dirty():
             log.error("not committing %s: %s", dict(offsets), self.broken)
             return False
-        if self._holder is not None and self._holder is asyncio.current_task():
-            return await self._snapshot_dirty()
-        async with self.lock:
-            return await self._snapshot_dirty()
+        return await commit()
 
     async def _snapshot_dirty(self) -> bool:
         if self.broken:
@@ -306,11 +319,11 @@ def install(app: Any, recovery: Recovery) -> None:
 
         async def _commit_offsets(offsets: Mapping[Any, int], start_new_transaction: bool = True
                                   ) -> bool:
-            if not await recovery.before_commit(offsets):
-                if recovery.broken and not app.should_stop:
-                    asyncio.ensure_future(app.crash(RuntimeError(recovery.broken)))
-                return False
-            return await commit_offsets(offsets, start_new_transaction=start_new_transaction)
+            done = await recovery.commit(offsets, lambda: commit_offsets(
+                offsets, start_new_transaction=start_new_transaction))
+            if not done and recovery.broken and not app.should_stop:
+                asyncio.ensure_future(app.crash(RuntimeError(recovery.broken)))
+            return done
 
         consumer._commit_offsets = _commit_offsets
         perform_seek = consumer.perform_seek
