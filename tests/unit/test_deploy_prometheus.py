@@ -63,7 +63,9 @@ def test_every_alert_routes_by_severity_and_explains_itself():
     alerts = [r for r in rules() if "alert" in r]
     names = {a["alert"] for a in alerts}
     assert {"VeilleCrisis", "VeilleSurge", "VeilleWorkerDown", "VeilleNoWorker",
-            "VeilleEventTimeLagHigh", "VeilleDeadLetterRateHigh", "VeilleBrandSilent"} <= names
+            "VeilleEventTimeLagHigh", "VeilleDeadLetterRateHigh", "VeilleBrandSilent",
+            "VeilleAccountHijacked", "VeilleImpostor", "VeilleTrollRaid", "VeilleSlowAnswers",
+            "VeillePostBlocked"} <= names
     for a in alerts:
         assert a["labels"]["severity"] in ("critical", "warning", "info"), a["alert"]
         assert a["annotations"]["summary"] and a["annotations"]["description"], a["alert"]
