@@ -18,7 +18,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from itertools import chain
 from functools import lru_cache
 from typing import Any
@@ -166,13 +166,19 @@ def burst_terms(text: str) -> list[str]:
     """Terms of a mention worth showing as evidence: words (no stopwords, digits, links or
     punctuation) and hashtags, lower-cased.
 
-    The same text is asked for twice (the trends detector when the mention arrives, the
-    bucket's evidence when it closes): a bounded memo of the recent texts answers the second.
+    Tokens never span whitespace (see :func:`pipeline.text.chunk_tokens`), so the terms of a
+    text are those of its whitespace-delimited chunks, each memoised: a new text costs a split
+    and a look-up per chunk (the trends detector and the bucket's evidence both ask).
 
     >>> burst_terms("@acme Data LEAK?! my card was charged twice #acmefail https://t.co/x")
     ['data', 'leak', 'card', 'charged', 'twice', '#acmefail']
     """
-    return list(burst_term_tuple(text))
+    return list(iter_burst_terms(text))
+
+
+def iter_burst_terms(text: str) -> Iterator[str]:
+    """:func:`burst_terms` as an iterator (no list), for hot paths."""
+    return chain.from_iterable(map(_chunk_terms, text.split()))
 
 
 def burst_term_counts(texts: Iterable[str]) -> dict[str, int]:
@@ -181,21 +187,8 @@ def burst_term_counts(texts: Iterable[str]) -> dict[str, int]:
     >>> burst_term_counts(["Data leak!", "the leak again"])
     {'data': 1, 'leak': 2, 'again': 1}
     """
-    return dict(Counter(chain.from_iterable(map(burst_term_tuple, texts))))
-
-
-@lru_cache(maxsize=16_384)
-def burst_term_tuple(text: str) -> tuple[str, ...]:
-    """:func:`burst_terms` as the memoised tuple itself (no copy), for hot paths.
-
-    Tokens never span whitespace (see :func:`pipeline.text.chunk_tokens`), so the terms of a
-    text are those of its whitespace-delimited chunks, each memoised: a new text costs a split
-    and a few look-ups.
-    """
-    chunks = text.split()
-    if len(chunks) == 1:
-        return _chunk_terms(chunks[0])
-    return tuple(chain.from_iterable(map(_chunk_terms, chunks)))
+    chunks = chain.from_iterable(map(str.split, texts))
+    return dict(Counter(chain.from_iterable(map(_chunk_terms, chunks))))
 
 
 @lru_cache(maxsize=1 << 16)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import Counter, OrderedDict, deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from collections.abc import Callable
@@ -157,8 +157,9 @@ class BrandWatch:
         )
         self.detectors: list[MentionDetector] = [f(brand, brand_config, d) for f in DETECTORS]
         self.late = 0
-        #: The last :data:`SEEN_IDS` mention ids, oldest first (see :meth:`seen`).
-        self.seen_ids: OrderedDict[str, None] = OrderedDict()
+        #: The last :data:`SEEN_IDS` mention ids, oldest first, and the same as a set.
+        self.seen_ids: deque[str] = deque()
+        self._seen_set: set[str] = set()
         self.last_report: BucketReport | None = None
         self._episode_kind = "surge"
         #: Observer called with each closed bucket's report (replay series); None = off.
@@ -168,12 +169,14 @@ class BrandWatch:
     def seen(self, mention_id: str) -> bool:
         """True if ``mention_id`` is one of the brand's last :data:`SEEN_IDS` ids (a
         duplicate); otherwise remember it and return False."""
-        ids = self.seen_ids
-        if mention_id in ids:
+        known = self._seen_set
+        if mention_id in known:
             return True
-        ids[mention_id] = None
+        known.add(mention_id)
+        ids = self.seen_ids
+        ids.append(mention_id)
         if len(ids) > SEEN_IDS:
-            ids.popitem(last=False)
+            known.discard(ids.popleft())
         return False
 
     def observe(self, m: Mention, sentiment: Sentimented) -> tuple[bool, list[Alert]]:
@@ -431,7 +434,8 @@ class BrandWatch:
         w.crisis.load_state(state["crisis"])
         w.silence.load_state(state["silence"])
         w.late = state["late"]
-        w.seen_ids = OrderedDict.fromkeys(state.get("seen_ids", ()))  # absent in old snapshots
+        w.seen_ids = deque(state.get("seen_ids", ()))  # absent in older snapshots
+        w._seen_set = set(w.seen_ids)
         w._episode_kind = state["episode_kind"]
         saved = state.get("detectors", {})
         for det in w.detectors:

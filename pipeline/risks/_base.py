@@ -11,12 +11,13 @@ Examples
 --------
 >>> t = Ticker(60)
 >>> t.advance(30.0), t.advance(61.0), t.advance(250.0)
-([], [0.0], [60.0, 120.0, 180.0])
+((), [0.0], [60.0, 120.0, 180.0])
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -60,15 +61,15 @@ class Ticker:
         self.bucket_s = int(bucket_s)
         self.next_close: int | None = None  # index of the oldest bucket not yet closed
 
-    def advance(self, ts: float) -> list[float]:
+    def advance(self, ts: float) -> Sequence[float]:
         """Move the clock to ``ts``; the starts of the buckets that closed, oldest first."""
         idx = int(ts // self.bucket_s)
         nxt = self.next_close
         if nxt is None:
             self.next_close = idx
-            return []
+            return ()
         if idx <= nxt:
-            return []
+            return ()  # the common case: no allocation
         first = max(nxt, idx - MAX_CATCH_UP)
         self.next_close = idx
         return [float(i * self.bucket_s) for i in range(first, idx)]

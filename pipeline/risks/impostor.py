@@ -169,6 +169,10 @@ def osa_distance(a: str, b: str, limit: int = 3) -> int:
     return prev[-1]
 
 
+#: ``(brand name, distance, skeleton)`` of each brand name a handle or display name imitates.
+_Matches = tuple[tuple[str, int, str], ...]
+
+
 class ImpostorDetector:
     """Per-brand impostor detector (see the module docstring)."""
 
@@ -194,8 +198,8 @@ class ImpostorDetector:
         ]
         # verdict caches (pure functions of one string): handle -> None for an own handle, else
         # its matches; display name -> its matches. Match = (brand name, distance, skeleton).
-        self._by_handle: OrderedDict[str, tuple[tuple[str, int, str], ...] | None] = OrderedDict()
-        self._by_name: OrderedDict[str, tuple[tuple[str, int, str], ...]] = OrderedDict()
+        self._by_handle: OrderedDict[str, _Matches | None] = OrderedDict()
+        self._by_name: OrderedDict[str, _Matches] = OrderedDict()
         self.impostors: OrderedDict[str, dict[str, Any]] = OrderedDict()  # by last activity
         self.ticker = Ticker(detection.bucket_s)
         self.pending_signals = 0
@@ -217,7 +221,7 @@ class ImpostorDetector:
                 out.append((t, dist))
         return out
 
-    def _matches(self, value: str) -> tuple[tuple[str, int, str], ...]:
+    def _matches(self, value: str) -> _Matches:
         """``(brand name, distance, skeleton)`` of each name ``value`` imitates."""
         if not value:
             return ()
@@ -238,6 +242,11 @@ class ImpostorDetector:
         The handle's and the display name's verdicts are cached apart (a display name is shared
         by many authors), each in a dictionary of at most ``CACHE_SIZE`` entries.
         """
+        matches = self._check(m)
+        return None if matches is None else _found(*matches)
+
+    def _check(self, m: Mention) -> tuple[_Matches, _Matches] | None:
+        """:meth:`check` as the cached match tuples (handle's, name's), or None."""
         a = m.author
         by_handle = self._by_handle
         h = by_handle.get(a.handle, _MISS)
@@ -254,7 +263,7 @@ class ImpostorDetector:
             _put(by_name, a.name, n)
         if not h and not n:
             return None
-        return _found(h, n)
+        return h, n
 
     # ------------------------------------------------------------------ stream
     def observe(self, m: Mention, sentiment: Any) -> list[Alert]:
@@ -262,8 +271,8 @@ class ImpostorDetector:
         alerts: list[Alert] = []
         for t in self.ticker.advance(m.ts):
             alerts.extend(self._tick(t))
-        found = self.check(m)
-        if found is None:
+        matches = self._check(m)
+        if matches is None:
             return alerts
         ts = m.ts
         a = m.author
@@ -271,6 +280,7 @@ class ImpostorDetector:
         rec = self.impostors.get(key)
         doms = self._unknown_domains(m)
         if rec is None:
+            found = _found(*matches)
             age = _age_days(a.created_at, ts)
             exact = any(f["distance"] == 0 for f in found)
             both = {f["via"] for f in found} == {"handle", "name"}
@@ -406,7 +416,7 @@ def _put(cache: OrderedDict[str, Any], key: str, value: Any) -> None:
 
 
 def _found(
-    by_handle: tuple[tuple[str, int, str], ...], by_name: tuple[tuple[str, int, str], ...]
+    by_handle: _Matches, by_name: _Matches
 ) -> list[dict[str, Any]]:
     """Evidence entries of an author's matches (fresh dictionaries), handle first."""
     return [{"imitates": name, "via": via, "distance": dist, "skeleton": sk}

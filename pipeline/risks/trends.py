@@ -27,9 +27,10 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
-from pipeline.evidence import DecayingCounter, burst_term_tuple
+from pipeline.evidence import DecayingCounter, iter_burst_terms
 from pipeline.risks._base import iso, own_handles
 from pipeline.schemas import SCHEMA_VERSION, Mention
 from pipeline.settings import BrandConfig, DetectionSettings
@@ -73,6 +74,21 @@ class MisraGries:
                 del c[k_]
         if weight > dec:
             c[key] = weight - dec
+
+    def add_many(self, keys: Iterable[str]) -> None:
+        """Count each of ``keys`` once, in order (same result as :meth:`add` on each)."""
+        c = self.counts
+        k = self.k
+        for key in keys:
+            v = c.get(key)
+            if v is not None:
+                c[key] = v + 1
+                self.n += 1
+            elif len(c) < k:
+                c[key] = 1
+                self.n += 1
+            else:
+                self.add(key)
 
     def to_state(self) -> dict[str, Any]:
         return {"k": self.k, "counts": self.counts, "n": self.n}
@@ -129,9 +145,7 @@ class TrendsDetector:
             return []
         self.sampled_in_bucket += 1
         self.sampled += 1
-        add = self.heavy.add
-        for term in burst_term_tuple(m.text):
-            add(term)
+        self.heavy.add_many(iter_burst_terms(m.text))
         return []
 
     def emerging(self, at: int) -> list[dict[str, Any]]:

@@ -122,3 +122,16 @@ def test_mention_times_are_computed_once_and_match_the_datetimes():
                                       "brand": "acme", "text": "x",
                                       "author": {"id": "a", "handle": "b"}})
     assert no_date.author.created_ts is None
+
+
+def test_misra_gries_add_many_equals_add():
+    from pipeline.risks.trends import MisraGries
+
+    r = random.Random(6)
+    a, b = MisraGries(8), MisraGries(8)
+    for _ in range(400):
+        keys = [f"k{int(r.expovariate(0.3))}" for _ in range(r.randint(0, 9))]
+        for key in keys:
+            a.add(key)
+        b.add_many(keys)
+        assert a.to_state() == b.to_state() and list(a.counts) == list(b.counts)
