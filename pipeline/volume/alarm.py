@@ -66,10 +66,11 @@ class SurgeThresholds:
     sustained_on: float = SUSTAINED_ON
 
 
-#: Onset ``score`` that fires the once-per-episode alarm on its own (return period ~100
-#: days). Lower values add false alarms on NAB without catching more windows (bench/nab.py
-#: --sweep); the live watch threshold stays ``SURGE_ON`` (DetectionSettings.watch_score).
-SURGE_ALARM_ON: float = 2.0
+#: Onset ``score`` that fires the once-per-episode alarm on its own (return period ~30
+#: days): the middle of the NAB plateau (1.25-3 and off all score 82.8-83.3; 1.0 adds 8
+#: false alarms, 80.7); it shortens the synthetic spike delays (200/5 min: 44 -> 25 min).
+#: The live watch threshold stays ``SURGE_ON`` (DetectionSettings.watch_score).
+SURGE_ALARM_ON: float = 1.5
 
 #: The surge alarm's episode ends after this long with no evidence at all (onset ``score``
 #: 0 and ``sustained`` < 1) ...
