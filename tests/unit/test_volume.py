@@ -252,3 +252,33 @@ def test_sustained_is_scale_free_and_snapshots_mid_episode():
         peaks.append(best)
     assert min(peaks) > 1.0  # alarm-worthy at both scales ...
     assert abs(math.log(peaks[0] / peaks[1])) < 1.0  # ... and of the same order
+
+
+def test_nab_bench_interface(tmp_path):
+    """bench/nab.py keeps the interface the NAB evaluation uses: --data-dir, --labels,
+    --out (JSONL of {file: csv stem, timestamp: a row timestamp as written}), --json."""
+    from datetime import datetime, timezone
+
+    from bench import nab
+
+    rng = random.Random(9)
+    n, start = 12 * 288, 1_425_000_000  # twelve days of 5-min rows
+    rows, stamps = [], []
+    for i in range(n):
+        t = start + i * B
+        lam = daily_rate(t, 30) * (4 if 9 * 288 <= i < 9 * 288 + 72 else 1)  # 6 h x4 surge
+        stamp = datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        stamps.append(stamp)
+        rows.append(f"{stamp},{poisson(rng, lam)}")
+    (tmp_path / "Twitter_volume_X.csv").write_text("timestamp,value\n" + "\n".join(rows) + "\n")
+    win = [stamps[9 * 288 - 100], stamps[9 * 288 + 100]]
+    labels = tmp_path / "lab.json"
+    labels.write_text(orjson.dumps({"windows": {"Twitter_volume_X.csv": [win]}}).decode())
+    out = tmp_path / "dets.jsonl"
+    assert nab.main(["--data-dir", str(tmp_path), "--labels", str(labels), "--out", str(out),
+                     "--json"]) == 0
+    dets = [orjson.loads(line) for line in out.read_bytes().splitlines()]
+    assert dets and {d["file"] for d in dets} == {"Twitter_volume_X"}
+    assert all(d["timestamp"] in stamps for d in dets)
+    hits = [d for d in dets if win[0] <= d["timestamp"] <= win[1]]
+    assert hits and hits[0]["timestamp"] >= stamps[9 * 288]  # caught, never before it began
