@@ -11,6 +11,12 @@ worker's code) in batches of 500. Streams start on a Tuesday at 06:00 UTC; scena
 later (a weekday morning), the hijack at 3 a.m. local (20 h). The crisis volume model warms up
 for 6 h (``detection.warmup_s``); everything else runs with the default settings.
 
+Harder streams (:mod:`pipeline.simulate.hard_scenarios`), 11 h long, scenario at 8 h:
+``lookalike_benign`` (no_impostor), ``impostor_subtle`` (impostor), ``contest`` and
+``viral_quote`` (no_raid), ``client_switch`` (no_hijack, 3 h); ``night_crisis`` is a crisis at
+2 a.m. local (19 h) handled by the social team from a new phone app (``night_statement``:
+no_hijack; the crisis itself expects a crisis).
+
 Scoring, per detector kind K (ground truth of :mod:`pipeline.simulate.scenarios`):
 
 * an incident (alert id) of kind K is a **true positive** when its first update falls in a
@@ -22,13 +28,20 @@ Scoring, per detector kind K (ground truth of :mod:`pipeline.simulate.scenarios`
 * **recall**: truth records expecting K detected at least once (for ``impostor``: the injected
   look-alike accounts that got their own incident);
 * **delay_s**: median of (first matching update time - truth start), event seconds;
-* ``fp_none``: incidents of kind K on the stream without scenarios.
+* ``fp_none``: incidents of kind K on the stream without scenarios;
+* an incident of kind K inside the window of a truth record saying ``no_K`` (same brand) is a
+  false positive even when another scenario runs at the same time.
+
+Also printed (and in the JSON): ``core_detectors``, the same figures on the core streams only
+(comparable with the figures before the harder streams existed), and ``scenarios``: per stream
+and truth record, the runs in which an incident of the record's kind fired in its window.
 
 Own-post review comes from the corpus bench (``bench/post_review.py``): a post is "flagged"
 when its verdict is warn or block; delay_s is the median review time per post.
 
 With ``--json`` the last line is ``{"detectors": {name: {"precision", "recall", "delay_s",
-...}}}``.
+...}}, "core_detectors": {...}, "scenarios": {stream: {"kind", "expect", "runs", "fired",
+"incidents"}}}``.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ import numpy as np
 from pipeline.simulate.authors import make_handle
 from pipeline.simulate.brands import local_hour
 from pipeline.simulate.records import NEG, NEU, POS, Rec
-from pipeline.simulate.scenarios import DAY, IMPOSTOR, Scenario, _vary, register
+from pipeline.simulate.scenarios import DAY, Impostor, Scenario, _vary, register
 
 BENIGN = {
     "fan": {"en": "Queued since 6am for the new @{h} store opening, who else is coming? {url}",
@@ -134,7 +134,7 @@ def subtle_handles(handle: str, support: str) -> list[tuple[str, str]]:
 
 
 @register
-class ImpostorSubtle(Scenario):
+class ImpostorSubtle(Impostor):
     """Subtler impostors: a separator away from the real support handle, confusables, digits.
 
     Older accounts (3-9 months) with a few hundred followers, answering angry customers with
@@ -142,9 +142,6 @@ class ImpostorSubtle(Scenario):
     """
 
     name = "impostor_subtle"
-    kind = "impostor"
-    expect = "impostor"
-    default_duration_s = 60 * 60.0
     default_params = {"answer_prob": 0.3}
 
     def setup(self) -> None:
@@ -154,23 +151,27 @@ class ImpostorSubtle(Scenario):
             for h, nm in subtle_handles(self.b.main["handle"], self.b.support["handle"])]
         self.bad_domain = f"{self.brand}-care-center.net"
 
-    def react(self, rec: Rec) -> list[Rec]:
-        if (rec.sent != NEG or rec.kind not in ("mention", "reply", "quote") or rec.scn
-                or rec.author["id"] in self.b.own_ids
-                or self.r.random() >= float(self.params["answer_prob"])):
-            return []
-        a = self.accounts[int(self.r.random() * len(self.accounts))]
-        lang = rec.lang or self.b.main_lang
-        bad = f"https://{self.bad_domain}/case/{self.r.randrange(10**5, 10**6)}"
-        text = self.b.text.pick(IMPOSTOR["fr" if lang == "fr" else "en"], lang,
-                                user=rec.author["handle"], bad=bad)
-        return [Rec(rec.ts + self.r.uniform(60, 600), self.brand, "reply", text, lang, a,
-                    "Twitter Web App", url=bad, in_reply_to=rec.id, sent=NEU, scn=self.label,
-                    answerable=False)]
+    def _bad(self) -> str:
+        return f"https://{self.bad_domain}/case/{self.r.randrange(10**5, 10**6)}"
 
-    def details(self) -> dict[str, Any]:
-        return {"handles": [a["handle"] for a in self.accounts],
-                "link_domains": [self.bad_domain]}
+    def emit(self, t0: float, t1: float) -> list[Rec]:
+        return []  # no advertising posts: they only answer customers
+
+
+class _Crowd(Scenario):
+    """Many accounts posting prepared texts (``self.posts``, sorted by time)."""
+
+    posts: list[Rec]
+
+    def account(self, lang: str, young: bool, old_followers: int) -> dict:
+        """A young (1-25 days, < 40 followers) or established (1-12 years) account."""
+        h, nm = make_handle(self.r, lang)
+        age = float(self.rng.uniform(1, 25) if young else self.rng.uniform(400, 4400))
+        followers = int(self.rng.integers(0, 40) if young else self.rng.integers(60, old_followers))
+        return self.world.new_account(h, nm, followers, False, self.start - age * DAY)
+
+    def emit(self, t0: float, t1: float) -> list[Rec]:
+        return [p for p in self.posts if t0 <= p.ts < t1]
 
 
 CONTEST = {
@@ -184,7 +185,7 @@ CONTEST = {
 
 
 @register
-class Contest(Scenario):
+class Contest(_Crowd):
     """A benign copy-paste campaign: the brand's giveaway and its near-duplicate entries.
 
     Params: ``entrants`` (default 160), ``hunters`` (share of young, low-follower contest-hunter
@@ -212,11 +213,7 @@ class Contest(Scenario):
                                   answerable=False))
         for _ in range(int(self.params["entrants"])):
             lang = self.lang()
-            h, nm = make_handle(self.r, lang)
-            hunter = self.r.random() < float(self.params["hunters"])
-            age = float(self.rng.uniform(1, 25) if hunter else self.rng.uniform(400, 4000))
-            followers = int(self.rng.integers(0, 40) if hunter else self.rng.integers(80, 3000))
-            a = self.world.new_account(h, nm, followers, False, self.start - age * DAY)
+            a = self.account(lang, self.r.random() < float(self.params["hunters"]), 3000)
             ts = self.start + 30 + float(self.rng.exponential(0.3)) * self.duration_s
             f1, f2 = (make_handle(self.r, lang)[0] for _ in range(2))
             text = b.text.fill(CONTEST["entry"]["fr" if lang == "fr" else "en"], lang,
@@ -225,9 +222,6 @@ class Contest(Scenario):
                 self.posts.append(Rec(ts, b.name, "mention", _vary(text, self.r), lang, a,
                                       self.source(), sent=POS, scn=self.label, answerable=False))
         self.posts.sort(key=lambda p: p.ts)
-
-    def emit(self, t0: float, t1: float) -> list[Rec]:
-        return [p for p in self.posts if t0 <= p.ts < t1]
 
     def details(self) -> dict[str, Any]:
         return {"entrants": len(self.posts) - len(self.b.profile.lang_mix), "hashtag": self.tag}
@@ -241,7 +235,7 @@ QUOTE = {
 
 
 @register
-class ViralQuote(Scenario):
+class ViralQuote(_Crowd):
     """An organic outrage wave: a quote copied word for word by many established accounts.
 
     Params: ``sharers`` (default 220), ``young`` (share of young low-follower sharers, 0.1).
@@ -259,18 +253,11 @@ class ViralQuote(Scenario):
         base = b.text.fill(QUOTE["fr" if lang == "fr" else "en"], lang)
         self.posts = []
         for _ in range(int(self.params["sharers"])):
-            h, nm = make_handle(self.r, lang)
-            young = self.r.random() < float(self.params["young"])
-            age = float(self.rng.uniform(2, 25) if young else self.rng.uniform(300, 5000))
-            followers = int(self.rng.integers(0, 40) if young else self.rng.integers(60, 20000))
-            a = self.world.new_account(h, nm, followers, False, self.start - age * DAY)
+            a = self.account(lang, self.r.random() < float(self.params["young"]), 20000)
             ts = self.start + float(self.rng.beta(1.5, 3.0)) * self.duration_s
             self.posts.append(Rec(ts, b.name, "mention", _vary(base, self.r), lang, a,
                                   self.source(), sent=NEG, scn=self.label))
         self.posts.sort(key=lambda p: p.ts)
-
-    def emit(self, t0: float, t1: float) -> list[Rec]:
-        return [p for p in self.posts if t0 <= p.ts < t1]
 
     def details(self) -> dict[str, Any]:
         return {"sharers": len(self.posts), "young_share": float(self.params["young"])}
