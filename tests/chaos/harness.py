@@ -143,17 +143,18 @@ async def group_progress(settings: Settings) -> tuple[int, int]:
 def wait_caught_up(settings: Settings, timeout: float, workers: list[WorkerProcess]) -> float:
     """Block until the group committed every mention; return the seconds it took."""
     t0 = time.monotonic()
-    last = (-1, -1)
+    last: tuple[int, int] | str = (-1, -1)
     while time.monotonic() - t0 < timeout:
         for w in workers:
             if not w.running():
                 raise RuntimeError(f"worker died; log:\n{w.tail()}")
         try:
             last = asyncio.run(group_progress(settings))
-        except Exception as exc:  # noqa: BLE001 - broker briefly unavailable
-            last = (-1, repr(exc))  # type: ignore[assignment]
-        if last[1] and last[0] >= last[1]:
-            return time.monotonic() - t0
+        except Exception as exc:  # noqa: BLE001 - broker briefly unavailable: ask again
+            last = repr(exc)
+        else:
+            if last[1] and last[0] >= last[1]:
+                return time.monotonic() - t0
         time.sleep(1.0)
     logs = "\n".join(w.tail(30) for w in workers)
     raise TimeoutError(f"not caught up after {timeout}s (committed, end)={last}\n{logs}")
