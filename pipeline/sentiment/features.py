@@ -202,11 +202,10 @@ class _Vocab:
         mask = len(self.tid) - 1
         slot = keys & mask
         while len(keys):
-            free = np.take(self.tid, slot) < 0
-            cand = np.flatnonzero(free)
-            _, win = np.unique(slot[cand], return_index=True)  # one claim per free slot
-            won = cand[win]
-            self.tkey[slot[won]] = keys[won]
+            cand = np.flatnonzero(np.take(self.tid, slot) < 0)
+            at = slot[cand]
+            self.tkey[at] = keys[cand]  # several claims on one free slot: one of them lands
+            won = cand[np.take(self.tkey, at) == keys[cand]]
             self.tid[slot[won]] = cids[won]
             rest = np.ones(len(keys), bool)
             rest[won] = False
@@ -372,43 +371,49 @@ class Featurizer:
         wneg = [crc(("¬" + pre + t).encode()) & mask for t in toks]
         lex = self.lexicons.get(lang, {})
         vals = list(map(lex.get, toks))
-        bare_lex = self._bare.get(lang, {})
-        for k, v in enumerate(vals):  # the look-up fallbacks of _lookup, in its order
-            if v is None:
-                tok = toks[k]
-                if len(tok) > 3 and _DOUBLE_RE.search(tok):
-                    v = lex.get(_squeeze1(tok))
+        # the look-up fallbacks of _lookup, in its order; squeeze1 over the joined misses
+        miss = [k for k, v in enumerate(vals) if v is None]
+        if miss:
+            bare_lex = self._bare.get(lang, {})
+            mt = [toks[k] for k in miss]
+            sq1 = _SQUEEZE1_RE.sub(r"\1", "\n".join(mt)).split("\n")
+            if len(sq1) != len(mt):
+                sq1 = [_squeeze1(t) for t in mt]
+            for k, tok, t1 in zip(miss, mt, sq1):
+                v = lex.get(t1) if len(tok) > 3 and t1 != tok else None
                 if v is None:
                     v = bare_lex.get(tok) if tok.isascii() else self._lookup(lang, tok)
                 vals[k] = v
         allcaps, elong = self._allcaps, self._elong
+        a0, a1, a2, a3, a4, a5, a6, a7, a8 = (c.append for c in cols)
+        neg_override = _NEGATED_OVERRIDE
         k = 0
         for row in rows:
             if row is not None:
                 for c, v in zip(cols, row):
                     c.append(v)
                 continue
-            tok, p, v, w = toks[k], pieces_[k], vals[k], wid[k]
-            extra = [] if tags[k] < 0 else [tags[k]]
+            tok, p, v, w, tag = toks[k], pieces_[k], vals[k], wid[k], tags[k]
+            extra = [] if tag < 0 else [tag]
             if stem and len(tok) > stem:
                 extra.append(crc(("s" + pre + tok[:stem]).encode()) & mask)
             if p.isupper() and sum(map(str.isalpha, p)) >= 3:
                 extra.append(allcaps)
             if elongated[k]:
                 extra.append(elong)
-            cols[0].append(_WORD)
-            cols[1].append(tok in NEGATORS and tags[k] < 0)
-            cols[2].append(tok in INTENSIFIERS)
-            cols[3].append(w & mask)
-            cols[4].append(wneg[k])
-            cols[5].append(w)
+            a0(_WORD)
+            a1(tag < 0 and tok in NEGATORS)
+            a2(tok in INTENSIFIERS)
+            a3(w & mask)
+            a4(wneg[k])
+            a5(w)
             if v is None:
-                cols[6].append(0.0)
-                cols[7].append(0.0)
+                a6(0.0)
+                a7(0.0)
             else:
-                cols[6].append(v)
-                cols[7].append(_NEGATED_OVERRIDE.get(tok, v * NEG_SCALAR))
-            cols[8].append(tuple(extra[:_N_EXTRA]))
+                a6(v)
+                a7(neg_override.get(tok, v * NEG_SCALAR))
+            a8(tuple(extra[:_N_EXTRA]))
             k += 1
         return cols
 
