@@ -46,7 +46,7 @@ from typing import IO, Any
 
 import orjson
 
-from pipeline.engine import Engine
+from pipeline.engine import Engine, batch_gc
 from pipeline.replay.summary import incidents
 from pipeline.settings import Settings
 from pipeline.watch import BucketReport
@@ -169,17 +169,18 @@ class OfflineReplay:
         """
         buf: list[bytes] = []
         append = buf.append
-        for rec in records:
-            append(rec)
-            if len(buf) >= batch:
+        with batch_gc():
+            for rec in records:
+                append(rec)
+                if len(buf) >= batch:
+                    self.process(buf)
+                    buf.clear()
+                    if on_batch is not None:
+                        on_batch(self.records)
+            if buf:
                 self.process(buf)
-                buf.clear()
                 if on_batch is not None:
                     on_batch(self.records)
-        if buf:
-            self.process(buf)
-            if on_batch is not None:
-                on_batch(self.records)
         return self.finish()
 
     # ------------------------------------------------------------------ outputs

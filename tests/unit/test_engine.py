@@ -167,3 +167,18 @@ def test_duplicates_are_recognised_per_brand_and_after_a_restore():
     late = Engine.from_state(orjson.loads(orjson.dumps(restored.to_state())), settings)
     out = late.process([orjson.dumps(more[-1]), orjson.dumps(first[0])])
     assert out.duplicates == 1 and [s["mention"]["id"] for s in out.scored] == [first[0]["id"]]
+
+
+def test_batch_gc_raises_the_young_threshold_and_restores_it():
+    import gc
+
+    from pipeline.engine import batch_gc
+
+    before = gc.get_threshold()
+    with batch_gc(12_345):
+        assert gc.get_threshold() == (12_345, *before[1:])
+        with pytest.raises(RuntimeError):
+            with batch_gc(99_999):
+                raise RuntimeError
+        assert gc.get_threshold() == (12_345, *before[1:])
+    assert gc.get_threshold() == before
