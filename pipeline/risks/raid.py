@@ -64,6 +64,20 @@ CAMPAIGN_S = 86_400.0
 MAX_CAMPAIGN_TAGS = 200
 
 
+def suspicious_age(m: Mention, r: Any) -> float | None:
+    """Account age in days (-1 if unknown) when ``m``'s author is a raid candidate (younger than
+    ``r.raid_young_days``, or with fewer than ``r.raid_low_followers`` followers and under a
+    year old or of unknown age), else None. ``r`` is the :class:`RiskSettings`."""
+    a = m.author
+    created = a.created_ts
+    if created is None:
+        return -1.0 if a.followers < r.raid_low_followers else None
+    age = (m.ts - created) / 86_400.0
+    if age < r.raid_young_days or (a.followers < r.raid_low_followers and age < 365):
+        return age
+    return None
+
+
 def hashtags(text: str) -> set[str]:
     """Lower-cased hashtags of a text.
 
@@ -144,14 +158,7 @@ class RaidDetector:
     # ------------------------------------------------------------------ intake
     def suspicious(self, m: Mention) -> float | None:
         """Account age in days (-1 if unknown) when the author is a raid candidate, else None."""
-        a = m.author
-        created = a.created_ts
-        if created is None:
-            return -1.0 if a.followers < self.r.raid_low_followers else None
-        age = (m.ts - created) / 86_400.0
-        if age < self.r.raid_young_days or (a.followers < self.r.raid_low_followers and age < 365):
-            return age
-        return None
+        return suspicious_age(m, self.r)
 
     def observe(self, m: Mention, sentiment: Any) -> list[Alert]:
         """Count one mention; hash it if its author is suspicious; alert updates made due."""

@@ -1,9 +1,10 @@
 """Slow answers to criticism: negative mentions left waiting for the brand's reply.
 
 :class:`ResponsivenessDetector` awaits every negative mention of the brand (not a repost, not
-the brand's own) posted while the brand account is **active** (it posted within
-``slow_active_s`` before: nights and week-ends when nobody is on duty are not slow answers). A
-reply of the brand (an own post whose ``in_reply_to`` is the mention's id) answers it; the wait
+the brand's own, not from an account the raid detector would watch — young, or tiny and under a
+year old: a troll wave left unanswered is no slow answer) posted while the brand account is
+**active** (it posted within ``slow_active_s`` before: nights and week-ends when nobody is on
+duty are not slow answers). A reply of the brand (an own post whose ``in_reply_to`` is the mention's id) answers it; the wait
 (event time) goes to the time-to-first-answer histogram. Awaited mentions are dropped after
 ``slow_max_age_s``, and at most ``slow_max_waiting`` are kept (the oldest go first).
 
@@ -52,6 +53,7 @@ from collections import deque
 from typing import Any
 
 from pipeline.risks._base import Ticker, own_handles, tracker, transition_alert
+from pipeline.risks.raid import suspicious_age
 from pipeline.schemas import Alert, Mention
 from pipeline.settings import BrandConfig, DetectionSettings
 
@@ -180,7 +182,8 @@ class ResponsivenessDetector:
                         self.waits_s.append(wait)
             return alerts
         if (getattr(sentiment, "label", None) != "negative" or m.kind == "repost"
-                or self.last_own is None or ts - self.last_own > self.r.slow_active_s):
+                or self.last_own is None or ts - self.last_own > self.r.slow_active_s
+                or suspicious_age(m, self.r) is not None):
             return alerts
         if m.id not in self.index:
             rec = [m.id, ts, None]

@@ -355,6 +355,22 @@ def test_closing_time_is_not_a_slow_answer():
     assert all(u is None or u > 0.95 for u in after)  # after closing: expected unanswered
 
 
+def test_an_unanswered_troll_wave_is_not_a_slow_answer():
+    det = ResponsivenessDetector("acme", ACME, D)
+    items: list = []
+    for day in range(3):
+        office_day(items, day)
+    # day 2, 10:00: 200 angry near-duplicates from days-old tiny accounts, never answered
+    trolls = [(mention(f"@acme SCAM boycott acme {i}", day=2, hour=10.0 + i / 2000,
+                        handle=f"troll{i}", followers=3, age_days=4), NEG) for i in range(200)]
+    items = sorted(items + trolls, key=lambda x: x[0].ts)
+    cut = items.index(trolls[-1]) + 1
+    assert feed(det, items[:cut]) == []
+    assert not {m.id for m, _ in trolls} & set(det.index)  # never awaited
+    assert len(det.index) > 10  # while the customers' mentions are
+    assert feed(det, items[cut:]) == []
+
+
 def test_slow_response_memory_is_bounded():
     d = D.model_copy(update={"risks": D.risks.model_copy(update={"slow_max_waiting": 50})})
     det = ResponsivenessDetector("acme", ACME, d)
