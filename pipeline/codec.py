@@ -65,7 +65,8 @@ def _classify(exc: ValidationError) -> Rejection:
     return Rejection(reason, f"{where}: {err['msg']}"[:300])
 
 
-def _load_object(raw: bytes) -> dict | Rejection:
+def load_object(raw: bytes) -> dict | Rejection:
+    """Parse a record value into a JSON object (a dict), or say why it is not one."""
     # Hot path: orjson validates UTF-8 itself, so a well-formed record is parsed once, with
     # no decoded copy; the reason of a failure is worked out only then (same reasons as
     # checking UTF-8 first: orjson rejects every invalid UTF-8 input).
@@ -94,7 +95,7 @@ def decode_mention(raw: bytes, *, max_text_chars: int = 10_000) -> Mention | Rej
     max_text_chars
         Longer texts are rejected as ``text_too_long`` (they would blow up memory and scoring).
     """
-    obj = _load_object(raw)
+    obj = load_object(raw)
     if isinstance(obj, Rejection):
         return obj
     return validate_mention(obj, max_text_chars=max_text_chars)
@@ -102,7 +103,7 @@ def decode_mention(raw: bytes, *, max_text_chars: int = 10_000) -> Mention | Rej
 
 def decode_label(raw: bytes) -> Label | Rejection:
     """Decode and validate one analyst label record (topic ``veille.labels``)."""
-    obj = _load_object(raw)
+    obj = load_object(raw)
     if isinstance(obj, Rejection):
         return obj
     try:
@@ -111,9 +112,6 @@ def decode_label(raw: bytes) -> Label | Rejection:
         return _classify(exc)
 
 
-def load_object(raw: bytes) -> dict | Rejection:
-    """Parse a record value into a JSON object, or say why it is not one."""
-    return _load_object(raw)
 
 
 def validate_mention(obj: dict, *, max_text_chars: int = 10_000) -> Mention | Rejection:
@@ -121,8 +119,8 @@ def validate_mention(obj: dict, *, max_text_chars: int = 10_000) -> Mention | Re
     text = obj.get("text")
     if isinstance(text, str) and len(text) > max_text_chars:
         return Rejection("text_too_long", f"text has {len(text)} chars > {max_text_chars}")
-    try:
-        return Mention.model_validate(obj)
+    try:  # Mention.model_validate without its Python wrapper (hot path)
+        return Mention.__pydantic_validator__.validate_python(obj)
     except ValidationError as exc:
         return _classify(exc)
 
