@@ -7,7 +7,9 @@ Goal (issue 8): >= 30,000 mentions/s on one core.
 
 Prints wall-clock and CPU-time rates (on a shared machine the CPU-time one is the steadier),
 and peak RSS. ``--cpu N`` pins the process to core N; ``--archive FILE`` replays an existing
-JSONL archive instead of generating one; ``--profile FILE`` writes a cProfile of the replay.
+JSONL archive instead of generating one; ``--profile FILE`` writes a cProfile of the replay;
+``--keep A --parity`` in one worktree then ``--keep B --compare A`` in another checks that both
+give the same outputs (parity of a change that must not change results).
 
     .venv/bin/python bench/replay.py [--mentions 500000] [--cpu 1] [--json]
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gzip
 import itertools
 import os
 import resource
@@ -47,6 +50,14 @@ def main() -> None:
     ap.add_argument("--cpu", type=int, help="Pin the process to this core.")
     ap.add_argument("--archive", help="Replay this JSONL archive instead of generating one.")
     ap.add_argument("--profile", help="Write a cProfile of the replay to this file.")
+    ap.add_argument("--parity", action="store_true",
+                    help="Also write the scored mentions and the engine's snapshot (slower), "
+                    "for a later --compare.")
+    ap.add_argument("--compare", metavar="DIR",
+                    help="Parity: also write the scored mentions and the engine's snapshot, "
+                    "then compare every output with those of a run kept in DIR (--keep DIR "
+                    "--parity, same archive; e.g. from a worktree without the change). Exit 1 if any "
+                    "differs.")
     ap.add_argument("--json", action="store_true", help="Last line: one JSON object.")
     a = ap.parse_args()
     if a.cpu is not None:
@@ -71,7 +82,8 @@ def main() -> None:
     settings = Settings(detection={"warmup_s": 6 * 3600})
     profiler = cProfile.Profile() if a.profile else None
     t, cpu = time.perf_counter(), time.process_time()
-    rep = OfflineReplay(settings, work / "out", source=str(archive))
+    parity = bool(a.compare) or a.parity
+    rep = OfflineReplay(settings, work / "out", source=str(archive), scored=parity)
     if profiler is not None:
         profiler.enable()
     summary = rep.run(Archive(archive).records())
@@ -80,12 +92,20 @@ def main() -> None:
         profiler.dump_stats(a.profile)
     dt, cpu = time.perf_counter() - t, time.process_time() - cpu
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if parity:
+        (work / "out" / "state.json").write_bytes(
+            orjson.dumps(rep.engine.to_state(), option=orjson.OPT_SERIALIZE_NUMPY))
     rate, cpu_rate = summary["records"] / dt, summary["records"] / cpu
     print(f"replayed {summary['records']:,} mentions in {dt:.1f} s: {rate:,.0f} mentions/s "
           f"({cpu_rate:,.0f} per CPU second); peak RSS {rss:.0f} MB (before replay "
           f"{rss0:.0f} MB{'' if a.archive else ', the generator included'}); "
           f"{len(summary['incidents'])} incidents, "
           f"{summary['alert_updates']} alert updates")
+    differ = compare(work / "out", Path(a.compare) / "out") if a.compare else []
+    if a.compare:
+        print(f"parity with {a.compare}: " + (f"DIFFERENT {differ}" if differ else
+              "alerts, dead letters, scored mentions, series, terms, samples, summary "
+              "(timings aside) and engine snapshot identical"))
     if not a.keep:
         shutil.rmtree(work, ignore_errors=True)
     if a.json:
@@ -94,7 +114,31 @@ def main() -> None:
                             "peak_rss_mb": round(rss, 1), "rss_before_mb": round(rss0, 1),
                             "mentions": summary["records"], "seconds": round(dt, 2),
                             "cpu_seconds": round(cpu, 2),
-                            "incidents": len(summary["incidents"])}).decode())
+                            "incidents": len(summary["incidents"]),
+                            "parity": None if not a.compare else not differ}).decode())
+    if differ:
+        sys.exit(1)
+
+
+def compare(new: Path, old: Path) -> list[str]:
+    """Names of the replay outputs that differ between two output directories."""
+    differ = []
+    for name in ("alerts.jsonl", "deadletters.jsonl", "series.json", "terms.json",
+                 "samples.json", "state.json", "scored.jsonl.gz", "summary.json"):
+        a, b = new / name, old / name
+        if not (a.is_file() and b.is_file()):
+            differ.append(f"{name} (missing)")
+            continue
+        x, y = a.read_bytes(), b.read_bytes()
+        if name.endswith(".gz"):
+            x, y = gzip.decompress(x), gzip.decompress(y)
+        elif name == "summary.json":  # its timings differ from run to run
+            x, y = (orjson.dumps({k: v for k, v in orjson.loads(z).items()
+                                  if k not in ("elapsed_s", "mentions_per_s", "source")})
+                    for z in (x, y))
+        if x != y:
+            differ.append(name)
+    return differ
 
 
 if __name__ == "__main__":
