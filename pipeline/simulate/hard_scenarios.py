@@ -150,9 +150,15 @@ class ImpostorSubtle(Impostor):
                                    self.start - float(self.rng.uniform(100, 270)) * DAY)
             for h, nm in subtle_handles(self.b.main["handle"], self.b.support["handle"])]
         self.bad_domain = f"{self.brand}-care-center.net"
+        self.turn = -1
 
     def _bad(self) -> str:
         return f"https://{self.bad_domain}/case/{self.r.randrange(10**5, 10**6)}"
+
+    def answerer(self) -> dict:
+        """In turn, so that every injected account answers at least once (ground truth)."""
+        self.turn += 1
+        return self.accounts[self.turn % len(self.accounts)]
 
     def emit(self, t0: float, t1: float) -> list[Rec]:
         return []  # no advertising posts: they only answer customers

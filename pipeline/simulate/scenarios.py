@@ -713,6 +713,10 @@ class Impostor(Scenario):
     def _bad(self) -> str:
         return f"https://{self.bad_domain}/form?c={self.r.randrange(10**5, 10**6)}"
 
+    def answerer(self) -> dict:
+        """The look-alike account that answers the next angry customer."""
+        return self.accounts[int(self.r.random() * len(self.accounts))]
+
     def emit(self, t0: float, t1: float) -> list[Rec]:
         out = []
         for ts in self.poisson_times(lambda t: np.full_like(t, 1 / 300.0), t0, t1):
@@ -729,7 +733,7 @@ class Impostor(Scenario):
                 or rec.author["id"] in self.b.own_ids
                 or self.r.random() >= float(self.params["answer_prob"])):
             return []
-        a = self.accounts[int(self.r.random() * len(self.accounts))]
+        a = self.answerer()
         lang = rec.lang or self.b.main_lang
         bad = self._bad()
         text = self.b.text.pick(IMPOSTOR["fr" if lang == "fr" else "en"], lang,
