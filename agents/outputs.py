@@ -29,6 +29,22 @@ PRUNE_EVERY = 256  #: delivered batch futures are dropped from the pending list 
 MAX_BATCH_BYTES = 512 * 1024  #: one output batch (below the 1 MiB max request size)
 
 
+async def _wait_for_partitions(producer: Any, topic: str, timeout: float = 60.0) -> list[int]:
+    """``topic``'s partitions, once the producer's metadata lists them (just declared topics
+    take a moment to appear); the partition of each output is chosen from them."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not (parts := producer.client.cluster.partitions_for_topic(topic)):
+        if loop.time() > deadline:
+            raise RuntimeError(f"output topic {topic!r} has no partitions after {timeout}s")
+        try:
+            await producer.partitions_for(topic)
+        except Exception:  # noqa: BLE001 - not there yet: ask again
+            await asyncio.sleep(0.5)
+            await producer.client.force_metadata_update()
+    return sorted(parts)
+
+
 class Outputs:
     """The output side of one worker's mentions path (see the module docstring)."""
 
@@ -65,7 +81,8 @@ class Outputs:
                                           enable_idempotence=not tansu)
                 await producer.start()
                 for topic in topics:
-                    await producer.partitions_for(topic.get_topic_name())
+                    name = topic.get_topic_name()
+                    self._partitions[name] = await _wait_for_partitions(producer, name)
                 self._producer = producer
                 self.worker.app.on_before_shutdown.connect(self._stop)
             self.started = True
@@ -85,13 +102,14 @@ class Outputs:
     def _partition(self, topic: str, key: bytes | None) -> int:
         p = self._partition_of.get((topic, key)) if key is not None else None
         if p is None:
-            producer = self._producer
-            cluster = producer.client.cluster
-            all_parts = list(cluster.partitions_for_topic(topic) or ())
-            if not all_parts:
-                raise RuntimeError(f"no metadata for output topic {topic!r}")
-            available = list(cluster.available_partitions_for_topic(topic) or ())
-            p = producer._partitioner(key, all_parts, available)  # aiokafka's default choice
+            parts = self._partitions.get(topic)
+            if parts is None:  # a topic not declared at start: its metadata must be there
+                known = self._producer.client.cluster.partitions_for_topic(topic)
+                if not known:
+                    raise RuntimeError(f"no metadata for output topic {topic!r}")
+                parts = self._partitions[topic] = sorted(known)
+            # aiokafka's default partitioner (murmur2 of the key), as Topic.send would choose
+            p = self._producer._partitioner(key, parts, parts)
             if key is not None:
                 self._partition_of[(topic, key)] = p
         return p
