@@ -166,24 +166,22 @@ class _Vocab:
         ex[:size] = self.extra
         self.extra = ex
 
-    def add_chunks(self, hashes: np.ndarray, tups: list[tuple[int, ...]]) -> np.ndarray:
-        """Cache new chunks (distinct ``hashes``) with their piece ids; returns their chunk
-        ids."""
-        first, m = self.n_chunks, len(tups)
+    def add_chunks(self, hashes: np.ndarray, lens: np.ndarray, pids: np.ndarray) -> np.ndarray:
+        """Cache new chunks (distinct ``hashes``; chunk ``k`` has ``lens[k]`` pieces, the piece
+        ids ``pids`` concatenated); returns their chunk ids."""
+        first, m = self.n_chunks, len(lens)
         end = first + m
         if end > len(self.cstart):
             size = max(end, 2 * len(self.cstart))
             self.cstart = np.resize(self.cstart, size)
             self.clen = np.resize(self.clen, size)
             self.ckey = np.resize(self.ckey, size)
-        lens = np.fromiter(map(len, tups), np.int64, m)
-        need = self.n_flat + int(lens.sum())
+        need = self.n_flat + len(pids)
         if need > len(self.flat):
             self.flat = np.resize(self.flat, max(need, 2 * len(self.flat)))
         self.clen[first:end] = lens
         self.cstart[first:end] = self.n_flat + np.cumsum(lens) - lens
-        self.flat[self.n_flat:need] = np.fromiter(chain.from_iterable(tups), np.int64,
-                                                  need - self.n_flat)
+        self.flat[self.n_flat:need] = pids
         self.ckey[first:end] = hashes
         self.n_flat, self.n_chunks = need, end
         new_ids = np.arange(first, end, dtype=np.int64)
@@ -442,7 +440,8 @@ class Featurizer:
         voc = self._vocab[lang] = _Vocab()
         voc.ids[_SEP_CHUNK] = 0
         self._flush(voc, [[v] for v in self._row(_SEP_CHUNK, lang)])
-        voc.add_chunks(np.array([hash(_SEP_CHUNK)], np.int64), [(0,)])  # chunk 0 -> piece 0
+        one = np.ones(1, np.int64)
+        voc.add_chunks(np.array([hash(_SEP_CHUNK)], np.int64), one, one - 1)  # chunk 0: piece 0
         return voc
 
     def _add_chunks(self, voc: _Vocab, hashes: np.ndarray, missing: list[str],
@@ -450,20 +449,20 @@ class Featurizer:
         """Cache the distinct ``missing`` chunks (with their ``hashes``, in the same order) with
         their piece ids; new pieces get vocabulary rows (:meth:`_rows`). Returns the chunk
         ids."""
+        per_chunk = _pieces_each(missing)
+        lens = np.fromiter(map(len, per_chunk), np.int64, len(per_chunk))
+        allp = list(chain.from_iterable(per_chunk))
         ids = voc.ids
-        new: list[str] = []
-        tups: list[tuple[int, ...]] = []
-        for ps in _pieces_each(missing):
-            out = []
-            for p in ps:
-                i = ids.get(p)
-                if i is None:
-                    i = ids[p] = len(ids)
-                    new.append(p)
-                out.append(i)
-            tups.append(tuple(out))
-        self._flush(voc, self._rows(new, lang))
-        return voc.add_chunks(hashes, tups)
+        pids = np.fromiter(map(ids.get, allp, repeat(-1, len(allp))), np.int64, len(allp))
+        miss = np.flatnonzero(pids < 0).tolist()
+        if miss:
+            unknown = [allp[i] for i in miss]
+            new = list(dict.fromkeys(unknown))
+            n0 = len(ids)
+            ids.update(zip(new, range(n0, n0 + len(new))))
+            self._flush(voc, self._rows(new, lang))
+            pids[miss] = np.fromiter(map(ids.__getitem__, unknown), np.int64, len(unknown))
+        return voc.add_chunks(hashes, lens, pids)
 
     def _ids(self, texts: Sequence[str], lang: str) -> tuple[_Vocab, np.ndarray]:
         voc = self._vocab.get(lang)
