@@ -1,13 +1,16 @@
 """Hashed sparse features for tweet sentiment, computed per batch with numpy.
 
-A batch of tweets (one language) is tokenised by one regex pass over the joined texts
-(:func:`pipeline.text.batch_pieces`); each distinct raw piece (``"GÉNIAL"``, ``"l'"``, ``"😡"``)
-is mapped once to a vocabulary id whose static properties (hashed unigram, negated unigram, word
-hash, stem/hashtag/caps/elongation features, lexicon valence, negator/intensifier flags) are
-stored in numpy columns. Per batch only three C-level passes over the pieces remain in Python
-(``findall``, one ``dict.get`` per piece via ``map``, an array conversion); negation scopes,
-bigrams, lexicon sums and feature rows are numpy operations over the whole batch. The vocabulary
-is bounded (``cache_size`` pieces; cleared when full, between batches).
+A batch of tweets (one language) is joined and split on whitespace once; each chunk is found in
+a cache by ``hash(chunk)`` with one vectorised probe of a numpy open-addressing table, and its
+piece ids are expanded with numpy (the Python work per cached chunk is the split and the
+``hash``). A chunk not cached is cut into regex pieces (:func:`pipeline.text.pieces`; the
+common shapes -- word, ``@user``, ``#tag``, elision, link, compound, contraction, punctuation
+tail -- without the regex, checked equal to it); each distinct raw piece (``"GÉNIAL"``,
+``"l'"``, ``"😡"``) gets a vocabulary id once, whose static properties (hashed unigram, negated
+unigram, word hash, stem/hashtag/caps/elongation features, lexicon valence, negator/intensifier
+flags) are computed in bulk and stored in numpy columns. Negation scopes, bigrams, lexicon sums
+and feature rows are numpy operations over the whole batch. Both caches are bounded
+(``cache_size`` chunks, about twice as many pieces; cleared when full, between batches).
 
 Features (binary, hashed with CRC-32 into ``2**bits`` buckets, so stable across processes):
 

@@ -162,3 +162,49 @@ def test_piece_cache_is_bounded():
         first += m.predict_many(texts[i:i + 10], ["en"] * 10)
         assert m.featurizer._vocab["en"].n_chunks <= 50 + 30
     assert m.predict_many(texts, ["en"] * 200) == first
+
+
+def test_regex_free_chunk_shapes_match_the_tokenizer():
+    """The featuriser's fast path for common chunk shapes gives pipeline.text.pieces' pieces."""
+    import random
+
+    from pipeline.sentiment.features import _pieces_each, _simple_pieces
+    from pipeline.text import pieces
+
+    alphabet = list("ablodnqusthoO1'’\"“”-/.,;:!?…#@()[]_=&<>*^é") + ["http://", "https://", "qu'"]
+    rng = random.Random(0)
+    chunks = ["l'avion", "don't", "#NotHappy!!", "@united:", '"great"', "state-of-the-art.",
+              "https://t.co/x", "https://", "noooo…", "qu'il", "(o:", "x:)"]
+    chunks += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 7))) for _ in range(20000)]
+    fast = 0
+    for c in chunks:
+        got = _simple_pieces(c)
+        if got is not None:
+            fast += 1
+            assert got == pieces(c), c
+    assert fast > 1000  # the fast path is taken, not just skipped
+    assert _pieces_each(chunks) == [pieces(c) for c in chunks]
+
+
+def test_bulk_vocabulary_rows_equal_per_piece_rows():
+    from pipeline.sentiment.features import FeatureConfig, Featurizer
+
+    f = Featurizer(FeatureConfig(bits=16), {"en": {"good": 1.9, "cool": 1.3, "génial": 2.8},
+                                            "fr": {}})
+    new = ["GOOD", "goooood", "Cool", "#GoodTimes", "#SOOOO", "2015", "but", "not", "genial",
+           "coool", "don't", "😡", "!!", "@u", "http://u", "İstanbul", "very"]
+    cols = f._rows(new, "en")
+    assert [tuple(c[k] for c in cols) for k in range(len(new))] == [f._row(p, "en") for p in new]
+
+
+def test_chunk_table_probes_past_collisions():
+    import numpy as np
+
+    from pipeline.sentiment.features import _Vocab
+
+    voc = _Vocab()
+    size = len(voc.tid)
+    keys = np.array([5, 5 + size, 5 + 2 * size, 6, 7 + size], np.int64)  # same or next slots
+    ids = voc.add_chunks(keys, np.ones(5, np.int64), np.arange(5, dtype=np.int64))
+    assert voc.lookup(keys).tolist() == ids.tolist()
+    assert voc.lookup(np.array([5 + 3 * size, 8], np.int64)).tolist() == [-1, -1]
