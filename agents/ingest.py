@@ -18,6 +18,10 @@ Offset safety
   (they are re-fetched from the committed offset after the rebalance); on every revocation the
   buffer is cleared and batches taken before it are dropped (:meth:`Ingest.on_revoked`).
 * Backpressure: the fetch loop waits while the buffer holds more than a few batches.
+
+Latency: the group consumer's fetch wait is cut from Faust's 1.5 s to
+:data:`agents.app.FETCH_MAX_WAIT_MS`, and a batch is whatever is buffered (up to
+``batch_size``): no waiting to fill it.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiokafka import TopicPartition
+
+from agents.app import FETCH_MAX_WAIT_MS
 
 BUFFERED_BATCHES = 4  #: fetch pauses while the buffer holds this many batches
 
@@ -177,6 +183,15 @@ def install(app: Any, ingest: Ingest) -> None:
             return await ingest.take(consumer, records, generation, active_partitions)
 
         consumer._getmany = _getmany
+        thread = getattr(consumer, "_thread", None)
+        create = getattr(thread, "_create_worker_consumer", None)
+        if create is not None:
+            def _create_worker_consumer(transport: Any) -> Any:
+                client = create(transport)
+                client._fetch_max_wait_ms = FETCH_MAX_WAIT_MS  # aiokafka hands it to its Fetcher
+                return client
+
+            thread._create_worker_consumer = _create_worker_consumer
         return consumer
 
     app._new_consumer = make_consumer
