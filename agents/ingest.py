@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Sequence
+from time import monotonic
 from typing import Any
 
 from aiokafka import TopicPartition
@@ -140,6 +141,8 @@ class Ingest:
             if r.offset > high.get(tp, -1):
                 high[tp] = r.offset
         n = 0
+        inbound = getattr(self.worker.app.monitor, "stream_inbound_time", None)
+        now = monotonic()
         for key, hi in high.items():
             tp = TopicPartition(*key)  # aiokafka validates commit keys by type
             start = self.next_ack.get(tp, low[key])
@@ -154,6 +157,8 @@ class Ingest:
             consumer._acked[tp].extend(offsets)  # noqa: SLF001
             n += len(offsets)
             self.next_ack[tp] = hi + 1
+            if inbound is not None:  # Faust's livelock check: this partition's stream is live
+                inbound[tp] = now
         consumer._n_acked += n  # noqa: SLF001
         return n
 

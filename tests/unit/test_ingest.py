@@ -45,7 +45,8 @@ class FakeConsumer:
 def make_worker(batch_size: int = 4):
     consumer = FakeConsumer()
     app = SimpleNamespace(consumer=consumer, consumer_generation_id=1, should_stop=False,
-                          topics=SimpleNamespace(acks_enabled_for=lambda t: True))
+                          topics=SimpleNamespace(acks_enabled_for=lambda t: True),
+                          monitor=SimpleNamespace(stream_inbound_time={}))
     settings = Settings(kafka_bootstrap="x:1", batch_size=batch_size)
     worker = SimpleNamespace(app=app, settings=settings,
                              engine=SimpleNamespace(watches={}), state={})
@@ -80,6 +81,7 @@ def test_acks_give_faust_the_next_offset_after_each_processed_batch():
     ing.ack([rec(0, 5), rec(0, 6)])
     assert c.new_offset(TP(TOPIC, 0)) == 7
     assert c._n_acked == 8  # 0-6 on partition 0 (3, 4: the gap), 0 on partition 1
+    assert set(w.app.monitor.stream_inbound_time) == {TP(TOPIC, 0), TP(TOPIC, 1)}  # livelock
 
 
 def test_acks_never_go_below_the_committed_offset():
