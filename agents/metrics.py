@@ -49,7 +49,7 @@ BATCH_SECONDS = Histogram(
 )
 ENGINE_SECONDS = Counter(
     "veille_engine_seconds",
-    "Wall time spent in the engine (Engine.process); the rest of a batch is I/O overhead.",
+    "CPU time spent in the engine (Engine.process); the rest of the worker's CPU is I/O.",
 )
 ALERT_LATENCY = Histogram(
     "veille_alert_latency_seconds",

@@ -8,7 +8,8 @@ Usage (the bench runs these; by hand only to debug)::
 
 Each reads the same ``N`` pre-loaded records of ``TOPIC`` from the beginning and writes
 ``{"n", "first", "last", "per_s"}`` (wall clock, from the first message received to the last
-one handled) to ``OUT.json``, then exits.
+one handled; the Faust child adds ``cpu_s`` and ``per_cpu_s``, its CPU over that span) to
+``OUT.json``, then exits.
 
 * ``transport``: a raw aiokafka consumer (all partitions assigned, no group) that only fetches
   and decodes each value with orjson -- what the client library and the broker allow (timed
@@ -35,10 +36,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pipeline.settings import Settings  # noqa: E402
 
 
-def _write(out: str, n: int, first: float, last: float) -> None:
+def _write(out: str, n: int, first: float, last: float, cpu: float | None = None) -> None:
     span = max(last - first, 1e-9)
-    Path(out).write_bytes(orjson.dumps({"n": n, "first": first, "last": last,
-                                        "per_s": (n - 1) / span if n > 1 else 0.0}))
+    res = {"n": n, "first": first, "last": last, "per_s": (n - 1) / span if n > 1 else 0.0}
+    if cpu is not None:  # process CPU seconds over the same span (every thread)
+        res["cpu_s"] = cpu
+        res["per_cpu_s"] = (n - 1) / max(cpu, 1e-9)
+    Path(out).write_bytes(orjson.dumps(res))
 
 
 async def transport(settings: Settings, topic: str, n: int, out: str) -> None:
@@ -77,10 +81,10 @@ def bare_faust(settings: Settings, topic_name: str, n: int, out: str, take: int)
     app = faust.App(f"bench-bare-{uuid.uuid4().hex[:8]}", **faust_settings(settings))
     app.conf.web_enabled = False
     topic = app.topic(topic_name, key_serializer="raw", value_serializer="raw")
-    state = {"n": 0, "first": 0.0}
+    state = {"n": 0, "first": 0.0, "cpu0": 0.0}
 
     def done() -> None:
-        _write(out, state["n"], state["first"], time.time())
+        _write(out, state["n"], state["first"], time.time(), time.process_time() - state["cpu0"])
         os._exit(0)  # a bench child: no commit, no graceful shutdown needed
 
     if take:
@@ -88,7 +92,7 @@ def bare_faust(settings: Settings, topic_name: str, n: int, out: str, take: int)
         async def count(stream):  # noqa: ANN001
             async for events in stream.take_events(take, within=0.05):
                 if not state["n"]:
-                    state["first"] = time.time()
+                    state["first"], state["cpu0"] = time.time(), time.process_time()
                 state["n"] += len(events)
                 if state["n"] >= n:
                     done()
@@ -97,7 +101,7 @@ def bare_faust(settings: Settings, topic_name: str, n: int, out: str, take: int)
         async def count(stream):  # noqa: ANN001, F811
             async for _ in stream:
                 if not state["n"]:
-                    state["first"] = time.time()
+                    state["first"], state["cpu0"] = time.time(), time.process_time()
                 state["n"] += 1
                 if state["n"] >= n:
                     done()

@@ -15,9 +15,9 @@ brands; ``--unique`` appends a unique word to every text so no cache can help) p
    ``take_events(500)`` as veille's agent), same Faust settings as the worker, uvloop;
 3. **worker**: ``veille worker`` (every detector in ``pipeline.detectors.DETECTORS`` on) from
    first to last scored mention (output record timestamps); RSS sampled as it goes, peak RSS;
-   the worker's time inside ``Engine.process`` (metric ``veille_engine_seconds``) and outside
-   it (the ingestion path: fetch, batching, acks, sends, commits), whose inverse is the path's
-   own ceiling in mentions/s; then the latency from produce to the scored mention and to the
+   the worker's CPU per mention inside ``Engine.process`` (metric ``veille_engine_seconds``)
+   and outside it (the ingestion path: fetch, batching, acks, sends, commits), whose inverse
+   is the path's own ceiling in mentions/s on one core; then the latency from produce to the scored mention and to the
    alert (p50, p99) with the mentions produced live at half the sustained rate;
 4. the ratios worker / bare Faust and worker / transport; parity: the worker's alerts equal the
    offline engine's on the same input; the offline engine's cost split (sentiment share);
@@ -30,7 +30,8 @@ several times and take medians.
 
 With ``--json`` the last line is one JSON object: ``{"transport_per_s", "bare_faust_per_s",
 "bare_faust_take_per_s", "worker_per_s", "worker_vs_bare", "worker_vs_transport",
-"engine_share", "path_us_per_mention", "path_ceiling_per_s",
+"cpu_us_per_mention", "engine_cpu_us_per_mention", "path_us_per_mention",
+"path_ceiling_per_s", "bare_faust_cpu_us_per_event", "worker_vs_bare_cpu",
 "p50_scored_ms", "p99_scored_ms", "p50_alert_ms", "p99_alert_ms", "alerts_timed",
 "peak_rss_mb", "rss_mb", "offline_per_s", "sentiment_share", "parity", "scale": {...}}``.
 """
@@ -215,6 +216,12 @@ def pin(pid: int, cpus: set[int]) -> None:
             pass
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system, every thread) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int, field: str = "VmRSS") -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):
@@ -333,6 +340,7 @@ def worker_throughput(bootstrap: str, kind: str, topic: str, n: int, cpu: int | 
     w = WorkerProcess(s, tmp / "worker").start(timeout=120)
     samples: list[tuple[float, float]] = []
     spy = None
+    cpu0 = cpu_s(w.pid)  # startup (imports, model) left out
     try:
         if cpu is not None:
             pin(w.pid, {cpu})
@@ -354,6 +362,7 @@ def worker_throughput(bootstrap: str, kind: str, topic: str, n: int, cpu: int | 
         samples.append((n, rss_mb(w.pid)))
         peak = rss_mb(w.pid, "VmHWM")
         engine_s = metric(w.metrics(), "veille_engine_seconds_total")
+        worker_cpu = cpu_s(w.pid) - cpu0
     finally:
         if spy is not None:
             spy.send_signal(2)
@@ -368,7 +377,8 @@ def worker_throughput(bootstrap: str, kind: str, topic: str, n: int, cpu: int | 
     span = max(stamps) - min(stamps)
     alerts = alerts_of(asyncio.run(read_all(s, s.topics.alerts, idle_s=2.0)))
     return {"per_s": (len(scored) - 1) / span, "scored": len(scored), "span_s": span,
-            "peak_rss_mb": peak, "rss": samples, "alerts": alerts, "engine_s": engine_s}
+            "peak_rss_mb": peak, "rss": samples, "alerts": alerts, "engine_s": engine_s,
+            "cpu_s": worker_cpu}
 
 
 def latency(bootstrap: str, kind: str, rows: list[bytes], rate: float, cpu: int | None,
@@ -522,14 +532,24 @@ def main() -> int:
                    worker_vs_bare=round(wk["per_s"] / bf["per_s"], 3),
                    worker_vs_bare_take=round(wk["per_s"] / bt["per_s"], 3),
                    worker_vs_transport=round(wk["per_s"] / tr["per_s"], 4))
-        # the worker's time outside Engine.process (fetch, batching, acks, output sends,
-        # metrics, commits, snapshots): the ingestion path's own cost and its ceiling
-        outside = max(wk["span_s"] - wk["engine_s"], 1e-9)
-        res.update(engine_share=round(wk["engine_s"] / wk["span_s"], 3),
+        # CPU (shared machine: wall time mixes in other people's load): the worker's CPU per
+        # mention, inside Engine.process and outside it (fetch, batching, acks, output
+        # encoding and sends, metrics, commits, snapshots): the ingestion path's own cost; its
+        # inverse is the rate one core allows the worker if the engine cost nothing
+        outside = max(wk["cpu_s"] - wk["engine_s"], 1e-9)
+        res.update(cpu_us_per_mention=round(wk["cpu_s"] / n * 1e6, 1),
+                   engine_cpu_us_per_mention=round(wk["engine_s"] / n * 1e6, 1),
                    path_us_per_mention=round(outside / n * 1e6, 1),
                    path_ceiling_per_s=round(n / outside))
-        log(f"  engine {wk['engine_s']:.1f}s of {wk['span_s']:.1f}s; outside the engine "
-            f"{res['path_us_per_mention']} µs/mention = ceiling {res['path_ceiling_per_s']:,}/s")
+        if "per_cpu_s" in bf:  # the same comparison in CPU time (robust to others' load)
+            res["bare_faust_cpu_us_per_event"] = round(1e6 / bf["per_cpu_s"], 1)
+            res["worker_vs_bare_cpu"] = round(
+                res["bare_faust_cpu_us_per_event"] / res["cpu_us_per_mention"], 3)
+            log(f"  bare Faust {res['bare_faust_cpu_us_per_event']} CPU µs/event: worker "
+                f"x{res['worker_vs_bare_cpu']} bare Faust in CPU time")
+        log(f"  worker CPU {res['cpu_us_per_mention']} µs/mention: engine "
+            f"{res['engine_cpu_us_per_mention']}, outside the engine "
+            f"{res['path_us_per_mention']} (path ceiling {res['path_ceiling_per_s']:,}/s)")
         log(f"worker: {wk['per_s']:,.0f} mentions/s ({wk['scored']} scored in "
             f"{wk['span_s']:.1f}s), peak RSS {wk['peak_rss_mb']:.0f} MB; "
             f"x{res['worker_vs_bare']} bare Faust, x{res['worker_vs_transport']} transport")
