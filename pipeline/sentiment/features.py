@@ -44,7 +44,8 @@ import numpy as np
 
 from itertools import chain, repeat
 
-from pipeline.text import CLAUSE_END, NEGATORS, clean_token, is_negator, pieces, strip_accents
+from pipeline.text import (CLAUSE_END, NEGATORS, clean_token, is_negator, pieces, squeeze,
+                           strip_accents)
 
 __all__ = ["Batch", "FeatureConfig", "Featurizer", "NEG_SCALAR", "N_META", "INTENSIFIERS"]
 
@@ -331,7 +332,7 @@ class Featurizer:
             return cols
         words = [p for p in new if p.isalnum()]
         low = "\n".join(words).lower()
-        squeezed = _SQUEEZE_RE.sub(r"\1\1", low).split("\n") if words else []
+        squeezed = squeeze(low).split("\n") if words else []
         low_w = low.split("\n") if words else []
         if len(squeezed) != len(words) or len(low_w) != len(words):  # a lower() made a "\n"
             words = []
@@ -582,7 +583,6 @@ class Featurizer:
         return round(float(b.pos[0]), 6), round(float(b.neg[0]), 6)
 
 
-_SQUEEZE_RE = re.compile(r"(.)\1{2,}", re.DOTALL)  # as pipeline.text.squeeze
 # A word piece that separates chunks tokenised together (:func:`_pieces_each`).
 _PIECE_SEP = "qqzsentinelzqq"
 
