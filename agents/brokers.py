@@ -597,7 +597,12 @@ class EmbeddedTansu(Broker):
 # Apache Kafka
 # --------------------------------------------------------------------------------------------
 def _kafka_cluster_id() -> str:
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A random KRaft cluster id; like Kafka's ``Uuid.randomUuid``, never one starting with "-"
+    (the storage tool would read it as an option and fail)."""
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cid.startswith("-"):
+            return cid
 
 
 class LocalKafka(Broker):
