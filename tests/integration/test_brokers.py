@@ -438,3 +438,15 @@ def test_broker_started_from_a_short_lived_thread_survives_it():
         assert b.running and probe_metadata(b.bootstrap)
     finally:
         b.cleanup()
+
+
+def test_kafka_cluster_ids_never_read_as_an_option():
+    """1 in 64 random base64 ids starts with '-', which ``kafka-storage format -t`` rejects."""
+    import base64
+
+    from agents.brokers import _kafka_cluster_id
+
+    ids = {_kafka_cluster_id() for _ in range(5000)}
+    assert len(ids) == 5000
+    assert not any(i.startswith("-") for i in ids)
+    assert all(len(base64.urlsafe_b64decode(i + "==")) == 16 for i in ids)
