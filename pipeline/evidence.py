@@ -70,9 +70,7 @@ class DecayingCounter:
         values = self._values
         for key in keys:
             values[key] = values.get(key, 0.0) + w
-        if len(values) > self.max_keys:
-            keep = heapq.nlargest(self.max_keys // 2, values.items(), key=lambda kv: kv[1])
-            self._values = dict(keep)
+        self._bound()
 
     def add_counts(self, counts: dict[str, int], at: int) -> None:
         """Add each key ``count`` times at bucket ``at``.
@@ -90,6 +88,11 @@ class DecayingCounter:
             for _ in range(count):
                 v += w
             values[key] = v
+        self._bound()
+
+    def _bound(self) -> None:
+        """Past ``max_keys``, keep the largest half."""
+        values = self._values
         if len(values) > self.max_keys:
             keep = heapq.nlargest(self.max_keys // 2, values.items(), key=lambda kv: kv[1])
             self._values = dict(keep)
