@@ -281,20 +281,17 @@ class Recovery:
         if not parts:
             return
         engine = self.worker.engine
-        lost_dirty = False
         for brand, p in list(self.partition_of.items()):
             if p in parts:
-                engine.watches.pop(brand, None)
+                engine.watches.pop(brand, None)  # with its memory of seen ids (BrandWatch.seen)
                 self.partition_of.pop(brand, None)
-                lost_dirty |= self.dirty.pop(brand, None) is not None
+                self.dirty.pop(brand, None)
         for brand, (p, _) in list(self.covered.items()):
             if p in parts:
                 del self.covered[brand]
         self._looked_up.clear()
         for p in parts:
             self.applied.pop(p, None)
-        if lost_dirty:  # their re-delivered events must not be taken for duplicates
-            engine._recent.clear()
 
     # ------------------------------------------------------------------ transactions
     def transactional_id(self, partition: int) -> str:
