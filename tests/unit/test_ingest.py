@@ -58,17 +58,21 @@ def run(coro):
     return asyncio.new_event_loop().run_until_complete(coro)
 
 
-def test_take_keeps_other_topics_and_drops_old_generation():
+def test_take_keeps_other_topics_and_drops_only_while_flow_is_stopped():
     w = make_worker()
     ing = Ingest(w, None)
     mine, other = TP(TOPIC, 0), TP("veille.labels", 0)
     fetched = {mine: [rec(0, 0), rec(0, 1)], other: [rec(0, 7, topic="veille.labels")]}
-    rest = run(ing.take(w.app.consumer, fetched, generation=1, active=None))
+    rest = run(ing.take(w.app.consumer, fetched, active=None))
     assert list(rest) == [other] and [r.offset for r in ing.buffer] == [0, 1]
-    # fetched under generation 1, returned after a rebalance to generation 2: dropped
+    # a rebalance completed while this fetch was out: its records are the new positions' ones
     w.app.consumer_generation_id = 2
-    rest = run(ing.take(w.app.consumer, {mine: [rec(0, 2)]}, generation=1, active=None))
-    assert rest == {} and [r.offset for r in ing.buffer] == [0, 1] and ing.dropped == 1
+    run(ing.take(w.app.consumer, {mine: [rec(0, 2)]}, active=None))
+    assert [r.offset for r in ing.buffer] == [0, 1, 2]
+    # flow stopped (a rebalance is under way): dropped, Faust seeks back before resuming
+    w.app.consumer.flow_active = False
+    rest = run(ing.take(w.app.consumer, {mine: [rec(0, 3)]}, active=None))
+    assert rest == {} and [r.offset for r in ing.buffer] == [0, 1, 2] and ing.dropped == 1
 
 
 def test_acks_give_faust_the_next_offset_after_each_processed_batch():
@@ -128,7 +132,7 @@ def test_the_buffer_is_drained_in_batches_in_order():
     ing = Ingest(w, handle)
 
     async def scenario():
-        await ing.take(w.app.consumer, {TP(TOPIC, 0): [rec(0, i) for i in range(7)]}, 1, None)
+        await ing.take(w.app.consumer, {TP(TOPIC, 0): [rec(0, i) for i in range(7)]}, None)
         await asyncio.wait_for(ing.run(), 5)
 
     run(scenario())
