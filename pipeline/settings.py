@@ -75,6 +75,11 @@ class BrandConfig(BaseModel):
         default_factory=list,
         description="Client apps the brand account posts from (seed for hijack detection).",
     )
+    known_accounts: list[str] = Field(
+        default_factory=list,
+        description="Other accounts (without @) that resemble the brand legitimately: fan clubs, "
+        "employees, partners, tolerated parodies. Never flagged as impostors; not own posts.",
+    )
 
 
 class DetectionSettings(BaseModel):

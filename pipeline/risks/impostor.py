@@ -8,7 +8,8 @@ ends (``official``, ``support``, ``help``, ``care``, ``team``, ``fr``, ``service
 trailing digits). The brand's names (its key, ``handles`` and ``display_names``) are skeletonised
 the same way.
 
-An author who is not one of the brand's handles **imitates** a name when its handle's or its
+An author who is neither one of the brand's ``handles`` nor one of its ``known_accounts`` (fan
+clubs, employees, partners the brand vouches for) **imitates** a name when its handle's or its
 display name's skeleton equals that name's skeleton (``acme_support_official``, ``acrne``,
 ``аcme`` with a Cyrillic a: all ``acme``), or is within ``impostor_max_distance`` edits
 (Damerau-Levenshtein; 1 for names of up to 7 letters) *and* something corroborates it: both the
@@ -183,7 +184,9 @@ class ImpostorDetector:
         self.brand = brand
         self.d = detection
         self.r = r
-        self.handles = own_handles(config)
+        # own handles and the accounts the brand vouches for: never impostors
+        self.handles = own_handles(config) | frozenset(
+            h.lower().lstrip("@") for h in (config.known_accounts if config else []))
         self.allowed = allowed_domains(config)
         names = [brand] + list(config.handles if config else []) + list(
             config.display_names if config else [])

@@ -150,6 +150,16 @@ def test_impostor_leaves_own_accounts_and_others_alone(handle, name):
     assert det.observe(mention("@acme merci pour tout", handle=handle, name=name), NEU) == []
 
 
+def test_impostor_spares_the_accounts_the_brand_vouches_for():
+    """``known_accounts``: a fan club that looks like the brand is not an impostor."""
+    m = mention("@bob we can refund you, DM us https://acme-fans.org/r", handle="acme_official_fr",
+                name="Acme Fans", age_days=10, followers=40, in_reply_to="c1", kind="reply",
+                url="https://acme-fans.org/r")
+    assert [a.kind for a in ImpostorDetector("acme", ACME, D).observe(m, NEU)] == ["impostor"]
+    vouched = ACME.model_copy(update={"known_accounts": ["@ACME_official_fr"]})
+    assert ImpostorDetector("acme", vouched, D).observe(m, NEU) == []
+
+
 @pytest.mark.parametrize("age,link,alerted", [
     (3 * 365, "https://acne-care.com/p/12", False),  # an old skincare shop, its own site
     (3 * 365, "https://acne-refunds.com/f", True),  # an old account, someone else's site
