@@ -6,11 +6,11 @@ changed, and every brand's last snapshot equal to an offline recount of the topi
 mention counted twice in a brand's state). ``bench/chaos.py`` runs the same scenarios
 (``--json`` for figures).
 
-All six run in the default suite (~6 minutes together): a worker SIGKILLed then SIGTERMed
-mid-stream and restarted, two workers one SIGKILLed, exactly_once with a SIGKILL (no duplicate
-for read-committed readers), the broker restarted and killed, the broker frozen while alerts
-are due, and a short soak. None is marked xfail: each held on the ingestion path of
-``agents/ingest.py`` (bench/chaos.py runs in the issue-10 report).
+All six run in the default suite (~7.5 minutes together on the shared 2-core box): a worker
+SIGKILLed then SIGTERMed mid-stream and restarted, two workers one SIGKILLed, exactly_once with
+a SIGKILL (no duplicate for read-committed readers), the broker restarted and killed, the broker
+frozen while alerts are due, and a short soak. None is marked xfail: each held on the ingestion
+path of ``agents/ingest.py`` (bench/chaos.py runs in the issue-10 report).
 """
 
 from __future__ import annotations
