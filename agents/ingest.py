@@ -35,6 +35,7 @@ from typing import Any
 from aiokafka import TopicPartition
 
 from agents.app import FETCH_MAX_WAIT_MS
+from pipeline.engine import batch_gc
 
 BUFFERED_BATCHES = 4  #: fetch pauses while the buffer holds this many batches
 
@@ -113,7 +114,20 @@ class Ingest:
 
     # ------------------------------------------------------------------ batch side
     async def run(self) -> None:
-        """Drain the buffer in batches until the app stops (the app's task)."""
+        """Drain the buffer in batches until the app stops (the app's task).
+
+        Scoring starts once the labels present at start are learnt (bounded wait, see
+        :func:`agents.labels.wait_ready`), so a restarted worker scores as it did before; the
+        batches run under :func:`pipeline.engine.batch_gc` (no collector passes per batch).
+        """
+        from agents.labels import wait_ready  # here: agents.labels imports agents.mentions
+
+        if getattr(self.worker, "labels_catchup", None) is not None:  # a labels learner runs
+            await wait_ready(self.worker)
+        with batch_gc():
+            await self._drain()
+
+    async def _drain(self) -> None:
         app = self.worker.app
         buffer, size = self.buffer, self.batch_size
         recovery = self.worker.recovery

@@ -94,12 +94,15 @@ def test_labels_are_learnt_and_survive_a_restart(tansu, tmp_path):
         reasons = sorted(dict(r.headers)["veille.dlq.reason"].decode() for r in dlq)
         assert reasons == ["invalid_json", "invalid_value", "missing_field"], reasons
 
+    # mentions waiting before the restart: the worker scores them only after relearning the
+    # labels present at start (agents.labels.wait_ready), not with the bare shipped model
+    asyncio.run(send(settings, t.mentions, [mention("m2", CORRECTED), mention("m3", SCORED)]))
     with WorkerProcess(settings, tmp_path / "w2") as worker:
         # the restarted worker relearns the whole topic: shipped model + the same 4 labels
         assert wait_metric(worker, "veille_labels_learned_total", 4) == 4
         time.sleep(1.0)
         assert metric(worker.metrics(), "veille_labels_learned_total") == 4
-        asyncio.run(send(settings, t.mentions, [mention("m2", CORRECTED), mention("m3", SCORED)]))
+        assert metric(worker.metrics(), "veille_labels_wait_total", outcome="ready") == 1
         assert scored_label(settings, "m2") == "positive"
         assert scored_label(settings, "m3") == "negative"
         # the same model as learning the labels offline, in topic order
