@@ -314,7 +314,6 @@ class Settings(BaseSettings):
     web_port: int = Field(default=6066, ge=0, le=65535, description="Faust web port (0 = off).")
     processing_guarantee: Literal["at_least_once", "exactly_once"] = "at_least_once"
     batch_size: int = Field(default=500, ge=1, description="Mentions taken per agent batch.")
-    batch_within_s: float = Field(default=0.05, gt=0, description="Max wait to fill a batch.")
     snapshot_every_s: float = Field(
         default=10.0, gt=0, description="Model/state snapshot period (wall clock, I/O only)."
     )
