@@ -29,6 +29,9 @@ kafka-jars:
 demo: $(STAMP)
 	$(BIN)/veille demo
 
+## Two pytest processes, a file at a time each (`--dist loadfile`): the broker and chaos tests
+## mostly wait (restarts, session timeouts), so the suite takes ~10 min instead of ~16.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 test: $(STAMP) system-deps kafka-jars
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here" >&2; exit 1; fi; \
