@@ -135,12 +135,16 @@ def learnable(raw: bytes | None) -> Label | None:
     return label
 
 
-async def _partitions(consumer: Any, topic: str) -> list[TopicPartition]:
+async def _partitions(consumer: Any, topic: str, state: CatchUp) -> list[TopicPartition]:
+    """The labels topic's partitions, once it exists; until then there is no label to wait
+    for, so the catch-up is ready at once."""
     while True:
         await consumer.topics()  # metadata refresh
         parts = consumer.partitions_for_topic(topic)
         if parts:
             return [TopicPartition(topic, p) for p in sorted(parts)]
+        if not state.ready.is_set():
+            _set_ready(state, 0)
         await asyncio.sleep(1.0)
 
 
@@ -152,7 +156,7 @@ async def learn_all(worker: Any, stop: asyncio.Event | None = None) -> None:
     consumer = kafka.consumer(settings)
     await consumer.start()
     try:
-        parts = await _partitions(consumer, topic)
+        parts = await _partitions(consumer, topic, state)
         consumer.assign(parts)
         await consumer.seek_to_beginning(*parts)
         begin = await consumer.beginning_offsets(parts)

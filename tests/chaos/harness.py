@@ -44,6 +44,7 @@ from agents.recovery import decode_snapshot
 from agents.workers import WorkerProcess
 from pipeline.engine import Engine
 from pipeline.settings import BrandConfig, Settings
+from tests.support.kafka_io import send_values
 from tests.support.streams import stream
 
 BRANDS = ("acme", "nordair", "velo")
@@ -305,16 +306,6 @@ class Producer:
             raise self.error
 
 
-async def produce_raw(settings: Settings, records: list[bytes]) -> None:
-    p = kafka.producer(settings)
-    await p.start()
-    try:
-        for r in records:
-            await p.send_and_wait(settings.topics.mentions, r, key=b"acme")
-    finally:
-        await p.stop()
-
-
 def rss_kb(pid: int) -> int:
     """Resident set size of a process, in kB (Linux)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -341,7 +332,7 @@ class Run:
 
     def setup(self) -> None:
         asyncio.run(kafka.ensure_topics(self.settings))
-        asyncio.run(produce_raw(self.settings, BAD))
+        asyncio.run(send_values(self.settings, self.settings.topics.mentions, BAD))
 
     def close(self) -> None:
         for w in self.workers:

@@ -21,6 +21,7 @@ from agents.produce import produce_mentions
 from agents.workers import WorkerProcess
 from pipeline.engine import Engine
 from pipeline.settings import BrandConfig, Settings
+from tests.support.kafka_io import send_values
 from tests.support.streams import stream
 
 BAD = [b"{not json", b"\xff\xfe", b"[1,2]", orjson.dumps({"id": "x", "brand": "acme"}),
@@ -36,16 +37,6 @@ def metric(text: str, name: str, **labels: str) -> float:
         if all(f'{k}="{v}"' in line for k, v in labels.items()):
             total += float(line.rsplit(" ", 1)[1])
     return total
-
-
-async def produce_raw(settings: Settings, records: list[bytes]) -> None:
-    p = kafka.producer(settings)
-    await p.start()
-    try:
-        for r in records:
-            await p.send_and_wait(settings.topics.mentions, r, key=b"acme")
-    finally:
-        await p.stop()
 
 
 async def read_topic(settings: Settings, topic: str, until, timeout: float) -> list:
@@ -80,7 +71,7 @@ def test_crisis_in_alert_out(broker, tmp_path):
 
     asyncio.run(kafka.ensure_topics(settings))
     with WorkerProcess(settings, tmp_path / "w") as worker:
-        asyncio.run(produce_raw(settings, BAD))
+        asyncio.run(send_values(settings, settings.topics.mentions, BAD))
         sent = asyncio.run(produce_mentions(settings, mentions))
         alerts = asyncio.run(read_topic(
             settings, settings.topics.alerts,

@@ -9,6 +9,7 @@ is scored as the analysts said.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from types import SimpleNamespace
@@ -24,6 +25,7 @@ from pipeline.engine import Engine
 from pipeline.sentiment import SentimentModel
 from pipeline.settings import BrandConfig, Settings
 from tests.integration.test_end_to_end import metric, read_topic
+from tests.support.kafka_io import send_values
 
 CORRECTED = "our new lounge at gate B12 opens monday"  # the shipped model: neutral
 SCORED = "the lounge wifi in terminal C works today"
@@ -32,16 +34,6 @@ SCORED = "the lounge wifi in terminal C works today"
 def mention(mid: str, text: str) -> bytes:
     return orjson.dumps({"id": mid, "created_at": "2026-01-05T10:00:00Z", "brand": "acme",
                          "text": text, "lang": "en", "author": {"id": "u1", "handle": "bob"}})
-
-
-async def send(settings: Settings, topic: str, values: list[bytes]) -> None:
-    p = kafka.producer(settings)
-    await p.start()
-    try:
-        for v in values:
-            await p.send_and_wait(topic, v, key=b"acme")
-    finally:
-        await p.stop()
 
 
 def wait_metric(worker: WorkerProcess, name: str, at_least: float, timeout: float = 60) -> float:
@@ -83,11 +75,11 @@ def test_labels_are_learnt_and_survive_a_restart(tansu, tmp_path):
            orjson.dumps({"mention_id": "never-scored", "label": "negative"})]
 
     with WorkerProcess(settings, tmp_path / "w1") as worker:
-        asyncio.run(send(settings, t.mentions, [mention("m1", SCORED)]))
+        asyncio.run(send_values(settings, t.mentions, [mention("m1", SCORED)]))
         assert scored_label(settings, "m1") == "neutral"
         # three labels with text, one without text for the mention the worker scored, bad ones
         no_text = orjson.dumps({"mention_id": "m1", "label": "negative", "brand": "acme"})
-        asyncio.run(send(settings, t.labels, labels + [no_text] + bad))
+        asyncio.run(send_values(settings, t.labels, labels + [no_text] + bad))
         assert wait_metric(worker, "veille_labels_learned_total", 4) == 4
         dlq = asyncio.run(read_topic(settings, t.deadletter, lambda got: len(got) >= 3, 60))
         assert sorted(r.value for r in dlq) == sorted(bad)
@@ -96,7 +88,7 @@ def test_labels_are_learnt_and_survive_a_restart(tansu, tmp_path):
 
     # mentions waiting before the restart: the worker scores them only after relearning the
     # labels present at start (agents.labels.wait_ready), not with the bare shipped model
-    asyncio.run(send(settings, t.mentions, [mention("m2", CORRECTED), mention("m3", SCORED)]))
+    asyncio.run(send_values(settings, t.mentions, [mention("m2", CORRECTED), mention("m3", SCORED)]))
     with WorkerProcess(settings, tmp_path / "w2") as worker:
         # the restarted worker relearns the whole topic: shipped model + the same 4 labels
         assert wait_metric(worker, "veille_labels_learned_total", 4) == 4
@@ -149,6 +141,23 @@ async def test_learner_sets_ready_once_the_labels_present_at_start_are_learnt(ta
     finally:
         stop.set()
         await task
+
+
+async def test_no_labels_topic_means_nothing_to_wait_for(tansu):
+    """A labels topic that does not exist (yet) holds no label: scoring must not wait for it."""
+    run = uuid.uuid4().hex[:8]
+    settings = Settings(kafka_bootstrap=tansu.bootstrap, broker_kind="tansu",
+                        topics={"labels": f"absent-{run}.labels"})
+    worker = SimpleNamespace(settings=settings, engine=Engine(settings))
+    stop = asyncio.Event()
+    task = asyncio.create_task(labels_agent.learn_all(worker, stop))
+    try:
+        assert await labels_agent.wait_ready(worker, timeout=20)
+    finally:
+        stop.set()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def test_wait_ready_is_bounded_and_counted():

@@ -15,6 +15,7 @@ from agents import kafka
 from agents.workers import WorkerProcess
 from pipeline.schemas import PostReview
 from pipeline.settings import BrandConfig, Settings
+from tests.support.kafka_io import send_values
 
 POSTS = [
     {"id": "p-ok", "brand": "acme", "text": "Our new store opens on Monday! https://acme.com/s"},
@@ -22,16 +23,6 @@ POSTS = [
     {"id": "p-fr", "brand": "acme", "lang": "fr",
      "text": "Le Project Falcon sort demain, gardez le secret"},
 ]
-
-
-async def produce(settings: Settings, topic: str, records: list[bytes]) -> None:
-    p = kafka.producer(settings)
-    await p.start()
-    try:
-        for r in records:
-            await p.send_and_wait(topic, r, key=b"acme")
-    finally:
-        await p.stop()
 
 
 async def read(settings: Settings, topic: str, keep, n: int, timeout: float) -> list:
@@ -64,7 +55,7 @@ def test_outgoing_post_in_verdict_out(tansu, unique_topic, tmp_path):
     asyncio.run(kafka.ensure_topics(settings))
     bad = b"{not json"
     with WorkerProcess(settings, tmp_path / "w") as worker:
-        asyncio.run(produce(settings, topics.posts_outgoing,
+        asyncio.run(send_values(settings, topics.posts_outgoing,
                             [orjson.dumps(p) for p in POSTS] + [bad]))
         # (filtered: in the full suite the shared Tansu has handed back other tests' records)
         ids = {p["id"].encode() for p in POSTS}
