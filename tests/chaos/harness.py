@@ -348,21 +348,24 @@ class Run:
         return rep
 
 
+def fault_at(run: Run, prod: Producer, sent: int, pause: float, fault: Callable[[], Any],
+             what: str) -> None:
+    """Once ``sent`` mentions are produced, wait ``pause`` s, inject ``fault`` and log it."""
+    prod.wait_sent(sent, 60)
+    time.sleep(pause)
+    fault()
+    run.log(f"  {what} after {prod.sent} sent")
+
+
 def scenario_kill(run: Run) -> Report:
     """SIGKILL mid-stream, restart, SIGTERM mid-stream, restart: state exact, nothing lost."""
     run.setup()
     w = run.worker()
     prod = Producer(run.settings, run.mentions, rate=1500).start()
     n = len(run.mentions)
-    prod.wait_sent(n // 3, 60)
-    time.sleep(1.5)
-    w.kill()
-    run.log(f"  kill: SIGKILL after {prod.sent} sent")
+    fault_at(run, prod, n // 3, 1.5, w.kill, "kill: SIGKILL")
     w = run.worker()
-    prod.wait_sent(2 * n // 3, 60)
-    time.sleep(1.0)
-    w.stop()
-    run.log(f"  kill: SIGTERM after {prod.sent} sent")
+    fault_at(run, prod, 2 * n // 3, 1.0, w.stop, "kill: SIGTERM")
     run.worker()
     prod.join(120)
     return run.finish("worker_killed")
@@ -374,10 +377,7 @@ def scenario_failover(run: Run) -> Report:
     a = run.worker()
     b = run.worker()
     prod = Producer(run.settings, run.mentions, rate=1500).start()
-    prod.wait_sent(len(run.mentions) // 2, 60)
-    time.sleep(1.0)
-    b.kill()
-    run.log(f"  failover: SIGKILL one of two after {prod.sent} sent")
+    fault_at(run, prod, len(run.mentions) // 2, 1.0, b.kill, "failover: SIGKILL one of two")
     prod.join(120)
     rep = run.finish("two_workers_one_dies", timeout=240)
     rep.notes["survivor_alive"] = a.running()
@@ -426,10 +426,7 @@ def scenario_exactly_once(run: Run) -> Report:
     run.setup()
     w = run.worker()
     prod = Producer(run.settings, run.mentions, rate=1500).start()
-    prod.wait_sent(len(run.mentions) // 2, 60)
-    time.sleep(1.5)
-    w.kill()
-    run.log(f"  eos: SIGKILL after {prod.sent} sent")
+    fault_at(run, prod, len(run.mentions) // 2, 1.5, w.kill, "eos: SIGKILL")
     run.worker()
     prod.join(120)
     rep = run.finish("exactly_once", committed_only=True)
