@@ -81,6 +81,7 @@ WARMUP_S = 2 * 3600
 CRISES = ["crisis:acme@2.1h*20", "crisis:brand01@2.3h*20", "crisis:brand02@2.5h*20",
           "crisis:brand03@2.65h*20"]
 PARTITIONS = 8
+LAT_HOURS = 5.5  # latency data: 2 h warm-up, then two waves of crises (see latency_data)
 BATCH = 500  # offline engine batch = the worker's batch_size
 
 
@@ -94,10 +95,13 @@ def bench_brands() -> list[BrandConfig]:
                                 for i in range(1, 14)]
 
 
-def make_data(n: int, unique: bool) -> list[bytes]:
-    """``n`` simulated mentions (orjson bytes), cached in .cache/bench/."""
+def make_data(n: int, unique: bool, hours: float = HOURS, crises: list[str] = CRISES,
+              tag: str = "") -> list[bytes]:
+    """``n`` simulated mentions over ``hours`` of event time (orjson bytes), cached in
+    .cache/bench/ (``tag`` names a dataset other than the default one; its rate is fitted so
+    that the ``n`` mentions cover the ``hours``, crises' extra volume included)."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"mentions-{n}-{int(unique)}-v6.jsonl"
+    path = CACHE / f"mentions{tag}-{n}-{int(unique)}-v6.jsonl"
     if path.exists():
         rows = path.read_bytes().split(b"\n")
         if len(rows) == n:
@@ -106,11 +110,14 @@ def make_data(n: int, unique: bool) -> list[bytes]:
     # the same volume for every brand, so that 8 partitions can share the load evenly
     profiles = {b.name: replace(profile_for(b), rate_per_min=20.0) for b in brands}
     t0 = START.timestamp()
-    ts = np.arange(t0, t0 + HOURS * 3600, 10.0)
+    ts = np.arange(t0, t0 + hours * 3600, 10.0)
     expected = sum(float(seasonal_rate(p, ts).sum()) * 10.0 for p in profiles.values())
     scale = 1.15 * n / expected  # a margin: the first n are kept
-    cfg = SimConfig(start=START, duration_s=HOURS * 3600, scenarios=CRISES, brands=brands,
+    cfg = SimConfig(start=START, duration_s=hours * 3600, scenarios=crises, brands=brands,
                     profiles=profiles, seed=11, rate_scale=scale)
+    if tag:  # the crises add volume the seasonal rate does not count: fit the scale to it
+        total = sum(1 for _ in generate(cfg)[0])
+        cfg = replace(cfg, rate_scale=scale * 1.02 * n / total)
     mentions, _ = generate(cfg)
     rows = []
     for i, m in enumerate(mentions):
@@ -123,6 +130,50 @@ def make_data(n: int, unique: bool) -> list[bytes]:
         raise SystemExit(f"simulator gave {len(rows)} < {n} mentions")
     path.write_bytes(b"\n".join(rows))
     return rows
+
+
+def latency_data(n: int, unique: bool) -> list[bytes]:
+    """The latency phase's mentions: :data:`LAT_HOURS` of event time, two crises on each of
+    the 16 brands (staggered; the second after the first's cool-down), so that a few hundred
+    incident updates (opened, escalated, deescalated, resolved) are timed, not four."""
+    crises = [f"crisis:{b.name}@{at + k * 0.06:.2f}h*10"
+              for at in (2.05, 3.5) for k, b in enumerate(bench_brands())]
+    return make_data(n, unique, LAT_HOURS, crises, tag="-lat")
+
+
+def rss_data(n: int) -> Path:
+    """``n`` simulated mentions at the bench brands' natural rate (20/min each, so 2 million
+    span about 85 hours of event time: days of buckets, daily cycles, a crisis on a rotating
+    brand every 3 hours), written to a JSONL file in .cache/bench/ as they are generated."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"rss-{n}-v1.jsonl"
+    if path.exists() and path.stat().st_size and _lines(path) == n:
+        return path
+    brands = bench_brands()
+    profiles = {b.name: replace(profile_for(b), rate_per_min=20.0) for b in brands}
+    hours = 1.3 * n / (len(brands) * 20 * 60) + 3
+    crises = [f"crisis:{brands[k % len(brands)].name}@{2.1 + 3 * k:.2f}h*10"
+              for k in range(int((hours - 3) / 3))]
+    cfg = SimConfig(start=START, duration_s=hours * 3600, scenarios=crises, brands=brands,
+                    profiles=profiles, seed=12)
+    mentions, _ = generate(cfg)
+    tmp = path.with_suffix(".part")
+    written = 0
+    with open(tmp, "wb") as fh:
+        for m in mentions:
+            fh.write(orjson.dumps(m) + b"\n")
+            written += 1
+            if written >= n:
+                break
+    if written < n:
+        raise SystemExit(f"simulator gave {written} < {n} mentions")
+    tmp.rename(path)
+    return path
+
+
+def _lines(path: Path) -> int:
+    with open(path, "rb") as fh:
+        return sum(1 for _ in fh)
 
 
 def settings_for(bootstrap: str, kind: str, run: str, input_topic: str) -> Settings:
@@ -164,6 +215,28 @@ async def produce(settings: Settings, topic: str, rows: list[bytes], rate: float
         await asyncio.gather(*pending)
     finally:
         await p.stop()
+
+
+async def produce_file(settings: Settings, topic: str, path: Path) -> int:
+    """Send every line of a JSONL file keyed by brand, as fast as possible; returns the count."""
+    p = kafka.producer(settings, linger_ms=5)
+    await p.start()
+    n = 0
+    try:
+        pending = []
+        with open(path, "rb") as fh:
+            for line in fh:
+                raw = line.rstrip(b"\n")
+                key = orjson.loads(raw)["brand"].encode()
+                pending.append(await p.send(topic, raw, key=key))
+                n += 1
+                if len(pending) >= 2000:
+                    await asyncio.gather(*pending)
+                    pending.clear()
+        await asyncio.gather(*pending)
+    finally:
+        await p.stop()
+    return n
 
 
 async def prime(settings: Settings, topic: str) -> None:
@@ -221,6 +294,18 @@ def cpu_s(pid: int) -> float:
     """CPU seconds (user + system, every thread) a process has used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu_s(pid: int) -> dict[int, float]:
+    """CPU seconds per thread of ``pid`` (tid -> user + system)."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            fields = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        out[int(tid)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
 
 
 def rss_mb(pid: int, field: str = "VmRSS") -> float:
@@ -354,6 +439,7 @@ def worker_throughput(bootstrap: str, kind: str, topic: str, n: int, cpu: int | 
     samples: list[tuple[float, float]] = []
     spy = None
     cpu0 = cpu_s(w.pid)  # startup (imports, model) left out
+    threads0 = thread_cpu_s(w.pid)
     try:
         if cpu is not None:
             pin(w.pid, {cpu})
@@ -361,7 +447,7 @@ def worker_throughput(bootstrap: str, kind: str, topic: str, n: int, cpu: int | 
             profile.mkdir(parents=True, exist_ok=True)
             spy = subprocess.Popen(
                 [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(w.pid),
-                 "--rate", "250", "--format", "raw", "--output", str(profile / "worker.txt")],
+                 "--rate", "250", "--gil", "--format", "raw", "--output", str(profile / "worker.txt")],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         last = [0.0]
 
@@ -371,11 +457,14 @@ def worker_throughput(bootstrap: str, kind: str, topic: str, n: int, cpu: int | 
                 samples.append((got, rss_mb(w.pid)))
                 log(f"  worker: {int(got):>8} received, RSS {samples[-1][1]:.0f} MB")
 
-        wait_received([w], n, timeout=max(300, n / 300), on_tick=tick)
+        # every 2 s: each /metrics scrape costs the worker CPU (a thread renders every series)
+        wait_received([w], n, timeout=max(300, n / 300), on_tick=tick, every=2.0)
         samples.append((n, rss_mb(w.pid)))
         peak = rss_mb(w.pid, "VmHWM")
         engine_s = metric(w.metrics(), "veille_engine_seconds_total")
         worker_cpu = cpu_s(w.pid) - cpu0
+        threads = {t: c - threads0.get(t, 0.0) for t, c in thread_cpu_s(w.pid).items()}
+        main_cpu = threads.pop(w.pid, 0.0)
     finally:
         if spy is not None:
             spy.send_signal(2)
@@ -391,7 +480,75 @@ def worker_throughput(bootstrap: str, kind: str, topic: str, n: int, cpu: int | 
     alerts = alerts_of(asyncio.run(read_all(s, s.topics.alerts, idle_s=2.0)))
     return {"per_s": (len(scored) - 1) / span, "scored": len(scored), "span_s": span,
             "peak_rss_mb": peak, "rss": samples, "alerts": alerts, "engine_s": engine_s,
-            "cpu_s": worker_cpu}
+            "cpu_s": worker_cpu, "main_thread_cpu_s": main_cpu,
+            "other_threads_cpu_s": sorted((c for c in threads.values() if c > 0), reverse=True)}
+
+
+def series_count(text: str) -> int:
+    """Samples in a /metrics page (label cardinality: one line per series and bucket)."""
+    return sum(1 for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def rss_run(broker_kind: str, n: int, every: int, cpu: int | None, tmp: Path,
+            skip_engine: bool) -> dict:
+    """RSS as events grow: the offline engine alone (a child, no broker), then the worker on
+    the same ``n`` mentions pre-loaded, RSS printed every ``every`` mentions received."""
+    path = rss_data(n)
+    res: dict = {"events": n, "broker": broker_kind, "mode": "rss"}
+    if not skip_engine:
+        log(f"offline engine alone on {n} mentions (RSS every {every}) ...")
+        eng = run_child("engine", "-", broker_kind, str(path), n, cpu, "--every", str(every),
+                        timeout=max(1800, n / 200))
+        res["engine_rss_mb"] = eng["rss"]
+        res["engine_containers"] = eng["containers"]
+        res["engine_per_s"] = round(eng["per_s"])
+        for (k, mb) in eng["rss"]:
+            log(f"  engine: {int(k):>9} mentions, RSS {mb:.0f} MB")
+        for k, sizes in sorted(eng["containers"].items(), key=lambda kv: -kv[1][-1])[:15]:
+            log(f"  grew: {k}: {sizes}")
+    broker = LocalKafka(fast_start=False) if broker_kind == "kafka" else EmbeddedTansu()
+    broker.start(timeout=120)
+    try:
+        s = settings_for(broker.bootstrap, broker.kind, f"rss{uuid.uuid4().hex[:6]}",
+                         f"bench.rss{uuid.uuid4().hex[:6]}.in")
+        asyncio.run(kafka.ensure_topics(s))
+        t = time.perf_counter()
+        asyncio.run(produce_file(s, s.topics.mentions, path))
+        log(f"pre-loaded {n} on {broker.kind} in {time.perf_counter() - t:.1f}s")
+        w = WorkerProcess(s, tmp / "rss-worker").start(timeout=120)
+        samples: list[list[float]] = []
+        try:
+            if cpu is not None:
+                pin(w.pid, {cpu})
+            series0 = series_count(w.metrics())
+            nxt = [every]
+            t0 = time.perf_counter()
+
+            def tick(got: float) -> None:
+                if got >= nxt[0]:
+                    while nxt[0] <= got:
+                        nxt[0] += every
+                    samples.append([int(got), round(rss_mb(w.pid), 1)])
+                    log(f"  worker: {int(got):>9} received, RSS {samples[-1][1]:.0f} MB, "
+                        f"{got / (time.perf_counter() - t0):,.0f}/s")
+
+            wait_received([w], n, timeout=max(600, n / 100), on_tick=tick, every=0.25)
+            samples.append([n, round(rss_mb(w.pid), 1)])
+            peak = rss_mb(w.pid, "VmHWM")
+            text = w.metrics()
+            series1 = series_count(text)
+            dead = metric(text, "veille_deadletter_total")
+        finally:
+            w.stop()
+    finally:
+        broker.cleanup()
+    res.update(worker_rss_mb=samples, peak_rss_mb=round(peak, 1), metrics_series=[series0, series1],
+               deadlettered=dead)
+    half = [mb for k, mb in samples if k >= n // 2]
+    res["rss_growth_second_half_mb"] = round(half[-1] - half[0], 1) if half else None
+    log(f"worker peak RSS {peak:.0f} MB; RSS over the second half: {half[0]:.0f} -> "
+        f"{half[-1]:.0f} MB; /metrics samples {series0} -> {series1}")
+    return res
 
 
 def latency(bootstrap: str, kind: str, rows: list[bytes], rate: float, cpu: int | None,
@@ -494,12 +651,22 @@ def main() -> int:
     ap.add_argument("--skip-scale", action="store_true")
     ap.add_argument("--skip-latency", action="store_true")
     ap.add_argument("--skip-offline", action="store_true")
+    ap.add_argument("--skip-bare", action="store_true", help="no transport / bare Faust phases")
     ap.add_argument("--profile", type=Path, help="py-spy the worker; raw stacks + summary here")
+    ap.add_argument("--rss", type=int, metavar="EVERY", default=0,
+                    help="only the memory run: offline engine then worker on --events "
+                         "mentions at the natural rate, RSS printed every EVERY mentions")
+    ap.add_argument("--skip-engine-rss", action="store_true", help="--rss: worker only")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     cpu = None if a.cpu < 0 else a.cpu
     n = a.events
     tmp = Path(tempfile.mkdtemp(prefix="veille-bench-"))
+    if a.rss:
+        res = rss_run(a.broker, n, a.rss, cpu, tmp, a.skip_engine_rss)
+        print(orjson.dumps(res).decode() if a.json else
+              "\n".join(f"{k}: {v}" for k, v in res.items()))
+        return 0
 
     log(f"data: {n} simulated mentions{' (unique texts)' if a.unique else ''} ...")
     rows = make_data(n, a.unique)
@@ -528,15 +695,17 @@ def main() -> int:
         asyncio.run(produce(s0, topic, rows))
         log(f"pre-loaded {n} on {broker.kind} in {time.perf_counter() - t:.1f}s")
 
-        tr = run_child("transport", boot, broker.kind, topic, n, cpu)
-        res["transport_per_s"] = round(tr["per_s"])
-        log(f"transport (aiokafka fetch + orjson): {tr['per_s']:,.0f}/s")
-        bf = run_child("faust", boot, broker.kind, topic, n, cpu)
-        res["bare_faust_per_s"] = round(bf["per_s"])
-        log(f"bare Faust (count per event, uvloop): {bf['per_s']:,.0f}/s")
-        bt = run_child("faust", boot, broker.kind, topic, n, cpu, "--take", str(BATCH))
-        res["bare_faust_take_per_s"] = round(bt["per_s"])
-        log(f"bare Faust (count, take_events({BATCH}), uvloop): {bt['per_s']:,.0f}/s")
+        tr = bf = bt = {"per_s": float("nan")}
+        if not a.skip_bare:
+            tr = run_child("transport", boot, broker.kind, topic, n, cpu)
+            res["transport_per_s"] = round(tr["per_s"])
+            log(f"transport (aiokafka fetch + orjson): {tr['per_s']:,.0f}/s")
+            bf = run_child("faust", boot, broker.kind, topic, n, cpu)
+            res["bare_faust_per_s"] = round(bf["per_s"])
+            log(f"bare Faust (count per event, uvloop): {bf['per_s']:,.0f}/s")
+            bt = run_child("faust", boot, broker.kind, topic, n, cpu, "--take", str(BATCH))
+            res["bare_faust_take_per_s"] = round(bt["per_s"])
+            log(f"bare Faust (count, take_events({BATCH}), uvloop): {bt['per_s']:,.0f}/s")
 
         log("veille worker on the pre-loaded mentions ...")
         wk = worker_throughput(boot, broker.kind, topic, n, cpu, tmp, a.profile)
@@ -560,6 +729,12 @@ def main() -> int:
                 res["bare_faust_cpu_us_per_event"] / res["cpu_us_per_mention"], 3)
             log(f"  bare Faust {res['bare_faust_cpu_us_per_event']} CPU µs/event: worker "
                 f"x{res['worker_vs_bare_cpu']} bare Faust in CPU time")
+        others = wk["other_threads_cpu_s"]
+        res.update(main_thread_us_per_mention=round(wk["main_thread_cpu_s"] / n * 1e6, 1),
+                   other_threads_us_per_mention=[round(c / n * 1e6, 1) for c in others[:4]])
+        log(f"  by thread, CPU µs/mention: main (event loop, engine) "
+            f"{res['main_thread_us_per_mention']}, others (Faust's consumer thread, ...) "
+            f"{res['other_threads_us_per_mention']}")
         log(f"  worker CPU {res['cpu_us_per_mention']} µs/mention: engine "
             f"{res['engine_cpu_us_per_mention']}, outside the engine "
             f"{res['path_us_per_mention']} (path ceiling {res['path_ceiling_per_s']:,}/s)")
@@ -574,7 +749,7 @@ def main() -> int:
         if not a.skip_latency:
             rate = wk["per_s"] / 2
             log(f"latency at half load ({rate:,.0f} mentions/s produced live) ...")
-            lat = latency(boot, broker.kind, rows, rate, cpu, tmp)
+            lat = latency(boot, broker.kind, latency_data(n, a.unique), rate, cpu, tmp)
             res.update({k: v for k, v in lat.items() if k != "rate"}, latency_rate=round(rate))
             log(f"  produce->scored p50 {lat['p50_scored_ms']} ms, p99 {lat['p99_scored_ms']} ms;"
                 f" produce->alert p50 {lat['p50_alert_ms']} ms, p99 {lat['p99_alert_ms']} ms "
