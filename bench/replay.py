@@ -8,6 +8,7 @@ Goal (issue 8): >= 30,000 mentions/s on one core.
 Prints wall-clock and CPU-time rates (on a shared machine the CPU-time one is the steadier),
 and peak RSS. ``--cpu N`` pins the process to core N; ``--archive FILE`` replays an existing
 JSONL archive instead of generating one; ``--profile FILE`` writes a cProfile of the replay;
+``--rss-every N`` prints the current RSS every N mentions (is memory flat once warm?);
 ``--keep A --parity`` in one worktree then ``--keep B --compare A`` in another checks that both
 give the same outputs (parity of a change that must not change results).
 
@@ -58,6 +59,9 @@ def main() -> None:
                     "then compare every output with those of a run kept in DIR (--keep DIR "
                     "--parity, same archive; e.g. from a worktree without the change). Exit 1 if any "
                     "differs.")
+    ap.add_argument("--rss-every", type=int, metavar="N",
+                    help="Print the current RSS (MB) every N mentions (to stderr; --json also "
+                    "lists them).")
     ap.add_argument("--json", action="store_true", help="Last line: one JSON object.")
     a = ap.parse_args()
     if a.cpu is not None:
@@ -84,9 +88,17 @@ def main() -> None:
     t, cpu = time.perf_counter(), time.process_time()
     parity = bool(a.compare) or a.parity
     rep = OfflineReplay(settings, work / "out", source=str(archive), scored=parity)
+    rss_at: list[tuple[int, float]] = []
+
+    def on_batch(done: int) -> None:
+        if rss_at and done - rss_at[-1][0] < a.rss_every:
+            return
+        rss_at.append((done, current_rss_mb()))
+        print(f"  {done:>10,} mentions: RSS {rss_at[-1][1]:.0f} MB", file=sys.stderr)
+
     if profiler is not None:
         profiler.enable()
-    summary = rep.run(Archive(archive).records())
+    summary = rep.run(Archive(archive).records(), on_batch=on_batch if a.rss_every else None)
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(a.profile)
@@ -115,9 +127,16 @@ def main() -> None:
                             "mentions": summary["records"], "seconds": round(dt, 2),
                             "cpu_seconds": round(cpu, 2),
                             "incidents": len(summary["incidents"]),
+                            "rss_mb_at": [[n, round(r, 1)] for n, r in rss_at],
                             "parity": None if not a.compare else not differ}).decode())
     if differ:
         sys.exit(1)
+
+
+def current_rss_mb() -> float:
+    """This process's resident set size now, in MB (Linux ``/proc/self/statm``)."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def compare(new: Path, old: Path) -> list[str]:

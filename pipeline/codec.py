@@ -120,9 +120,20 @@ def validate_mention(obj: dict, *, max_text_chars: int = 10_000) -> Mention | Re
     if isinstance(text, str) and len(text) > max_text_chars:
         return Rejection("text_too_long", f"text has {len(text)} chars > {max_text_chars}")
     try:  # Mention.model_validate without its Python wrapper (hot path)
-        return Mention.__pydantic_validator__.validate_python(obj)
+        m = _validate(obj)
     except ValidationError as exc:
         return _classify(exc)
+    # the epoch times every detector reads, computed here once, as Mention.ts and
+    # Author.created_ts would on first read (no descriptor call per read, none per mention)
+    d = m.__dict__
+    d["ts"] = d["created_at"].timestamp()
+    a = d["author"].__dict__
+    created = a["created_at"]
+    a["created_ts"] = None if created is None else created.timestamp()
+    return m
+
+
+_validate = Mention.__pydantic_validator__.validate_python
 
 
 def encode(obj: Any) -> bytes:

@@ -23,13 +23,16 @@ Examples
 from __future__ import annotations
 
 import gc
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from pipeline.codec import Rejection, load_object, validate_mention
+from pipeline.recent import RecentTexts
 from pipeline.risks import PostReviewer
 from pipeline.schemas import SCHEMA_VERSION, Alert, Label, Mention
 from pipeline.sentiment import SentimentModel
@@ -120,8 +123,8 @@ class Engine:
         self.watches: dict[str, BrandWatch] = {}
         self._configured = {b.name: b for b in settings.brands}
         self._reviewers: dict[str, PostReviewer] = {}
-        #: mention id -> (text, lang) of the last :data:`RECENT_TEXTS` mentions
-        self._recent: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
+        #: mention id -> (text, lang) of the last :data:`RECENT_TEXTS` mentions (``get``)
+        self._recent = RecentTexts(RECENT_TEXTS)
         self.labels_learned = 0
         #: Called with a brand key the engine has not seen: returns a snapshot to resume from
         #: (the worker reads its state table), or None for a fresh brand.
@@ -168,22 +171,33 @@ class Engine:
         max_future = self.settings.detection.max_future_s
         max_chars = self.settings.max_text_chars
         accepted: list[tuple[dict[str, Any], Mention, BrandWatch]] = []
+        texts: list[str] = []
+        langs: list[str | None] = []
         rejected = out.rejected
-        recent = self._recent
+        remember = self._recent.add
         watches = self.watches
+        loads, bad_json = orjson.loads, orjson.JSONDecodeError
         for i, raw in enumerate(records):
-            obj = load_object(raw)
+            # load_object's well-formed case inline; any other goes through it (same reasons)
+            obj = None
+            if type(raw) is bytes:
+                try:
+                    obj = loads(raw)
+                except bad_json:
+                    pass
             if type(obj) is not dict:
-                rejected.append((i, obj))
-                continue
+                obj = load_object(raw)
+                if type(obj) is not dict:
+                    rejected.append((i, obj))
+                    continue
             m = validate_mention(obj, max_text_chars=max_chars)
-            if isinstance(m, Rejection):
+            if type(m) is Rejection:
                 rejected.append((i, m))
                 continue
             watch = watches.get(m.brand)
             if watch is None:
                 watch = self._watch_for(m.brand)
-                if isinstance(watch, Rejection):
+                if type(watch) is Rejection:
                     rejected.append((i, watch))
                     continue
             if record_ts is not None and m.ts > record_ts[i] + max_future:
@@ -194,35 +208,34 @@ class Engine:
             if watch.seen(m.id):
                 out.duplicates += 1
                 continue
-            recent[m.id] = (m.text, m.lang)
-            if len(recent) > RECENT_TEXTS:
-                recent.popitem(last=False)
+            text, lang = m.text, m.lang
+            remember(m.id, text, lang)
             accepted.append((obj, m, watch))
+            texts.append(text)
+            langs.append(lang)
 
         if not accepted:
             return out
-        sentiments = self.sentiment.predict_many(
-            [m.text for _, m, _ in accepted], [m.lang for _, m, _ in accepted]
-        )
-        alerts, late, counts, scored = out.alerts, out.late, out.counts, out.scored
+        sentiments = self.sentiment.predict_many(texts, langs)
+        alerts, late, scored, reviews = out.alerts, out.late, out.scored, out.reviews
+        keys: list[tuple[str, str, str]] = []
         for (obj, m, watch), s in zip(accepted, sentiments):
-            is_late, new_alerts = watch.observe(m, s)
-            if new_alerts:
-                alerts.extend(new_alerts)
+            brand, lang, label = m.brand, s.lang, s.label
+            is_late = watch.observe_into(m, s, alerts)
             if is_late:
-                late[m.brand] += 1
-            counts[(m.brand, s.lang, s.label or "none")] += 1
-            if m.kind == "own_post" or (
-                watch.own_handles and m.author.handle.lower() in watch.own_handles
-            ):
-                out.reviews.append(self.review_post(m.id, m.brand, m.text, m.lang, m.ts))
+                late[brand] += 1
+            keys.append((brand, lang, label or "none"))
+            own = watch.own_handles
+            if m.kind == "own_post" or (own and m.author.handle.lower() in own):
+                reviews.append(self.review_post(m.id, brand, m.text, m.lang, m.ts))
             scored.append({
                 "schema_version": SCHEMA_VERSION,
                 "mention": obj,
-                "lang": s.lang,
-                "sentiment": {"label": s.label, "score": s.score, "probs": list(s.probs)},
+                "lang": lang,
+                "sentiment": {"label": label, "score": s.score, "probs": list(s.probs)},
                 "late": is_late,
             })
+        out.counts.update(keys)
         for watch in {id(w): w for _, _, w in accepted}.values():  # trends of the brands seen
             for det in watch.detectors:
                 drain = getattr(det, "drain", None)

@@ -131,6 +131,10 @@ class BrandWatch:
         d = detection
         self.brand = brand
         self.d = d
+        # read per mention: plain attributes (the settings object's are slower to reach)
+        self._bucket_s = d.bucket_s
+        self._lateness_s = d.allowed_lateness_s
+        self._high_reach = d.high_reach_followers
         self.own_handles = frozenset(h.lower() for h in (brand_config.handles if brand_config else []))
         self.clock: float | None = None
         self.next_close: int | None = None  # index of the oldest bucket not yet closed
@@ -189,48 +193,56 @@ class BrandWatch:
             counted in volume); ``alerts`` are the incident updates this made due.
         """
         alerts: list[Alert] = []
+        return self.observe_into(m, sentiment, alerts), alerts
+
+    def observe_into(self, m: Mention, sentiment: Sentimented, alerts: list[Alert]) -> bool:
+        """:meth:`observe` appending the alerts to ``alerts`` (the engine's hot path: no list
+        or tuple per mention). Returns ``late``."""
         for detector in self.detectors:
             new = detector.observe(m, sentiment)
             if new:
                 alerts.extend(new)
-        d = self.d
         ts = m.ts
-        idx = int(ts // d.bucket_s)
-        if self.next_close is None:
-            self.next_close = idx
-        if idx < self.next_close:
+        bucket_s = self._bucket_s
+        idx = int(ts // bucket_s)
+        next_close = self.next_close
+        if next_close is None:
+            self.next_close = next_close = idx
+        if idx < next_close:
             self.late += 1
-            return True, alerts
+            return True
         agg = self.open.get(idx)
         if agg is None:
-            agg = self.open[idx] = BucketAgg(start=idx * float(d.bucket_s))
+            agg = self.open[idx] = BucketAgg(start=idx * float(bucket_s))
         self._add(agg, m, sentiment.label)
         clock = self.clock
         if clock is None or ts > clock:
             self.clock = clock = ts
         # the test _close_due starts with, inline: most mentions make no bucket due
-        if int((clock - d.allowed_lateness_s) // d.bucket_s) - 1 >= self.next_close:
+        if int((clock - self._lateness_s) // bucket_s) - 1 >= next_close:
             alerts.extend(self._close_due())
-        return False, alerts
+        return False
 
     def _add(self, agg: BucketAgg, m: Mention, label: str | None) -> None:
         author = m.author
-        if m.kind == "own_post" or author.handle.lower() in self.own_handles:
+        own = self.own_handles
+        if m.kind == "own_post" or (own and author.handle.lower() in own):
             agg.own += 1
             return
         agg.count += 1
         followers = author.followers
         agg.followers += followers
-        if len(agg.texts) < TERM_SAMPLE_PER_BUCKET:
-            agg.texts.append(m.text)
-        item = (followers, author.handle, label or "", author.verified)
-        if len(agg.top_authors) < 5:
-            heapq.heappush(agg.top_authors, item)
-        elif followers > agg.top_authors[0][0]:
-            heapq.heapreplace(agg.top_authors, item)
+        texts = agg.texts
+        if len(texts) < TERM_SAMPLE_PER_BUCKET:
+            texts.append(m.text)
+        tops = agg.top_authors
+        if len(tops) < 5:
+            heapq.heappush(tops, (followers, author.handle, label or "", author.verified))
+        elif followers > tops[0][0]:
+            heapq.heapreplace(tops, (followers, author.handle, label or "", author.verified))
         if label == "negative":
             agg.negative += 1
-            if followers >= self.d.high_reach_followers:
+            if followers >= self._high_reach:
                 agg.high_reach_negative.add(author.handle)
             if len(agg.negative_ids) < 5:
                 heapq.heappush(agg.negative_ids, (followers, m.id))
