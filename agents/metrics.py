@@ -6,6 +6,8 @@ that every metric named there is exported and vice versa.
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import Counter, Gauge, Histogram
 
 from pipeline.codec import REASONS
@@ -107,22 +109,37 @@ LEVELS = {"normal": 0, "watch": 1, "crisis": 2, "recovering": 3}
 for _reason in REASONS:  # export every reason at 0 so rate() works from the start
     DEADLETTERED.labels(_reason)
 
+#: (metric, label values) -> the metric's child. ``labels()`` takes a lock and builds the
+#: label tuple on every call (about 60 % of exporting the brands' figures after each batch);
+#: the label sets are bounded (brands up to ``max_brands``, kinds, severities, languages).
+_CHILDREN: dict[tuple[Any, tuple[str, ...]], Any] = {}
+_INFO_DONE: set[str] = set()
+
+
+def child(metric: Any, *labels: str) -> Any:
+    """``metric.labels(*labels)``, looked up once per label set."""
+    key = (metric, labels)
+    found = _CHILDREN.get(key)
+    if found is None:
+        found = _CHILDREN[key] = metric.labels(*labels)
+    return found
+
 
 def record_batch(out: EngineOutput, received: int) -> None:
     """Count what one engine batch did."""
     RECEIVED.inc(received)
-    for (brand, lang, label), n in out.counts.items():
-        PROCESSED.labels(brand, lang, label).inc(n)
+    for labels, n in out.counts.items():
+        child(PROCESSED, *labels).inc(n)
     for brand, n in out.late.items():
-        LATE.labels(brand).inc(n)
+        child(LATE, brand).inc(n)
     if out.duplicates:
         DUPLICATES.inc(out.duplicates)
     for _, rejection in out.rejected:
         DEADLETTERED.labels(rejection.reason).inc()
     for alert in out.alerts:
-        ALERTS.labels(alert.brand, alert.kind, alert.severity, alert.update).inc()
+        child(ALERTS, alert.brand, alert.kind, alert.severity, alert.update).inc()
     for trend in getattr(out, "trends", ()):
-        TRENDS.labels(trend["brand"]).inc()
+        child(TRENDS, trend["brand"]).inc()
     for review in out.reviews:
         record_review(review)
 
@@ -140,23 +157,27 @@ def record_brand_info(brand: str, competitor: bool) -> None:
 def record_risks(watch: BrandWatch) -> None:
     """Export the brand's risk detectors' figures (pipeline/risks): gauges, waits, findings."""
     b = watch.brand
-    competitor = any(getattr(det, "competitor", False) for det in watch.detectors)
-    record_brand_info(b, competitor)
+    if b not in _INFO_DONE:  # a brand's detectors (hence competitor or not) are fixed
+        _INFO_DONE.add(b)
+        record_brand_info(b, any(getattr(det, "competitor", False) for det in watch.detectors))
     for det in watch.detectors:
         gauges = getattr(det, "gauges", None)
         if gauges is not None:
             for name, value in gauges().items():
                 gauge = _RISK_GAUGES.get(name)
                 if gauge is not None:
-                    gauge.labels(b).set(value)
+                    child(gauge, b).set(value)
         n = getattr(det, "pending_signals", 0)
         if n:
             RISK_SIGNALS.labels(b, det.name).inc(n)
             det.pending_signals = 0
         drain = getattr(det, "drain_waits", None)
         if drain is not None:
-            for wait in drain():
-                WAIT.labels(b).observe(wait)
+            waits = drain()
+            if waits:
+                observe = child(WAIT, b).observe
+                for wait in waits:
+                    observe(wait)
 
 
 def record_brand(watch: BrandWatch) -> None:
@@ -164,17 +185,17 @@ def record_brand(watch: BrandWatch) -> None:
     b = watch.brand
     record_risks(watch)
     if watch.clock is not None:
-        EVENT_TIME.labels(b).set(watch.clock)
+        child(EVENT_TIME, b).set(watch.clock)
     r = watch.last_report
     if r is None:
         return
     v = r.volume
-    OBSERVED.labels(b).set(v.observed)
-    EXPECTED.labels(b).set(v.expected)
-    LOWER.labels(b).set(v.lower)
-    UPPER.labels(b).set(v.upper)
-    ANOMALY.labels(b).set(v.score)
-    CRISIS_SCORE.labels(b).set(r.crisis_score)
-    NEG_SHARE.labels(b).set(r.negative_share)
-    NEG_BASE.labels(b).set(r.negative_baseline)
-    INCIDENT.labels(b).set(LEVELS.get(r.level, 0))
+    child(OBSERVED, b).set(v.observed)
+    child(EXPECTED, b).set(v.expected)
+    child(LOWER, b).set(v.lower)
+    child(UPPER, b).set(v.upper)
+    child(ANOMALY, b).set(v.score)
+    child(CRISIS_SCORE, b).set(r.crisis_score)
+    child(NEG_SHARE, b).set(r.negative_share)
+    child(NEG_BASE, b).set(r.negative_baseline)
+    child(INCIDENT, b).set(LEVELS.get(r.level, 0))
