@@ -51,6 +51,7 @@ import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from dataclasses import replace  # noqa: E402
@@ -136,7 +137,7 @@ def latency_data(n: int, unique: bool) -> list[bytes]:
     """The latency phase's mentions: :data:`LAT_HOURS` of event time, two crises on each of
     the 16 brands (staggered; the second after the first's cool-down), so that a few hundred
     incident updates (opened, escalated, deescalated, resolved) are timed, not four."""
-    crises = [f"crisis:{b.name}@{at + k * 0.06:.2f}h*10"
+    crises = [f"crisis:{b.name}@{at + k * 0.06:.2f}h*25"
               for at in (2.05, 3.5) for k, b in enumerate(bench_brands())]
     return make_data(n, unique, LAT_HOURS, crises, tag="-lat")
 
@@ -492,7 +493,8 @@ def series_count(text: str) -> int:
 def rss_run(broker_kind: str, n: int, every: int, cpu: int | None, tmp: Path,
             skip_engine: bool) -> dict:
     """RSS as events grow: the offline engine alone (a child, no broker), then the worker on
-    the same ``n`` mentions pre-loaded, RSS printed every ``every`` mentions received."""
+    the same ``n`` mentions (produced as it consumes them), RSS printed every ``every``
+    mentions received."""
     path = rss_data(n)
     res: dict = {"events": n, "broker": broker_kind, "mode": "rss"}
     if not skip_engine:
@@ -512,11 +514,12 @@ def rss_run(broker_kind: str, n: int, every: int, cpu: int | None, tmp: Path,
         s = settings_for(broker.bootstrap, broker.kind, f"rss{uuid.uuid4().hex[:6]}",
                          f"bench.rss{uuid.uuid4().hex[:6]}.in")
         asyncio.run(kafka.ensure_topics(s))
-        t = time.perf_counter()
-        asyncio.run(produce_file(s, s.topics.mentions, path))
-        log(f"pre-loaded {n} on {broker.kind} in {time.perf_counter() - t:.1f}s")
         w = WorkerProcess(s, tmp / "rss-worker").start(timeout=120)
         samples: list[list[float]] = []
+        # the mentions are produced while the worker consumes them (no pre-load wait)
+        feeder = threading.Thread(
+            target=lambda: asyncio.run(produce_file(s, s.topics.mentions, path)), daemon=True)
+        feeder.start()
         try:
             if cpu is not None:
                 pin(w.pid, {cpu})
@@ -532,7 +535,7 @@ def rss_run(broker_kind: str, n: int, every: int, cpu: int | None, tmp: Path,
                     log(f"  worker: {int(got):>9} received, RSS {samples[-1][1]:.0f} MB, "
                         f"{got / (time.perf_counter() - t0):,.0f}/s")
 
-            wait_received([w], n, timeout=max(600, n / 100), on_tick=tick, every=0.25)
+            wait_received([w], n, timeout=max(600, n / 100), on_tick=tick, every=1.0)
             samples.append([n, round(rss_mb(w.pid), 1)])
             peak = rss_mb(w.pid, "VmHWM")
             text = w.metrics()
