@@ -33,7 +33,9 @@ Method (one parameter set for every brand, bucket length 60 s live / 300 s NAB)
    effective length w (O(1) state, no ring buffer); the brand's own daily maxima of
    ``L_w`` over the last 7 days give a threshold (their 0.9 quantile: between the week's
    largest and second largest), once 5 days are known (a quantile of 2-4 daily maxima
-   is too low: it gave 3 of the false alarms); ``sustained = exp(max_w(L_w - thr_w))``,
+   is too low: it gave 3 of the false alarms); before that the missing days count as a
+   prior daily maximum ``ln 2`` (a doubling over 6-12 h), so a brand's first days are
+   not blind to level shifts; ``sustained = exp(max_w(L_w - thr_w))``,
    >= 1 = alarm-worthy. Scale-free (a ratio of ratios) and self-calibrating: a firing
    rate of about once a week per series, whatever its volume or tail.
 6. *Alarm* (``DEFAULT_SURGE``): fires on ``sustained >= 1`` or onset ``score >= 1.5``, once

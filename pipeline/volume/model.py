@@ -99,7 +99,8 @@ class VolumeScore:
         days: ``exp(max_w(L_w - thr_w))``.
         1 = "as large a multi-hour excess as the brand's biggest of the week"; scale-free
         (a ratio of ratios), slow (hours), for level shifts that a per-bucket ``score``
-        misses. 0 until ``sustain_min_days`` days are learned.
+        misses. Until ``sustain_min_days`` days are learned, the threshold is padded with
+        the prior ``ln(sustain_prior)``; 0 before the first day boundary.
     """
 
     t: float
@@ -118,7 +119,7 @@ _PARAMS = (
     "bucket_s", "seed", "level_halflife_s", "daily_halflife_d", "weekly_halflife_w",
     "scale_halflife_s", "clip_z", "warmup_s", "band_z", "silence_k", "tail_u",
     "tail_halflife_d", "tail_prior_episodes", "tail_prior_excess", "tail_prior_rate",
-    "sustain_windows_s", "sustain_days", "sustain_q", "sustain_min_days",
+    "sustain_windows_s", "sustain_days", "sustain_q", "sustain_min_days", "sustain_prior",
 )
 _STATE = (
     "level", "daily", "weekly", "n_daily", "n_weekly", "g2", "gmu", "phi", "n", "n_scale",
@@ -177,6 +178,11 @@ class VolumeModel:
     sustain_days, sustain_q, sustain_min_days : int, float, int
         Its threshold: the ``sustain_q`` quantile of the daily maxima of the last
         ``sustain_days`` days, once ``sustain_min_days`` days are known.
+    sustain_prior : float
+        Until then, the missing days count as daily maxima of ``L_w = ln(sustain_prior)``
+        (2 = a doubling of the expected volume over the window), so that a brand's first
+        days are covered by a conservative threshold; ``<= 0``: no evidence until
+        ``sustain_min_days`` days are known (the behaviour before this parameter).
 
     Notes
     -----
@@ -238,6 +244,7 @@ class VolumeModel:
         sustain_days: int = 7,
         sustain_q: float = 0.9,
         sustain_min_days: int = 5,
+        sustain_prior: float = 2.0,
     ) -> None:
         if bucket_s <= 0:
             raise ValueError("bucket_s must be positive")
@@ -260,6 +267,7 @@ class VolumeModel:
         self.sustain_days = int(sustain_days)
         self.sustain_q = float(sustain_q)
         self.sustain_min_days = int(sustain_min_days)
+        self.sustain_prior = float(sustain_prior)
         self._derive()
         self.level = 0.0
         self.daily = [0.0] * 24
@@ -341,6 +349,17 @@ class VolumeModel:
                 best = v
         return math.exp(best if best < 700.0 else 700.0)
 
+    def _sus_threshold(self) -> list[float] | None:
+        """Thresholds of ``L_w`` from the last days' maxima, padded with the prior if few."""
+        hist = self.sus_hist
+        missing = self.sustain_min_days - (len(hist[0]) if hist else 0)
+        if missing <= 0:
+            return [_quantile(h, self.sustain_q) for h in hist]
+        if self.sustain_prior <= 0.0 or not hist:
+            return None
+        pad = [math.log(self.sustain_prior)] * missing
+        return [_quantile(h + pad, self.sustain_q) for h in hist]
+
     def _sus_learn(self, t: float, x: float, e: float) -> None:
         """Add a learned bucket to the EW sums and to today's maxima of ``L_w``."""
         day = int(t // _DAY)
@@ -353,10 +372,7 @@ class VolumeModel:
                 del h[: max(0, len(h) - self.sustain_days)]
             self.sus_max = [_NO_MAX] * len(self.sus_max)
             self.sus_day = day
-            enough = self.sus_hist and len(self.sus_hist[0]) >= self.sustain_min_days
-            self.sus_thr = (
-                [_quantile(h, self.sustain_q) for h in self.sus_hist] if enough else None
-            )
+            self.sus_thr = self._sus_threshold()
         for k, d in enumerate(self._sus_dec):
             so = self.sus_obs[k] = self.sus_obs[k] * d + x
             se = self.sus_exp[k] = self.sus_exp[k] * d + e

@@ -216,10 +216,35 @@ def test_sustained_level_shift_fires_where_the_onset_score_does_not():
     assert max_sus >= 1.0 and fired.count(True) == 1  # ... the hours are: one alarm
 
 
-def test_sustained_is_zero_without_days_of_history_and_old_states_load():
+def _max_sustained_of_shift(m: VolumeModel, t: float, factor: float, hours: float = 6) -> float:
+    rng = random.Random(11)
+    best = 0.0
+    for _ in range(int(hours * 3600 / B)):
+        x = poisson(rng, factor * daily_rate(t, 30))
+        best = max(best, m.score_one(t, x).sustained)
+        m.learn_one(t, x)
+        t += B
+    return best
+
+
+@pytest.mark.parametrize("factor, fires", [(1.3, False), (8.0, True)])
+def test_sustained_prior_arms_the_first_days(factor, fires):
+    """Before ``sustain_min_days`` days are known, the threshold is the prior ratio (a doubling
+    of the 6-12 h sums): a x8 shift on day 4 is alarm-worthy, a x1.3 one is not (the young
+    daily profile absorbs part of a shift); without the prior, no evidence at all."""
     m = VolumeModel(B)
-    feed(m, 1.5, 30, seed=2)
-    assert m.score_one(m.last_t + B, 10_000).sustained == 0.0  # fewer than 2 days
+    t = feed(m, 3, 30, seed=2)
+    assert (_max_sustained_of_shift(m, t, factor) >= 1.0) is fires
+    m0 = VolumeModel(B, sustain_prior=0.0)
+    feed(m0, 3, 30, seed=2)
+    assert _max_sustained_of_shift(m0, t, factor) == 0.0
+
+
+def test_sustained_is_zero_before_a_day_and_old_states_load():
+    m = VolumeModel(B)
+    feed(m, 0.5, 30, seed=2)
+    assert m.score_one(m.last_t + B, 10_000).sustained == 0.0  # no day boundary yet
+    feed(m, 1.0, 30, seed=2, start=m.last_t + B)
     st = orjson.loads(orjson.dumps(m.to_state()))
     old = {k: v for k, v in st.items() if not k.startswith("sus_")}
     old["version"] = 1
