@@ -26,6 +26,9 @@ from typing import Any
 from pipeline.text import chunk_tokens
 
 _RESCALE_HALVINGS = 400.0
+#: Distinct texts whose terms are memoised (a few minutes of mentions: a bucket's texts are
+#: still there when it closes; bounded whatever the stream).
+TEXT_TERMS_MEMO = 1 << 14
 
 
 class DecayingCounter:
@@ -181,7 +184,7 @@ def burst_terms(text: str) -> list[str]:
 
 def iter_burst_terms(text: str) -> Iterator[str]:
     """:func:`burst_terms` as an iterator (no list), for hot paths."""
-    return chain.from_iterable(map(_chunk_terms, text.split()))
+    return iter(_text_terms(text))
 
 
 def burst_term_counts(texts: Iterable[str]) -> dict[str, int]:
@@ -190,8 +193,15 @@ def burst_term_counts(texts: Iterable[str]) -> dict[str, int]:
     >>> burst_term_counts(["Data leak!", "the leak again"])
     {'data': 1, 'leak': 2, 'again': 1}
     """
-    chunks = chain.from_iterable(map(str.split, texts))
-    return dict(Counter(chain.from_iterable(map(_chunk_terms, chunks))))
+    return dict(Counter(chain.from_iterable(map(_text_terms, texts))))
+
+
+@lru_cache(maxsize=TEXT_TERMS_MEMO)
+def _text_terms(text: str) -> tuple[str, ...]:
+    """The terms of one text, memoised: the trends detector reads a mention's terms when it
+    arrives, its bucket's evidence when the bucket closes, the same text object (its hash is
+    cached), so the second read is a look-up."""
+    return tuple(chain.from_iterable(map(_chunk_terms, text.split())))
 
 
 @lru_cache(maxsize=1 << 16)

@@ -41,6 +41,7 @@ import gzip
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
@@ -153,10 +154,10 @@ class OfflineReplay:
                 self.alerts.append(d)
                 self._alerts_fh.write(orjson.dumps(d) + b"\n")
                 for mid in a.sample_mention_ids:
-                    if mid not in self.samples and mid in recent:
-                        text, lang = recent[mid]
-                        self.samples[mid] = {"id": mid, "brand": a.brand, "text": text,
-                                             "lang": lang}
+                    known = None if mid in self.samples else recent.get(mid)
+                    if known is not None:
+                        self.samples[mid] = {"id": mid, "brand": a.brand, "text": known[0],
+                                             "lang": known[1]}
         if self._scored_fh is not None and out.scored:
             dumps = orjson.dumps
             self._scored_fh.write(b"".join(dumps(s) + b"\n" for s in out.scored))
@@ -167,17 +168,9 @@ class OfflineReplay:
 
         ``on_batch`` is called with the records processed so far after each batch.
         """
-        buf: list[bytes] = []
-        append = buf.append
+        it = iter(records)
         with batch_gc():
-            for rec in records:
-                append(rec)
-                if len(buf) >= batch:
-                    self.process(buf)
-                    buf.clear()
-                    if on_batch is not None:
-                        on_batch(self.records)
-            if buf:
+            while buf := list(islice(it, batch)):
                 self.process(buf)
                 if on_batch is not None:
                     on_batch(self.records)

@@ -136,3 +136,43 @@ def test_misra_gries_add_many_equals_add():
         b.add_many(keys)
         assert a.to_state() == b.to_state() and list(a.counts) == list(b.counts)
 
+
+
+def test_recent_texts_keep_what_an_ordered_dict_of_the_last_n_ids_keeps():
+    from collections import OrderedDict
+
+    from pipeline.recent import RecentTexts
+
+    r = random.Random(7)
+    recent, want = RecentTexts(capacity=50), OrderedDict()
+    langs = ["en", "fr", None, "", "x" * 3]
+    texts = ["hi", "", "ça va 👋", "\ud800 lone surrogate", "@acme " * 30]
+    for step in range(3000):  # ids repeat (updated in place, not moved), the oldest drop out
+        mid, text, lang = str(r.randint(0, 120)), r.choice(texts) + str(step), r.choice(langs)
+        recent.add(mid, text, lang)
+        want[mid] = (text, lang)
+        if len(want) > 50:
+            want.popitem(last=False)
+        assert len(recent) == len(want)
+        probe = str(r.randint(0, 130))
+        assert recent.get(probe) == want.get(probe) and (probe in recent) == (probe in want)
+    assert {k: recent[k] for k in want} == dict(want)
+    assert list(recent._entries) == list(want)  # same first-seen order
+    recent.clear()
+    assert len(recent) == 0 and recent.get(next(iter(want))) is None
+
+
+def test_validated_mentions_carry_their_epoch_times():
+    from pipeline.codec import validate_mention
+
+    obj = {"id": "1", "created_at": "2026-01-05T11:00:00.250+01:00", "brand": "acme",
+           "text": "x", "author": {"id": "a", "handle": "b",
+                                   "created_at": "2020-02-29T23:59:59-05:30"}}
+    m = validate_mention(obj)
+    lazy = Mention.model_validate(obj)
+    assert m.__dict__["ts"] == lazy.ts == 1767607200.25
+    assert m.author.__dict__["created_ts"] == lazy.author.created_ts
+    assert m == lazy and m.model_dump() == lazy.model_dump()
+    no_date = validate_mention({**obj, "author": {"id": "a", "handle": "b"}})
+    assert no_date.author.__dict__["created_ts"] is None
+
