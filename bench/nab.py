@@ -31,6 +31,7 @@ import csv
 import importlib.util
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -332,7 +333,7 @@ def sweep(series: dict, stems: list[str], nab_eval) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- start offsets
-def start_offsets(series: dict, windows: dict, nab, hours: range = range(0, 241, 12),
+def start_offsets(series: dict, windows: dict, nab, hours: Sequence[int] = range(0, 241, 12),
                   th: SurgeThresholds = DEFAULT_SURGE) -> dict[str, Any]:
     """Defaults on every file with its first ``h`` hours dropped, for each ``h`` of ``hours``.
 
@@ -368,12 +369,14 @@ def start_offsets(series: dict, windows: dict, nab, hours: range = range(0, 241,
 
 
 # ---------------------------------------------------------------------- synthetic series
-def synthetic(seed: int = 0, days: int = 35, bucket_s: int = 300) -> dict[str, Any]:
-    """Detector defaults on Poisson-gamma series of different base rates.
+def synthetic(seed: int = 0, days: int = 35, bucket_s: int = 300, first_day: float = 7.0,
+              **params: Any) -> dict[str, Any]:
+    """Detector defaults (or model ``params``) on Poisson-gamma series of different base rates.
 
-    Daily cycle +-60 %, weekend -30 %, overdispersion 0.05; after 7 days, one event every
-    ~5 days alternating a 1-hour x6 spike and a 6-hour x2 level shift (15-min ramp). A
-    detection within [start - 1 h, start + 6 h] is a hit; any other is a false alarm.
+    Daily cycle +-60 %, weekend -30 %, overdispersion 0.05; after ``first_day`` days (+ up
+    to one), one event every ~5 days alternating a 1-hour x6 spike and a 6-hour x2 level
+    shift (15-min ramp). A detection within [start - 1 h, start + 6 h] is a hit; any other
+    is a false alarm.
     """
     import numpy as np
 
@@ -388,7 +391,7 @@ def synthetic(seed: int = 0, days: int = 35, bucket_s: int = 300) -> dict[str, A
     for base in (2.0, 20.0, 200.0, 2000.0):
         mult = np.ones(n)
         events = []
-        e_t = 7 * 86400.0 + rng.uniform(0, 86400)
+        e_t = first_day * 86400.0 + rng.uniform(0, 86400)
         k = 0
         while e_t < (days - 1) * 86400:
             spike = k % 2 == 0
@@ -402,7 +405,7 @@ def synthetic(seed: int = 0, days: int = 35, bucket_s: int = 300) -> dict[str, A
         lam = base * shape * bucket_s / 300.0 * mult
         lam = rng.gamma(1 / 0.05, lam * 0.05)  # overdispersion 0.05
         x = rng.poisson(lam).astype(float)
-        scores = run_model(list(t), list(x), bucket_s)
+        scores = run_model(list(t), list(x), bucket_s, **params)
         det = [t[i] for i in detect(scores)]
         found = {lab: 0 for _, lab in events}
         total = {lab: 0 for _, lab in events}

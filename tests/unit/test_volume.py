@@ -279,9 +279,8 @@ def test_sustained_is_scale_free_and_snapshots_mid_episode():
     assert abs(math.log(peaks[0] / peaks[1])) < 1.0  # ... and of the same order
 
 
-def test_nab_bench_interface(tmp_path):
-    """bench/nab.py keeps the interface the NAB evaluation uses: --data-dir, --labels,
-    --out (JSONL of {file: csv stem, timestamp: a row timestamp as written}), --json."""
+def _tiny_nab(tmp_path):
+    """Twelve days of a 5-min Poisson series with a 6 h x4 surge on day 9, its window."""
     from datetime import datetime, timezone
 
     from bench import nab
@@ -301,6 +300,13 @@ def test_nab_bench_interface(tmp_path):
     win = [stamps[9 * 288 - 100], stamps[9 * 288 + 100]]
     labels = tmp_path / "lab.json"
     labels.write_text(orjson.dumps({"windows": {"Twitter_volume_X.csv": [win]}}).decode())
+    return nab, labels, stamps, win
+
+
+def test_nab_bench_interface(tmp_path):
+    """bench/nab.py keeps the interface the NAB evaluation uses: --data-dir, --labels,
+    --out (JSONL of {file: csv stem, timestamp: a row timestamp as written}), --json."""
+    nab, labels, stamps, win = _tiny_nab(tmp_path)
     out = tmp_path / "dets.jsonl"
     assert nab.main(["--data-dir", str(tmp_path), "--labels", str(labels), "--out", str(out),
                      "--json"]) == 0
@@ -309,3 +315,16 @@ def test_nab_bench_interface(tmp_path):
     assert all(d["timestamp"] in stamps for d in dets)
     hits = [d for d in dets if win[0] <= d["timestamp"] <= win[1]]
     assert hits and hits[0]["timestamp"] >= stamps[9 * 288]  # caught, never before it began
+
+
+def test_nab_start_offsets(tmp_path):
+    """--offsets re-runs on the series with its start dropped: the surge is caught with 9
+    days of history, missed once it falls in the first, cold day (8.5 days dropped; the
+    window still ends after the new start, so it is scored, as a miss)."""
+    nab, labels, _, _ = _tiny_nab(tmp_path)
+    scorer = nab.load_scorer(nab.DEFAULT_SCORER)
+    series = {"Twitter_volume_X": nab.read_series(tmp_path / "Twitter_volume_X.csv")}
+    so = nab.start_offsets(series, scorer.load_windows(str(labels)), scorer, hours=[0, 204])
+    assert so["hours"] == [0, 204] and len(so["normalized"]) == 2
+    assert so["normalized"][0] > 50 and so["normalized"][1] <= 0
+    assert so["fn"] == 1 and so["fn_probation"] == 0
