@@ -9,9 +9,9 @@ the published detectors on NAB realTweets AAPL/GOOG/IBM/KO.
 
 ``--offsets`` re-runs the defaults on every file with its first 0, 12, ..., 240 hours dropped
 (same labels): an unseen series starts anywhere, and a window in its first days meets a
-detector with little history.  ``--sweep`` also prints a leave-one-file-out figure (parameters chosen on the other files,
-scored on the held-out one; the figure to expect on unseen series) and a sensitivity sweep
-around the defaults; ``--synthetic`` runs the defaults on synthetic series of four base
+detector with little history. ``--sweep`` also prints a leave-one-file-out figure
+(parameters chosen on the other files, scored on the held-out one; the figure to expect on
+unseen series) and a sensitivity sweep around the defaults; ``--synthetic`` runs the defaults on synthetic series of four base
 rates; ``--scenarios`` runs the simulated crisis / launch / noise-plateau scenarios through
 ``pipeline.engine.Engine`` (``bench/crisis.py``) and prints detection delay, missed crises,
 false crises and false incidents per brand-day.
@@ -20,7 +20,7 @@ Examples
 --------
     .venv/bin/python bench/nab.py
     .venv/bin/python bench/nab.py --out /tmp/dets.jsonl --json
-    .venv/bin/python bench/nab.py --sweep --synthetic
+    .venv/bin/python bench/nab.py --sweep --synthetic --offsets
     .venv/bin/python bench/nab.py --scenarios --seeds 3 --days 3
 """
 from __future__ import annotations

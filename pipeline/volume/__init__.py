@@ -52,7 +52,31 @@ not the in-sample score: with 12 windows, one window caught or missed moves the 
 episode alarm, 5 days) was itself chosen looking at all 4 files, so even LOFO is
 optimistic; expect ~80-83 on unseen series.
 
-* Defaults (2026-11-25): **in-sample 82.8** (12/12 windows, 22 FP; AAPL 89.2, GOOG 77.2,
+* Prior for a brand's first days (``sustain_prior`` = 2, 2026-11-25, later session):
+  **in-sample 82.3** (12/12, 23 FP: one more, IBM on day 4; AAPL 89.2, GOOG 77.2, IBM
+  71.1, KO 85.9), **LOFO 85.0** (same 576-point grid, same choices), grid median 82.1,
+  10th percentile 78.6; synthetic unchanged (its events start after day 7). Why: an
+  unseen series starts anywhere. ``--offsets`` (each file with its first 0-240 h
+  dropped, 21 runs): median 78.1 (before 76.4), missed windows 11 (before 15); the 11
+  left are windows inside NAB's probation (fired, but ignored by the scorer) or in the
+  first, cold day. Prior ratio 1.5/2/2.5/3/4: offsets median 76.7/78.1/78.1/77.2/76.8,
+  in-sample 81.4/82.3/82.3/82.3/82.8. Other robustness checks of the defaults (harness):
+  binomial thinning of the counts to 50/25/10 % (same events, quieter brands, 2 seeds)
+  81.9-84.4; timestamps shifted by 3-21 h (day boundaries in another time zone)
+  82.3-83.3. Measured and not taken (in-sample NAB unless said): the threshold as a
+  Gumbel return level fitted robustly (quartiles) to the daily maxima, 7-28 days x return
+  period 5-50 days: best 85.2 but LOFO 71.8 (grid median 79.9); a longer memory with a
+  quantile robust to one big day (14 days q 12/13: 79.0, 21 days q 0.95: 80.6 with only
+  13 FP, but both lose GOOG's 03-22 window, whose catch on Monday morning is marginal);
+  weekday offsets learned once a day from the level (80.7) or with a 1-2 week half-life
+  (82.6/83.1): Mondays stay ~0.15 above the other days in log ratio on all 4 files
+  (news or market opening, not fixed by either); a kNN distance of the (3, 6, 12, 24 h)
+  log-ratio vector to the last 14 days' hourly states does not separate the detections
+  in windows from the others (the weak windows rank among the false alarms), so no
+  fusion was built. With the synthetic events from day 3 (``synthetic(first_day=3)``,
+  3 seeds) the prior finds one more early spike (2/5 min) and changes nothing else; a
+  6 h x2 shift within ~5 days of a x6 spike stays hard (1/3 found at 2-20/5 min).
+* Defaults before (2026-11-25): **in-sample 82.8** (12/12 windows, 22 FP; AAPL 89.2, GOOG 77.2,
   IBM 73.8, KO 85.9). **LOFO 85.4** over a 576-point grid (scales 6+12 / 6+24 / 12+24 h
   x quantile 0.85/0.9/0.95/1 x 2/5 days x onset 1.5/2/3/off x quiet 3/6/12 h x cool-down
   0/24 h; the folds pick quantile 0.95-1, 5 days: AAPL 90.5, GOOG 80.6, IBM 76.5, KO
@@ -76,7 +100,7 @@ optimistic; expect ~80-83 on unseen series.
 * The goal of > 85 on unseen series is NOT reached; expect ~80-83 (LOFO, grid median and
   the caveat above), against 80.5 for ARTime (best published) on these 4 files. Budget:
   detections land at the label (mid-window, TP ~0.86 each), so ~7 points are out of
-  reach causally; 85 needs all windows and at most ~17 FP over the 4 files (now 22).
+  reach causally; 85 needs all windows and at most ~17 FP over the 4 files (now 23).
 * What NAB rewards: a window is worth ~1.9 (FN -1 vs an onset-time TP ~+0.86; a TP at the
   label, mid-window, earns 0.86, at the start 1), an FP costs 0.11 (almost 0 just after a
   window), so firing is worth it whenever P(new window) > ~6 %; windows cover ~10 % of a

@@ -257,6 +257,11 @@ def test_sustained_is_zero_before_a_day_and_old_states_load():
     m2 = VolumeModel.from_state(v2)
     assert m2.sus_obs == [0.0, 0.0] and m2.sustain_windows_s == VolumeModel().sustain_windows_s
     assert m2.score_one(m.last_t + B, 40).expected == m.score_one(m.last_t + B, 40).expected
+    # version 3 before ``sustain_prior`` existed: loads with the default prior, same scores
+    v3 = dict(st, params={k: v for k, v in st["params"].items() if k != "sustain_prior"})
+    m3 = VolumeModel.from_state(v3)
+    t = m.last_t + B
+    assert m3.sustain_prior == 2.0 and m3.score_one(t, 400) == m.score_one(t, 400)
 
 
 def test_sustained_is_scale_free_and_snapshots_mid_episode():
