@@ -85,6 +85,9 @@ class DecayingCounter:
         values = self._values
         get = values.get
         for key, count in counts.items():
+            if count == 1:  # most terms of a bucket: one addition
+                values[key] = get(key, 0.0) + w
+                continue
             if count <= 0:
                 continue
             v = get(key, 0.0)
