@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", nargs="*", choices=sorted(SCENARIOS), help="run these only")
     ap.add_argument("--soak-seconds", type=float, default=45.0, help="soak length (long: 1800)")
     ap.add_argument("--soak-rate", type=float, default=400.0, help="soak mentions per second")
+    ap.add_argument("--keep", type=Path, metavar="DIR",
+                    help="keep the workers' logs under DIR (default: a temporary directory)")
     args = ap.parse_args(argv)
     names = args.only or list(SCENARIOS)
     log = (lambda s: print(s, file=sys.stderr, flush=True)) if args.json else print
@@ -48,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     t_all = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="veille-chaos-") as tmp:
+        work = args.keep or Path(tmp)
         shared = None
         try:
             for name in names:
@@ -61,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
                 t0 = time.monotonic()
                 log(f"{name} ...")
                 try:
-                    rep = run_scenario(name, broker, Path(tmp), log=log)
+                    rep = run_scenario(name, broker, work, log=log)
                 finally:
                     if broker is not shared:
                         broker.cleanup()
