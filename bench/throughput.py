@@ -3,7 +3,13 @@
 Usage::
 
     .venv/bin/python bench/throughput.py [--broker tansu|kafka] [--events N] [--json]
-        [--cpu 1] [--unique] [--workers 1,2,4] [--skip-scale] [--skip-latency] [--profile DIR]
+        [--cpu 1] [--unique] [--workers 1,2,4] [--skip-scale] [--skip-latency] [--skip-bare]
+        [--profile DIR]
+    .venv/bin/python bench/throughput.py --rss EVERY --events 2000000 [--skip-engine-rss]
+
+``--rss EVERY`` is the memory run instead: the offline engine alone on ``--events`` mentions
+at the brands' natural rate (days of event time), then the worker on the same mentions, RSS
+printed every ``EVERY`` mentions (and the engine's containers that grew).
 
 One run, one broker (embedded Tansu by default, ``--broker kafka`` for Apache Kafka), the same
 ``N`` simulated mentions (``pipeline.simulate``: 16 brands, history, then crises on four
@@ -17,8 +23,11 @@ brands; ``--unique`` appends a unique word to every text so no cache can help) p
    first to last scored mention (output record timestamps); RSS sampled as it goes, peak RSS;
    the worker's CPU per mention inside ``Engine.process`` (metric ``veille_engine_seconds``)
    and outside it (the ingestion path: fetch, batching, acks, sends, commits), whose inverse
-   is the path's own ceiling in mentions/s on one core; then the latency from produce to the scored mention and to the
-   alert (p50, p99) with the mentions produced live at half the sustained rate;
+   is the path's own ceiling in mentions/s on one core, and the CPU by thread (the event
+   loop's, Faust's consumer thread's); then the latency from produce to the scored mention
+   and to the alert (p50, p99) with mentions produced live at half the sustained rate, on
+   their own data (:func:`latency_data`: two waves of crises on all 16 brands, so that tens
+   of incident updates are timed; ``alerts_timed`` says how many);
 4. the ratios worker / bare Faust and worker / transport; parity: the worker's alerts equal the
    offline engine's on the same input; the offline engine's cost split (sentiment share);
 5. **scale-out**: 1, 2, 4 worker processes (``--workers``) on the 8-partition topic: mentions/s,
