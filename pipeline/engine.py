@@ -40,7 +40,8 @@ from pipeline.settings import Settings
 from pipeline.watch import BrandWatch, BucketReport
 
 #: Texts of the most recent mentions (all brands), by id, to complete analysts' labels and
-#: replay samples. Not part of snapshots. Duplicates are recognised per brand instead
+#: replay samples (:class:`~pipeline.recent.RecentTexts`: about 40 MB once full, then flat, on
+#: simulated tweets). Not part of snapshots. Duplicates are recognised per brand instead
 #: (:meth:`pipeline.watch.BrandWatch.seen`, bounded and snapshotted with the brand).
 RECENT_TEXTS = 200_000
 #: Young-generation GC threshold while batches run (see :func:`batch_gc`).
