@@ -176,10 +176,11 @@ class HijackDetector:
         """Learn one mention of the brand; alert updates made due (see the module docstring)."""
         alerts: list[Alert] = []
         ts = m.ts
-        for t in self.ticker.advance(ts):
-            alerts.extend(self._tick(t))
-        if not self.is_own(m):
-            return alerts
+        if ts >= self.ticker.until:
+            for t in self.ticker.advance(ts):
+                alerts.extend(self._tick(t))
+        if m.kind != "own_post" and not (self.handles and m.author.handle.lower() in self.handles):
+            return alerts  # not an own post (is_own, inline)
         lang = getattr(sentiment, "lang", None)
         lang = None if lang in (None, "und") else lang
         score, fired, doms = self.score_post(m, lang)

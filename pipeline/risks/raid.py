@@ -45,7 +45,7 @@ from statistics import median
 from typing import Any
 
 from pipeline.risks._base import Ticker, own_handles, tracker, transition_alert
-from pipeline.schemas import Alert, Mention
+from pipeline.schemas import Alert, Author, Mention
 from pipeline.settings import BrandConfig, DetectionSettings
 from pipeline.text import tokenize
 
@@ -64,16 +64,22 @@ CAMPAIGN_S = 86_400.0
 MAX_CAMPAIGN_TAGS = 200
 
 
-def suspicious_age(m: Mention, r: Any) -> float | None:
-    """Account age in days (-1 if unknown) when ``m``'s author is a raid candidate (younger than
-    ``r.raid_young_days``, or with fewer than ``r.raid_low_followers`` followers and under a
-    year old or of unknown age), else None. ``r`` is the :class:`RiskSettings`."""
-    a = m.author
-    created = a.created_ts
+def suspicious_age(author: Author, ts: float, young_days: float, low_followers: int) -> float | None:
+    """Account age in days at event time ``ts`` (-1 if unknown) when ``author`` is a raid
+    candidate (younger than ``young_days``, or with fewer than ``low_followers`` followers and
+    under a year old or of unknown age), else None. The thresholds are the settings
+    ``raid_young_days`` and ``raid_low_followers``.
+
+    >>> from pipeline.risks._testing import mention
+    >>> m = mention("hi", age_days=10.0, followers=500)
+    >>> suspicious_age(m.author, m.ts, 30.0, 50), suspicious_age(m.author, m.ts, 5.0, 50)
+    (10.0, None)
+    """
+    created = author.created_ts
     if created is None:
-        return -1.0 if a.followers < r.raid_low_followers else None
-    age = (m.ts - created) / 86_400.0
-    if age < r.raid_young_days or (a.followers < r.raid_low_followers and age < 365):
+        return -1.0 if author.followers < low_followers else None
+    age = (ts - created) / 86_400.0
+    if age < young_days or (author.followers < low_followers and age < 365):
         return age
     return None
 
@@ -139,6 +145,11 @@ class RaidDetector:
         self.d = detection
         self.r = r
         self.handles = own_handles(config)
+        # hot-path settings as plain attributes (a pydantic attribute read costs several times
+        # more); settings do not change after construction
+        self._bucket_s = detection.bucket_s
+        self._young_days = r.raid_young_days
+        self._low_followers = r.raid_low_followers
         # window items: [ts, mention id, author id, followers, age_days, cluster id, sig, text]
         self.items: deque[list[Any]] = deque()
         self.buckets: dict[tuple[int, ...], deque[list[Any]]] = {}
@@ -158,37 +169,44 @@ class RaidDetector:
     # ------------------------------------------------------------------ intake
     def suspicious(self, m: Mention) -> float | None:
         """Account age in days (-1 if unknown) when the author is a raid candidate, else None."""
-        return suspicious_age(m, self.r)
+        return suspicious_age(m.author, m.ts, self._young_days, self._low_followers)
 
     def observe(self, m: Mention, sentiment: Any) -> list[Alert]:
         """Count one mention; hash it if its author is suspicious; alert updates made due."""
         ts = m.ts
         alerts: list[Alert] = []
-        for t in self.ticker.advance(ts):
-            alerts.extend(self._tick(t))
-        if m.kind == "own_post" or m.author.handle.lower() in self.handles:
+        if ts >= self.ticker.until:
+            for t in self.ticker.advance(ts):
+                alerts.extend(self._tick(t))
+        kind = m.kind
+        if kind == "own_post" or (self.handles and m.author.handle.lower() in self.handles):
             if "#" in m.text:
                 self._campaign(ts, m.text)
             return alerts
-        idx = int(ts // self.d.bucket_s)
-        if self.counts and self.counts[-1][0] == idx:
-            self.counts[-1][1] += 1
+        idx = int(ts // self._bucket_s)
+        counts = self.counts
+        if counts and counts[-1][0] == idx:
+            counts[-1][1] += 1
         else:
-            self.counts.append([idx, 1])
+            counts.append([idx, 1])
         self.total += 1
-        if m.kind == "repost" or not m.text:
+        if kind == "repost":
             return alerts
-        age = self.suspicious(m)
+        text = m.text
+        if not text:
+            return alerts
+        author = m.author
+        age = suspicious_age(author, ts, self._young_days, self._low_followers)
         if age is None:
             return alerts
-        if (self.campaign and "#" in m.text and self.echoes_campaign(ts, m.text)
+        if (self.campaign and "#" in text and self.echoes_campaign(ts, text)
                 and getattr(sentiment, "label", None) != "negative"):
             return alerts  # a contest entry; a hostile text on the campaign tag still counts
-        sh = shingles(m.text)
+        sh = shingles(text)
         if len(sh) < 3:
             return alerts
         self._expire(ts)
-        self.add(ts, m.id, m.author.id, m.author.followers, age, _MINHASH.signature(sh), m.text)
+        self.add(ts, m.id, author.id, author.followers, age, _MINHASH.signature(sh), text)
         return alerts
 
     def _campaign(self, ts: float, text: str) -> None:

@@ -110,6 +110,10 @@ class ResponsivenessDetector:
         self.d = detection
         self.r = r
         self.handles = own_handles(config)
+        # hot-path settings as plain attributes (see RaidDetector)
+        self._active_s = r.slow_active_s
+        self._young_days = r.raid_young_days
+        self._low_followers = r.raid_low_followers
         self.last_own: float | None = None
         self.resumed: float = 0.0  # first own post after a silence longer than slow_active_s
         # awaited mentions [id, ts, answered_at]: recent ones (backlog window and younger) in
@@ -163,10 +167,11 @@ class ResponsivenessDetector:
         """Await or answer; alert updates made due."""
         ts = m.ts
         alerts: list[Alert] = []
-        for t in self.ticker.advance(ts):
-            alerts.extend(self._tick(t))
-        if m.kind == "own_post" or m.author.handle.lower() in self.handles:
-            if self.last_own is None or ts - self.last_own > self.r.slow_active_s:
+        if ts >= self.ticker.until:
+            for t in self.ticker.advance(ts):
+                alerts.extend(self._tick(t))
+        if m.kind == "own_post" or (self.handles and m.author.handle.lower() in self.handles):
+            if self.last_own is None or ts - self.last_own > self._active_s:
                 self.resumed = ts
             if self.last_own is None or ts > self.last_own:
                 self.last_own = ts
@@ -182,8 +187,8 @@ class ResponsivenessDetector:
                         self.waits_s.append(wait)
             return alerts
         if (getattr(sentiment, "label", None) != "negative" or m.kind == "repost"
-                or self.last_own is None or ts - self.last_own > self.r.slow_active_s
-                or suspicious_age(m, self.r) is not None):
+                or self.last_own is None or ts - self.last_own > self._active_s
+                or suspicious_age(m.author, ts, self._young_days, self._low_followers) is not None):
             return alerts
         if m.id not in self.index:
             rec = [m.id, ts, None]

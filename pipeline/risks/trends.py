@@ -114,6 +114,10 @@ class TrendsDetector:
         self.competitor = bool(config and config.competitor)
         self.handles = own_handles(config)
         self.window = int(r.trends_window_s)
+        # hot-path settings as plain attributes (a pydantic attribute read costs several times
+        # more); settings do not change after construction
+        self._bucket_s = detection.bucket_s
+        self._sample = r.trends_sample_per_bucket
         self.current: int | None = None  # window index
         self.bucket: int | None = None
         self.sampled_in_bucket = 0
@@ -135,13 +139,15 @@ class TrendsDetector:
             self.current = w
         elif w < self.current:
             return []  # late for a closed window
-        if m.kind == "repost" or m.kind == "own_post" or m.author.handle.lower() in self.handles:
+        kind = m.kind
+        if kind == "repost" or kind == "own_post" or (
+                self.handles and m.author.handle.lower() in self.handles):
             return []
         self.mentions += 1
-        b = int(ts // self.d.bucket_s)
+        b = int(ts // self._bucket_s)
         if b != self.bucket:
             self.bucket, self.sampled_in_bucket = b, 0
-        if self.sampled_in_bucket >= self.r.trends_sample_per_bucket:
+        if self.sampled_in_bucket >= self._sample:
             return []
         self.sampled_in_bucket += 1
         self.sampled += 1

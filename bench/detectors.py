@@ -1,0 +1,120 @@
+"""Per-mention detectors' cost: CPU microseconds per mention of each risk detector.
+
+Scores the sentiments of a replay archive (the one ``bench/replay.py`` generates, or
+``--archive FILE``) once, untimed; then feeds every mention, in stream order, to fresh per-brand
+instances of each detector of :data:`pipeline.detectors.DETECTORS` alone, and to all of them
+interleaved as :class:`pipeline.watch.BrandWatch` calls them, timing only the ``observe`` calls
+(CPU time). As in the worker, records go by batches of 500, each decoded (untimed) just before
+the detectors see it. Each figure is the median of ``--repeat`` runs. Goal (issues 8 and 9):
+the detectors together cost a few microseconds per mention.
+
+    .venv/bin/python bench/detectors.py [--mentions 60000] [--cpu 1] [--repeat 3] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pipeline.codec import Rejection, load_object, validate_mention  # noqa: E402
+from pipeline.detectors import DETECTORS  # noqa: E402
+from pipeline.replay import Archive  # noqa: E402
+from pipeline.sentiment import SentimentModel  # noqa: E402
+from pipeline.settings import Settings  # noqa: E402
+from pipeline.simulate import SimConfig, generate, write_jsonl  # noqa: E402
+
+SCENARIOS = ["crisis:acme@30h*6", "launch:globex@20h", "raid:nordair@40h", "impostor:acme@12h",
+             "hijack:globex@44h", "slow_response:nordair@8h", "noise_plateau:acme@50h"]
+
+
+def decode(raws: list[bytes]) -> list[Any]:
+    """Mentions of the raw records (bad ones left out), their event time computed."""
+    out = []
+    for raw in raws:
+        obj = load_object(raw)
+        m = validate_mention(obj) if type(obj) is dict else obj
+        if not isinstance(m, Rejection):
+            _ = m.ts  # the watch computes it for every mention anyway
+            out.append(m)
+    return out
+
+
+def run(factories: list[Any], raws: list[bytes], sentiments: list[Any], settings: Settings,
+        batch: int = 500) -> float:
+    """CPU seconds of fresh detectors' ``observe`` calls over the stream of ``raws``.
+
+    As in the worker, records go by batches of ``batch``: each is decoded (untimed, so its
+    mentions are fresh and in the CPU caches), then fed to the detectors (timed).
+    """
+    by_brand: dict[str, list[Any]] = {}
+    det = settings.detection
+    total = 0.0
+    k = 0
+    for i in range(0, len(raws), batch):
+        chunk = decode(raws[i:i + batch])
+        sents = sentiments[k:k + len(chunk)]
+        k += len(chunk)
+        for m in chunk:
+            if m.brand not in by_brand:
+                by_brand[m.brand] = [f(m.brand, settings.brand(m.brand), det) for f in factories]
+        cpu = time.process_time()
+        for m, s in zip(chunk, sents):
+            for d in by_brand[m.brand]:
+                d.observe(m, s)
+        total += time.process_time() - cpu
+    return total
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--mentions", type=int, default=60_000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--archive", help="Use this JSONL archive instead of generating one.")
+    ap.add_argument("--cpu", type=int, help="Pin the process to this core.")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--only", nargs="*", help="Time only these (detector class names, all).")
+    ap.add_argument("--json", action="store_true", help="Last line: one JSON object.")
+    a = ap.parse_args()
+    if a.cpu is not None:
+        os.sched_setaffinity(0, {a.cpu})
+    if a.archive:
+        archive = Path(a.archive)
+    else:
+        archive = Path(tempfile.mkdtemp(prefix="veille-bench-detectors-")) / "archive.jsonl"
+        cfg = SimConfig(start=datetime(2026, 1, 5, tzinfo=timezone.utc), duration_s=30 * 86400,
+                        scenarios=SCENARIOS, seed=a.seed)
+        write_jsonl(archive, itertools.islice(generate(cfg)[0], a.mentions))
+    raws = list(Archive(archive).records())
+    only = set(a.only or [])
+    settings = Settings(detection={"warmup_s": 6 * 3600})
+    mentions = decode(raws)
+    model = SentimentModel.default()
+    sentiments = [s for i in range(0, len(mentions), 500) for s in model.predict_many(
+        [m.text for m in mentions[i:i + 500]], [m.lang for m in mentions[i:i + 500]])]
+    n = len(mentions)
+    cases = [(f.__name__, [f]) for f in DETECTORS] + [("all", list(DETECTORS))]
+    cases = [c for c in cases if not only or c[0] in only]
+    figures: dict[str, float] = {}
+    for name, factories in cases:
+        times = [run(factories, raws, sentiments, settings) for _ in range(a.repeat)]
+        figures[name] = round(statistics.median(times) / n * 1e6, 2)
+        print(f"{name:>24}: {figures[name]:6.2f} µs/mention (CPU, median of {a.repeat}; "
+              f"{n:,} mentions)")
+    if a.json:
+        print(orjson.dumps({"mentions": n, "us_per_mention": figures}).decode())
+
+
+if __name__ == "__main__":
+    main()
