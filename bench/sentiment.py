@@ -3,7 +3,11 @@ scoring throughput on one core.
 
 Usage::
 
-    .venv/bin/python bench/sentiment.py [FILE.jsonl ...] [--json] [--compare]
+    .venv/bin/python bench/sentiment.py [FILE.jsonl ...] [--json] [--compare] [--no-speed]
+        [--model ARTIFACT]
+
+``--model`` tests another artifact (``python -m pipeline.sentiment.build --out ARTIFACT``)
+instead of the shipped model; ``--no-speed`` prints the quality figures only.
 
 Records need ``text`` and ``label`` (negative/neutral/positive), ``lang`` is optional. Default
 files: ``../shared/data/sentiment/*/visible.jsonl``.
@@ -49,6 +53,7 @@ from pipeline.sentiment import LABELS, SentimentModel  # noqa: E402
 DEFAULT_GLOB = str(Path(__file__).resolve().parents[2] / "shared/data/sentiment/*/visible.jsonl")
 BATCH = 512
 REPEAT = 3
+fresh = SentimentModel.default  # a fresh model under test (--model: another artifact)
 
 
 def macro_f1_acc(y: list[int], p: list[int]) -> dict[str, float]:
@@ -82,7 +87,7 @@ def cold(base: SentimentModel, recs: list[dict]) -> dict:
 
 
 def warm(recs: list[dict]) -> dict:
-    m = SentimentModel.default()
+    m = fresh()
     y, p = [], []
     for r in recs:
         s = m.predict_one(r["text"], r.get("lang"))
@@ -96,7 +101,7 @@ def heldout(recs: list[dict], share: float = 0.6) -> dict:
     """A fresh default model learns the first ``share`` of the file (stream order), then scores
     the rest without learning: the quality of the warm model on texts it never saw."""
     cut = int(len(recs) * share)
-    m = SentimentModel.default()
+    m = fresh()
     for r in recs[:cut]:
         m.learn_one(r["text"], r["label"], r.get("lang"))
     return cold(m, recs[cut:])
@@ -125,11 +130,11 @@ def speed(recs: list[dict]) -> dict[str, float]:
 
     runs = []
     for _ in range(REPEAT):  # a fresh model each time; median and best (the box is shared)
-        m = SentimentModel.default()
+        m = fresh()
         rate(m, texts[0::2], langs[0::2])
         runs.append(rate(m, texts[1::2], langs[1::2]))
     unseen = statistics.median(runs)
-    m = SentimentModel.default()
+    m = fresh()
     cold_rate = rate(m, texts, langs)
     cached = max(rate(m, texts, langs) for _ in range(2))
     n1 = min(len(texts), 3000)
@@ -146,7 +151,7 @@ def compare(name: str, recs: list[dict]) -> None:
     """river baselines, prequential from scratch, against this model from scratch and warm."""
     from river import compose, feature_extraction, linear_model, naive_bayes, optim
 
-    base = SentimentModel.default()
+    base = fresh()
     fz = base.featurizer
 
     def hashed(text: str, lang: str | None) -> dict:
@@ -166,7 +171,7 @@ def compare(name: str, recs: list[dict]) -> None:
         "river SoftmaxRegression(AdaGrad) on our features": (
             linear_model.SoftmaxRegression(optimizer=optim.AdaGrad(0.1)), hashed),
         "ours from scratch (no prior)": (scratch, None),
-        "ours warm (shipped prior)": (SentimentModel.default(), None),
+        "ours warm (shipped prior)": (fresh(), None),
     }
     for label, (model, xf) in contenders.items():
         y, p = [], []
@@ -192,11 +197,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("files", nargs="*")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--compare", action="store_true", help="also run river baselines")
+    ap.add_argument("--no-speed", action="store_true", help="quality only (no texts/s)")
+    ap.add_argument("--model", help="artifact to test instead of the shipped model "
+                    "(python -m pipeline.sentiment.build --out PATH)")
     args = ap.parse_args(argv)
+    global fresh
+    if args.model:
+        fresh = lambda model=args.model: SentimentModel.from_file(model)  # noqa: E731
     files = args.files or sorted(glob.glob(DEFAULT_GLOB))
     if not files:
         raise SystemExit("no input files")
-    base = SentimentModel.default()
+    base = fresh()
     out: dict = {"datasets": {}}
     everything: list[dict] = []
     print(f"{'dataset':22s} {'n':>6s}  {'cold F1':>7s} {'cold acc':>8s}  {'warm F1':>7s} {'warm acc':>8s}"
@@ -213,6 +224,10 @@ def main(argv: list[str] | None = None) -> None:
               f"{w['macro_f1']:7.4f} {w['accuracy']:8.4f}  {h['macro_f1']:7.4f}", flush=True)
         if args.compare:
             compare(name, recs)
+    if args.no_speed:
+        if args.json:
+            print(orjson.dumps(out).decode())
+        return
     sp = speed(everything)
     out.update(sp)
     out["texts_per_s"] = sp["texts_per_s_unseen"]

@@ -194,6 +194,13 @@ class SentimentModel:
         raw = resources.files("pipeline.sentiment").joinpath(_DEFAULT_ARTIFACT).read_bytes()
         return cls.from_state(orjson.loads(gzip.decompress(raw)))
 
+    @classmethod
+    def from_file(cls, path: str) -> "SentimentModel":
+        """A model from an artifact written by ``python -m pipeline.sentiment.build --out``
+        (gzip'd JSON of :meth:`to_state`)."""
+        with open(path, "rb") as fh:
+            return cls.from_state(orjson.loads(gzip.decompress(fh.read())))
+
     # ---------------------------------------------------------------- language
     def resolve_lang(self, text: str, lang: str | None = None) -> str:
         """``"en"``/``"fr"`` to score ``text`` in, or ``"und"`` (see module docstring)."""

@@ -208,3 +208,14 @@ def test_chunk_table_probes_past_collisions():
     ids = voc.add_chunks(keys, np.ones(5, np.int64), np.arange(5, dtype=np.int64))
     assert voc.lookup(keys).tolist() == ids.tolist()
     assert voc.lookup(np.array([5 + 3 * size, 8], np.int64)).tolist() == [-1, -1]
+
+
+def test_from_file_reads_a_build_artifact(tmp_path):
+    import gzip
+
+    m = SentimentModel.default()
+    m.learn_one("the lounge was a zoo", "negative", "en")
+    texts = EN_NEG + FR_NEG + ["the lounge was a zoo"]
+    path = tmp_path / "m.json.gz"
+    path.write_bytes(gzip.compress(orjson.dumps(m.to_state())))
+    assert SentimentModel.from_file(str(path)).predict_many(texts) == m.predict_many(texts)
