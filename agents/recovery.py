@@ -164,7 +164,10 @@ class Recovery:
         then acknowledge its offsets (``ingest.ack``) while still holding the lock.
 
         A batch taken before a rebalance (``epoch`` older than ``ingest.epoch``) is dropped:
-        its records are re-fetched from the committed offset.
+        its records are re-fetched from the committed offset. A batch overtaken by a rebalance
+        while it ran (its outputs were awaited) is noted but not acknowledged (Faust dropped
+        the old assignment's acks; one added now would count in the next generation's commit
+        before its records are processed again); the revocation waits for it (:meth:`revoke`).
         """
         async with self.lock:
             if ingest is not None and (epoch != ingest.epoch or self.worker.app.should_stop):
@@ -193,9 +196,14 @@ class Recovery:
                 raise
             finally:
                 self._holder = None
-            self._note(records)
-            if ingest is not None:
+                # lookups of brands the engine did not take (a key whose value is invalid, an
+                # unknown brand): forgotten per batch, or unknown keys would grow it unbounded
+                self._looked_up.clear()
+            self._note(records)  # snapshots stay exact: the engine has the batch
+            if ingest is not None and epoch == ingest.epoch:
                 ingest.ack(records)
+            elif ingest is not None:  # overtaken by a rebalance: Faust dropped its acks for
+                ingest.dropped += len(records)  # the old assignment; re-fetched, then skipped
 
     def _note(self, records: Sequence[Any]) -> None:
         applied, dirty, part_of = self.applied, self.dirty, self.partition_of
@@ -275,17 +283,39 @@ class Recovery:
         return not self.broken
 
     # ------------------------------------------------------------------ rebalance
+    async def revoke(self, revoked: Any) -> None:
+        """:meth:`on_revoked` under the batch lock: after the batch in flight, if any.
+
+        Without the lock, a revocation could run while a batch awaited its outputs: the
+        brands that batch had just created were not known yet, stayed in the engine, and
+        when their partition came back from another worker the stale copy was used instead
+        of that worker's snapshot (``tests/unit/test_recovery_rebalance.py``).
+        """
+        async with self.lock:
+            self.on_revoked(revoked)
+
     def on_revoked(self, revoked: Any) -> None:
-        """Forget the brands of revoked input partitions (resumed from the table if back)."""
+        """Forget the brands of revoked input partitions (resumed from the table if back);
+        the caller holds the batch lock (:meth:`revoke`).
+
+        Brands whose partition is unknown go too (a mention keyed by another brand than its
+        own: no partition is known to hold its state), and so do lookups of brands never
+        restored.
+        """
         parts = {tp.partition for tp in revoked if tp.topic == self.worker.settings.topics.mentions}
         if not parts:
             return
-        engine = self.worker.engine
-        for brand, p in list(self.partition_of.items()):
-            if p in parts:
-                engine.watches.pop(brand, None)  # with its memory of seen ids (BrandWatch.seen)
+        watches = self.worker.engine.watches
+        for brand in list(watches):
+            p = self.partition_of.get(brand)
+            if p is None or p in parts:
+                del watches[brand]  # with its memory of seen ids (BrandWatch.seen)
                 self.partition_of.pop(brand, None)
                 self.dirty.pop(brand, None)
+        for table in (self.partition_of, self.dirty):  # brands looked up, never restored
+            for brand, p in list(table.items()):
+                if p in parts:
+                    del table[brand]
         for brand, (p, _) in list(self.covered.items()):
             if p in parts:
                 del self.covered[brand]
@@ -362,4 +392,4 @@ def install(app: Any, recovery: Recovery) -> None:
 
     @app.on_partitions_revoked.connect
     async def _revoked(sender: Any, revoked: Any, **kwargs: Any) -> None:
-        recovery.on_revoked(revoked)
+        await recovery.revoke(revoked)

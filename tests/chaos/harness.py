@@ -463,13 +463,16 @@ def scenario_kill(run: Run) -> Report:
 
 
 def scenario_failover(run: Run) -> Report:
-    """Two workers, one SIGKILLed mid-stream: the survivor takes its partitions over."""
+    """A second worker joins mid-stream, then is SIGKILLed mid-stream: the survivor takes its
+    partitions back (and resumes their brands from the dead worker's snapshots)."""
     run.setup()
     a = run.worker()
-    b = run.worker()
-    prod = Producer(run.settings, run.mentions, rate=1500).start()
+    prod = Producer(run.settings, run.mentions, rate=250).start()  # ~28 s: b joins meanwhile
+    n = len(run.mentions)
+    # b joins while a processes (the rebalance revokes a's partitions mid-batch), then dies;
     # the three brands sit on three of the four partitions: b owns at least one of them
-    fault_at(run, b, len(run.mentions) // 8, b.kill, "SIGKILL one of two")
+    b = fault_at(run, a, n // 10, run.worker, "second worker joins")
+    fault_at(run, b, n // 20, b.kill, "SIGKILL one of two")
     prod.join(120)
     rep = run.finish("two_workers_one_dies")
     rep.notes["survivor_alive"] = a.running()
