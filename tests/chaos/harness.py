@@ -568,6 +568,10 @@ def scenario_soak(run: Run, seconds: float = 45.0, rate: float = 400.0,
         failure = rss_growth(samples, max_growth)
     rep = run.finish("soak")
     rep.notes["samples"] = len(samples)
+    if len(samples) >= 6:
+        third = len(samples) // 3
+        rep.notes["rss_peaks_mb"] = [round(max(s[1] for s in part) / 1024, 1) for part in (
+            samples[:third], samples[third:-third], samples[-third:])]
     rep.notes["rss_mb"] = [round(s[1] / 1024, 1) for s in samples]
     rep.notes["lag"] = [s[2] for s in samples]
     if failure:
@@ -575,8 +579,14 @@ def scenario_soak(run: Run, seconds: float = 45.0, rate: float = 400.0,
     return rep
 
 
-def rss_growth(samples: list[tuple[int, int, int, int]], max_growth: float) -> str | None:
+def rss_growth(samples: list[tuple[int, int, int, int]], max_growth: float,
+               max_late_growth: float = 0.10) -> str | None:
     """Why the soak's RSS samples ``(t, rss_kb, lag, committed)`` show growth, or None.
+
+    Two checks on the peaks of the first, middle and last thirds: the last over the first
+    (warm-up included) at most ``1 + max_growth``, and the last over the middle at most
+    ``1 + max_late_growth``: bounded memory (the engine's 200,000 recent texts, the models'
+    weekly cycle) must have levelled off by the middle of a long soak, a leak does not.
 
     Examples
     --------
@@ -585,15 +595,25 @@ def rss_growth(samples: list[tuple[int, int, int, int]], max_growth: float) -> s
     True
     >>> rss_growth([(5 * i, 100_000 + 4_000 * i, 0, i) for i in range(30)], 0.5)
     'RSS grew 133 -> 211 MB (first third peak -> last third peak)'
+    >>> leak = [(5 * i, 150_000 + 2_500 * i, 0, i) for i in range(30)]  # 2.4 MB a sample
+    >>> rss_growth(leak, 0.5)
+    'RSS still growing: 193 -> 217 MB (middle third peak -> last third peak)'
+    >>> levelled = [(5 * i, 100_000 + 3_000 * min(i, 12), 0, i) for i in range(30)]
+    >>> rss_growth(levelled, 0.5) is None
+    True
     """
     if len(samples) < 6:
         return f"only {len(samples)} RSS samples"
     third = len(samples) // 3
     base = max(s[1] for s in samples[:third])
+    middle = max(s[1] for s in samples[third:-third])
     peak = max(s[1] for s in samples[-third:])
     if base and peak > base * (1 + max_growth):
         return (f"RSS grew {base / 1024:.0f} -> {peak / 1024:.0f} MB "
                 "(first third peak -> last third peak)")
+    if middle and peak > middle * (1 + max_late_growth):
+        return (f"RSS still growing: {middle / 1024:.0f} -> {peak / 1024:.0f} MB "
+                "(middle third peak -> last third peak)")
     return None
 
 
