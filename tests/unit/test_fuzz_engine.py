@@ -150,3 +150,22 @@ def test_one_brand_flooding_keeps_state_bounded():
         sizes.append(len(orjson.dumps(engine.watches["acme"].to_state())))
     # per-brand state does not grow with the number of mentions seen
     assert sizes[-1] < 2 * sizes[0] + 50_000, sizes
+
+
+def test_pathological_records_are_dead_lettered_with_their_reason():
+    ok = {"id": "1", "brand": "acme", "created_at": "2026-01-05T10:00:00Z", "text": "x",
+          "author": {"id": "u", "handle": "h"}}
+    huge = orjson.dumps({**ok, "text": "x" * 3_000_000})  # a 3 MB text
+    big_int = orjson.dumps(ok)[:-2] + b',"followers":1' + b"0" * 400 + b"}}"
+    cases = {
+        b"[" * 100_000: "invalid_json",  # nesting deeper than any parser's recursion
+        b'{"a":' * 5_000: "invalid_json",
+        b"NaN": "invalid_json",
+        big_int: "invalid_json",  # an integer past 64 bits
+        huge: "text_too_long",
+        '{"id":"\ud800"}'.encode("utf-8", "surrogatepass"): "invalid_utf8",  # lone surrogate
+        b"\x00" * 1000: "invalid_json",
+    }
+    out = Engine(Settings(max_brands=5)).process(list(cases))
+    assert out.processed == 0
+    assert [r.reason for _, r in sorted(out.rejected, key=lambda x: x[0])] == list(cases.values())
