@@ -75,7 +75,7 @@ optimistic; expect ~80-83 on unseen series.
   in windows from the others (the weak windows rank among the false alarms), so no
   fusion was built. With the synthetic events from day 3 (``synthetic(first_day=3)``,
   3 seeds) the prior finds one more early spike (2/5 min) and changes nothing else; a
-  6 h x2 shift within ~5 days of a x6 spike stays hard (1/3 found at 2-20/5 min).
+  6 h x2 shift within ~5 days of a x6 spike stays hard (1-2 of 3 per seed at 2-20/5 min).
   Synthetic over 6 seeds (141 events; ``synthetic(seed=0..5)``): defaults 113 found, 5
   false alarms; quantile 0.95/1 98/88 found (2 false alarms each): LOFO's favourite
   loses a sixth of the synthetic events, hence 0.9 stays. Most misses are 6 h x2 shifts
