@@ -4,12 +4,14 @@ Usage::
 
     .venv/bin/python bench/chaos.py [--json] [--only NAME ...] [--soak-seconds S]
 
-Scenarios (see ``tests/chaos/harness.py``): a worker SIGKILLed then SIGTERMed mid-stream and
-restarted; two workers, one SIGKILLed; the broker restarted, then killed and kept down 20 s;
-the broker frozen (SIGSTOP) while alerts are due; ``exactly_once`` with a SIGKILL, read back
-read-committed; a steady-load soak (RSS, lag, commits). Each runs ~10k sequence-numbered
-mentions through a ``veille worker`` process and is verified against the topics: mentions lost,
-incidents opened twice, alert updates conflicting or missing, brand state vs an offline recount.
+Scenarios (see ``tests/chaos/harness.py``): a worker SIGKILLed, restarted, SIGTERMed in the
+middle of its backlog and restarted; a second worker joining mid-stream, then SIGKILLed; the
+broker restarted, then killed and kept down 20 s; the broker frozen (SIGSTOP) while alerts are
+due; ``exactly_once`` with a SIGKILL, read back read-committed; a steady-load soak (RSS, lag,
+commits). Each runs ~7k sequence-numbered mentions through ``veille worker`` processes; each
+fault waits for the worker's own progress and must leave work undone (``faults``: processed,
+lag). Verified against the topics: mentions lost, incidents opened twice, alert updates
+conflicting or missing, brand state vs an offline recount.
 
 ``--soak-seconds 1800`` is the long soak (``make soak``). With ``--json`` the last line is
 ``{"scenarios": [{"name", "events", "lost", "duplicated_incidents", "passed", ...}]}``.
