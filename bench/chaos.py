@@ -3,6 +3,7 @@
 Usage::
 
     .venv/bin/python bench/chaos.py [--json] [--only NAME ...] [--soak-seconds S]
+                                    [--sequential] [--keep DIR]
 
 Scenarios (see ``tests/chaos/harness.py``): a worker SIGKILLed, restarted, SIGTERMed in the
 middle of its backlog and restarted; a second worker joining mid-stream, then SIGKILLed; the
@@ -13,6 +14,7 @@ fault waits for the worker's own progress and must leave work undone (``faults``
 lag). Verified against the topics: mentions lost, incidents opened twice, alert updates
 conflicting or missing, brand state vs an offline recount.
 
+The two private-broker scenarios run alongside the others (``--sequential``: one at a time).
 ``--soak-seconds 1800`` is the long soak (``make soak``). With ``--json`` the last line is
 ``{"scenarios": [{"name", "events", "lost", "duplicated_incidents", "passed", ...}]}``.
 Exit status 1 when a scenario fails.
@@ -24,6 +26,8 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import orjson
@@ -40,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", nargs="*", choices=sorted(SCENARIOS), help="run these only")
     ap.add_argument("--soak-seconds", type=float, default=45.0, help="soak length (long: 1800)")
     ap.add_argument("--soak-rate", type=float, default=400.0, help="soak mentions per second")
+    ap.add_argument("--sequential", action="store_true",
+                    help="one scenario at a time (default: the private-broker scenarios, "
+                    "which mostly wait on a broker down or frozen, run alongside the others)")
     ap.add_argument("--keep", type=Path, metavar="DIR",
                     help="keep the workers' logs under DIR (default: a temporary directory)")
     args = ap.parse_args(argv)
@@ -49,43 +56,58 @@ def main(argv: list[str] | None = None) -> int:
         fn, kind, kw = SCENARIOS["soak"]
         SCENARIOS["soak"] = (lambda run: scenario_soak(run, args.soak_seconds, args.soak_rate),
                              kind, kw)
-    rows = []
+    rows: dict[str, dict] = {}
     t_all = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="veille-chaos-") as tmp:
         work = args.keep or Path(tmp)
-        shared = None
-        try:
-            for name in names:
-                kind = SCENARIOS[name][1]
-                if kind == "shared":
-                    if shared is None:
-                        shared = LocalKafka().start(timeout=120)
-                    broker = shared
-                else:
-                    broker = LocalKafka().start(timeout=120)
-                t0 = time.monotonic()
-                log(f"{name} ...")
-                try:
-                    rep = run_scenario(name, broker, work, log=log)
-                finally:
-                    if broker is not shared:
-                        broker.cleanup()
-                row = rep.row()
-                row["seconds"] = round(time.monotonic() - t0, 1)
-                rows.append(row)
-                log(f"{name}: events={row['events']} lost={row['lost']} "
-                    f"duplicated_incidents={row['duplicated_incidents']} "
-                    f"dup_outputs={row['duplicated_outputs']} missing={row['missing_updates']} "
-                    f"state_mismatch={row['state_mismatch']} passed={row['passed']} "
-                    f"({row['seconds']}s)" + (f"\n  FAILURE: {row['failure']}"
-                                              if row.get("failure") else ""))
-        finally:
-            if shared is not None:
-                shared.cleanup()
+        own = [n for n in names if SCENARIOS[n][1] != "shared"]
+        shared = [n for n in names if SCENARIOS[n][1] == "shared"]
+        if args.sequential:
+            _run_all(names, work, log, rows)
+        else:  # the private-broker scenarios mostly wait (broker down, frozen): alongside
+            with ThreadPoolExecutor(1) as pool:
+                pending = pool.submit(_run_all, own, work, log, rows)
+                _run_all(shared, work, log, rows)
+                pending.result()
     log(f"total {time.monotonic() - t_all:.0f}s")
+    table = [rows[n] for n in names]
     if args.json:
-        print(orjson.dumps({"scenarios": rows}).decode())
-    return 0 if all(r["passed"] for r in rows) else 1
+        print(orjson.dumps({"scenarios": table}).decode())
+    return 0 if all(r["passed"] for r in table) else 1
+
+
+def _run_all(names: list[str], work: Path, log: Callable[[str], None],
+             rows: dict[str, dict]) -> None:
+    """Run ``names`` one after the other: the "shared" ones on one Apache Kafka, the others
+    each on a private one; a row per scenario into ``rows``."""
+    shared = None
+    try:
+        for name in names:
+            if SCENARIOS[name][1] == "shared":
+                if shared is None:
+                    shared = LocalKafka().start(timeout=120)
+                broker = shared
+            else:
+                broker = LocalKafka().start(timeout=120)
+            t0 = time.monotonic()
+            log(f"{name} ...")
+            try:
+                rep = run_scenario(name, broker, work, log=lambda s, n=name: log(f"[{n}] {s}"))
+            finally:
+                if broker is not shared:
+                    broker.cleanup()
+            row = rep.row()
+            row["seconds"] = round(time.monotonic() - t0, 1)
+            rows[name] = row
+            log(f"{name}: events={row['events']} lost={row['lost']} "
+                f"duplicated_incidents={row['duplicated_incidents']} "
+                f"dup_outputs={row['duplicated_outputs']} missing={row['missing_updates']} "
+                f"state_mismatch={row['state_mismatch']} passed={row['passed']} "
+                f"({row['seconds']}s)" + (f"\n  FAILURE: {row['failure']}"
+                                          if row.get("failure") else ""))
+    finally:
+        if shared is not None:
+            shared.cleanup()
 
 
 if __name__ == "__main__":
