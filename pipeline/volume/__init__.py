@@ -82,8 +82,9 @@ optimistic; expect ~80-83 on unseen series.
   at 200-2,000/5 min (8-10 of 17 found): with overdispersion a x2 bucket is only ~3.7 sd,
   so the clipped residual still drags the level (half-life 6 h) and by the end of the
   shift the expectation has absorbed ~40 % of it. Open lead, not taken for lack of time
-  to re-run the engine scenarios (it changes the onset ``score`` the watch uses):
-  ``clip_z`` 2 gives NAB 84.1 (21 FP) and 116/141 synthetic (6 false alarms); a level
+  to run its LOFO grid and start offsets (it also changes the onset ``score`` the watch
+  uses): ``clip_z`` 2 gives NAB 84.1 (21 FP), 116/141 synthetic (6 false alarms), engine
+  scenarios unchanged (3/3, delay median 2 / max 3 min, no false incident); a level
   half-life of 12 h NAB 82.6 (24 FP), 119/141 (5 false alarms). Weekday offsets with a
   1-2 week half-life: 110-111/141, no gain.
 * Defaults before (2026-11-25): **in-sample 82.8** (12/12 windows, 22 FP; AAPL 89.2, GOOG 77.2,
