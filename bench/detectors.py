@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipeline.codec import Rejection, load_object, validate_mention  # noqa: E402
 from pipeline.detectors import DETECTORS  # noqa: E402
+from pipeline.engine import batch_gc  # noqa: E402
 from pipeline.replay import Archive  # noqa: E402
 from pipeline.sentiment import SentimentModel  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
@@ -108,7 +109,8 @@ def main() -> None:
     cases = [c for c in cases if not only or c[0] in only]
     figures: dict[str, float] = {}
     for name, factories in cases:
-        times = [run(factories, raws, sentiments, settings) for _ in range(a.repeat)]
+        with batch_gc():  # as the replay and the worker run their batches
+            times = [run(factories, raws, sentiments, settings) for _ in range(a.repeat)]
         figures[name] = round(statistics.median(times) / n * 1e6, 2)
         print(f"{name:>24}: {figures[name]:6.2f} µs/mention (CPU, median of {a.repeat}; "
               f"{n:,} mentions)")

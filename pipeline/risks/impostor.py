@@ -26,7 +26,9 @@ distance, skeleton), followers, account age, verified flag, counts, link domains
 
 Cost: the check runs once per distinct handle and once per distinct display name per brand
 (two memos of ``CACHE_SIZE`` entries each); known authors cost two dictionary lookups. ASCII
-names take a regex-free path to their skeleton, and a character bound skips most edit distances.
+names take a regex-free path to their skeleton; a skeleton whose length is within no target's
+edit limit (most of them) is compared with nothing, and a character bound skips most of the
+remaining edit distances.
 
 Examples
 --------
@@ -114,6 +116,14 @@ _ASCII_NON_ALNUM = "".join(chr(i) for i in range(128) if not chr(i).isalnum())
 _ASCII_LETTERS = str.maketrans({
     chr(i): (None if _KEEP.match(chr(i)) else chr(i).translate(CONFUSABLES)) for i in range(128)
 })
+#: The same as a bytes table and the bytes it deletes (bytes.translate: no dictionary look-up).
+_ASCII_LETTER_BYTES = bytes(ord(chr(i).translate(_ASCII_LETTERS) or "_") for i in range(256))
+_ASCII_DROPPED = bytes(i for i in range(128) if not chr(i).translate(_ASCII_LETTERS))
+#: What the skeleton's first steps (lower case, then the table above) make of each ASCII byte,
+#: "_" for the dropped ones (no skeleton has one): the characters a skeleton can have.
+_ASCII_SKELETON_CHARS = bytes(
+    ord(chr(i).lower().translate(_ASCII_LETTERS) or "_") for i in range(128)) + b"_" * 128
+_M, _R, _N, _W, _V = b"mrnwv"
 
 
 def skeleton(name: str) -> str:
@@ -128,7 +138,7 @@ def skeleton(name: str) -> str:
     stripped = folded.rstrip(_ASCII_TRAILING)
     if stripped.strip(_ASCII_NON_ALNUM):
         folded = stripped
-    s = folded.translate(_ASCII_LETTERS)
+    s = folded.encode().translate(_ASCII_LETTER_BYTES, _ASCII_DROPPED).decode()
     if "rn" in s:  # _MULTI, in order
         s = s.replace("rn", "m")
     if "vv" in s:
@@ -205,9 +215,15 @@ class ImpostorDetector:
         self._near_lengths = frozenset(
             n for t, lim, _ in self._near_targets for n in range(len(t) - lim, len(t) + lim + 1)
             if n >= r.impostor_min_chars)
-        # verdict caches (pure functions of one string): handle -> None for an own handle, else
-        # its matches; display name -> its matches. Match = (brand name, distance, skeleton).
-        self._by_handle: OrderedDict[str, _Matches | None] = OrderedDict()
+        # (target as bytes, edit limit, its m's, its w's) for the quick bound of _far (ASCII
+        # targets only: a non-ASCII skeleton is only near names _far leaves to _matches)
+        ascii_targets = [(t, lim) for t, lim, _ in self._near_targets if t.isascii()]
+        self._far_bounds = [(t.encode(), lim, t.count("m"), t.count("w")) for t, lim in ascii_targets]
+        self._far_ok = len(ascii_targets) == len(self._near_targets)
+        # verdict caches (pure functions of one string) of the names _far cannot rule out:
+        # handle -> its matches, display name -> its matches. Match = (brand name, distance,
+        # skeleton).
+        self._by_handle: OrderedDict[str, _Matches] = OrderedDict()
         self._by_name: OrderedDict[str, _Matches] = OrderedDict()
         self.impostors: OrderedDict[str, dict[str, Any]] = OrderedDict()  # by last activity
         self.ticker = Ticker(detection.bucket_s)
@@ -230,6 +246,36 @@ class ImpostorDetector:
                 out.append((t, dist))
         return out
 
+    def _far(self, value: str) -> bool:
+        """True when ``value``'s skeleton is certainly beyond every target's edit limit.
+
+        A quick bound for ASCII names (all handles, most display names), from the name itself:
+        a skeleton only has characters of the name's lower-cased, translated form (plus an
+        ``m`` where it has ``r`` and ``n``, a ``w`` where it has a ``v``), and every character
+        of a target that the skeleton lacks costs an edit. Other names: False (ask
+        :meth:`_matches`).
+        """
+        if not value.isascii() or not self._far_ok:
+            return False
+        chars = value.encode().translate(_ASCII_SKELETON_CHARS)
+        for target, lim, n_m, n_w in self._far_bounds:
+            k = len(target.translate(None, chars))  # the target's characters chars lacks
+            if k > lim and n_m and _M not in chars and _R in chars and _N in chars:
+                k -= n_m  # "rn" may make its m's
+            if k > lim and n_w and _W not in chars and _V in chars:
+                k -= n_w  # "vv" may make its w's
+            if k <= lim:
+                return False
+        return True
+
+    def _memo(self, value: str, memo: OrderedDict[str, _Matches]) -> _Matches:
+        """:meth:`_matches` of ``value``, memoised in ``memo``."""
+        found = memo.get(value)
+        if found is None:
+            found = self._matches(value)
+            _put(memo, value, found)
+        return found
+
     def _matches(self, value: str) -> _Matches:
         """``(brand name, distance, skeleton)`` of each name ``value`` imitates."""
         if not value:
@@ -248,8 +294,10 @@ class ImpostorDetector:
     def check(self, m: Mention) -> list[dict[str, Any]] | None:
         """Cached imitation check of a mention's author (None: not an imitation).
 
-        The handle's and the display name's verdicts are cached apart (a display name is shared
-        by many authors), each in a dictionary of at most ``CACHE_SIZE`` entries.
+        Most names are ruled out by a quick bound on their characters (:meth:`_far`, no memory
+        look-up); the handle's and the display name's verdicts of the others are cached apart
+        (a display name is shared by many authors), each in a dictionary of at most
+        ``CACHE_SIZE`` entries.
         """
         matches = self._check(m)
         return None if matches is None else _found(*matches)
@@ -257,19 +305,13 @@ class ImpostorDetector:
     def _check(self, m: Mention) -> tuple[_Matches, _Matches] | None:
         """:meth:`check` as the cached match tuples (handle's, name's), or None."""
         a = m.author
-        by_handle = self._by_handle
-        h = by_handle.get(a.handle, _MISS)
-        if h is _MISS:
-            own = a.handle.lower() in self.handles or not self.targets
-            h = None if own else self._matches(a.handle)
-            _put(by_handle, a.handle, h)
-        if h is None:
+        handle = a.handle
+        if handle.lower() in self.handles or not self.targets:
             return None
-        by_name = self._by_name
-        n = by_name.get(a.name)
-        if n is None:
-            n = self._matches(a.name)
-            _put(by_name, a.name, n)
+        far = self._far
+        h = () if far(handle) else self._memo(handle, self._by_handle)
+        name = a.name
+        n = () if far(name) else self._memo(name, self._by_name)
         if not h and not n:
             return None
         return h, n
@@ -406,9 +448,6 @@ class ImpostorDetector:
         """Restore a snapshot taken by :meth:`to_state`."""
         self.impostors = OrderedDict((r["handle"].lower(), dict(r)) for r in s["impostors"])
         self.ticker.load_state(s["ticker"])
-
-
-_MISS: Any = object()
 
 
 def own_site(domain: str, handle: str) -> bool:

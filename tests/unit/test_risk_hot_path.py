@@ -53,3 +53,25 @@ def test_suspicious_age_is_the_settings_rule():
                 age = (m.ts - m.author.created_at.timestamp()) / 86_400.0
                 want = age if age < 30.0 or (followers < 50 and age < 365) else None
             assert got == want, (age_days, followers)
+
+
+def test_impostor_quick_bound_never_rules_out_a_match():
+    from pipeline.risks.impostor import ImpostorDetector
+    from pipeline.settings import BrandConfig, DetectionSettings
+    from tests.unit.test_hot_path import names
+
+    tricky = ["acrne", "acrnx", "vvidgex", "rnacme", "a_c_m_e", "ac.me", "globexx", "g1obex", "n0rdair", "nordalr",
+              "vvidget", "wldget", "acme_support", "Acme Officiel", "the_acme_fr", "acm", "acmee"]
+    brands = [BrandConfig(name="acme", handles=["acme", "acme_support"],
+                          display_names=["Acme", "Acme Corporation"]),
+              BrandConfig(name="nordair", handles=["NordAir_FR"]),
+              BrandConfig(name="widget", handles=["wwidget"]),
+              None]
+    ruled_out = 0
+    for cfg in brands:
+        det = ImpostorDetector(cfg.name if cfg else "globex", cfg, DetectionSettings())
+        for value in names(6000, seed=7) + tricky:
+            if det._far(value):
+                ruled_out += 1
+                assert det._matches(value) == (), (det.brand, value)
+    assert ruled_out > 10_000  # the bound does rule most names out
