@@ -224,7 +224,7 @@ def register(worker: Any) -> None:
                 continue
             if label.text is not None:
                 continue  # the learners take it
-            known = worker.engine._recent.get(label.mention_id)
+            known = worker.engine.recent_text(label.mention_id)
             if known is None:
                 rej = Rejection(
                     "missing_field",

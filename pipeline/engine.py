@@ -260,11 +260,19 @@ class Engine:
                 "created_at": ts, **review.to_dict()}
 
     # ------------------------------------------------------------------ labels
+    def recent_text(self, mention_id: str) -> tuple[str, str | None] | None:
+        """``(text, lang)`` of one of the last :data:`RECENT_TEXTS` mentions, or None.
+
+        Labels that carry only a mention id, and the alerts' sample mentions, are resolved
+        with it.
+        """
+        return self._recent.get(mention_id)
+
     def learn_label(self, label: Label) -> bool:
         """Learn an analyst's label. Returns False when the mention's text is unknown."""
         text, lang = label.text, label.lang
         if text is None:
-            known = self._recent.get(label.mention_id)
+            known = self.recent_text(label.mention_id)
             if known is None:
                 return False
             text, lang = known[0], lang or known[1]

@@ -148,13 +148,13 @@ class OfflineReplay:
                 self._dead_fh.write(dumps({"reason": rej.reason, "detail": rej.detail,
                                            "record": text[:2000]}) + b"\n")
         if out.alerts:
-            recent = self.engine._recent  # id -> (text, lang) of recent mentions
+            recent_text = self.engine.recent_text
             for a in out.alerts:
                 d = a.model_dump(mode="json")
                 self.alerts.append(d)
                 self._alerts_fh.write(orjson.dumps(d) + b"\n")
                 for mid in a.sample_mention_ids:
-                    known = None if mid in self.samples else recent.get(mid)
+                    known = None if mid in self.samples else recent_text(mid)
                     if known is not None:
                         self.samples[mid] = {"id": mid, "brand": a.brand, "text": known[0],
                                              "lang": known[1]}

@@ -146,6 +146,15 @@ def test_labels_teach_the_model():
     assert not engine.learn_label(Label(mention_id="never-seen", label="negative"))
 
 
+def test_recent_text_gives_a_scored_mentions_text_and_language():
+    engine = Engine(Settings())
+    m = {**mention(1, "acme", 1.7e9, "@acme encore en retard"), "lang": "fr"}
+    assert engine.recent_text("acme-1") is None
+    engine.process([orjson.dumps(m)])
+    assert engine.recent_text("acme-1") == ("@acme encore en retard", "fr")
+    assert engine.recent_text("acme-2") is None
+
+
 def test_duplicates_are_recognised_per_brand_and_after_a_restore():
     from pipeline.watch import SEEN_IDS
 
