@@ -41,14 +41,15 @@ async def handle_batch(worker: Any, records: Sequence[Any]) -> None:
     engine = worker.engine
     values = [r.value for r in records]
     stamps = [r.timestamp / 1000.0 for r in records]
+    keys = [r.key for r in records]
     cpu = time.thread_time()
     try:
-        out = engine.process(values, stamps)
+        out = engine.process(values, stamps, keys)
     except Exception:  # a bug must not lose the batch: isolate the record(s) at fault
         worker.app.log.exception("engine failed on a batch; retrying record by record")
         for rec, value, stamp in zip(records, values, stamps):
             try:
-                one = engine.process([value], [stamp])
+                one = engine.process([value], [stamp], [rec.key])
             except Exception as exc_one:  # noqa: BLE001 - dead-letter whatever broke
                 rej = Rejection("processing_error", f"{type(exc_one).__name__}: {exc_one}"[:300])
                 await _deadletter(worker, rec, rej)

@@ -38,6 +38,7 @@ REASONS: Final = (
     "unknown_brand",
     "brand_limit",
     "future_timestamp",
+    "key_mismatch",
     "processing_error",
 )
 

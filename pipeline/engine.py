@@ -154,7 +154,8 @@ class Engine:
         return watch
 
     def process(
-        self, records: Sequence[bytes], record_ts: Sequence[float] | None = None
+        self, records: Sequence[bytes], record_ts: Sequence[float] | None = None,
+        record_keys: Sequence[bytes | None] | None = None,
     ) -> EngineOutput:
         """Decode, validate, score and watch a batch of raw mention records, in order.
 
@@ -167,6 +168,11 @@ class Engine:
             A mention whose event time is more than ``max_future_s`` after its record's
             timestamp is rejected as ``future_timestamp``: a wrong clock must not fast-forward
             a brand. Without record timestamps (a file archive) there is no such check.
+        record_keys
+            The records' Kafka keys, if known. Mentions are keyed by brand: the key picks the
+            partition, hence the worker holding (and snapshotting) the brand's state. A valid
+            mention whose key is not its brand (or is missing) is rejected as ``key_mismatch``
+            before it touches any brand; a file archive has no keys and no such check.
         """
         out = EngineOutput()
         max_future = self.settings.detection.max_future_s
@@ -195,6 +201,13 @@ class Engine:
             if type(m) is Rejection:
                 rejected.append((i, m))
                 continue
+            if record_keys is not None:
+                key = record_keys[i]
+                if key is None or key.decode("utf-8", "replace") != m.brand:
+                    rejected.append((i, Rejection(
+                        "key_mismatch", f"record key {key!r:.80} is not the mention's brand "
+                        f"{m.brand[:80]!r}: producers key mentions by brand")))
+                    continue
             watch = watches.get(m.brand)
             if watch is None:
                 watch = self._watch_for(m.brand)

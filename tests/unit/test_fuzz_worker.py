@@ -108,11 +108,20 @@ def test_any_records_with_any_keys_are_accounted_for(batches):
 
 def test_a_flood_of_unknown_brands_and_keys_keeps_the_worker_bounded():
     w = with_ingest(worker())
-    for b in range(40):  # 40 batches, 64 new brands each: 2,560 brands, random keys
+    for b in range(40):  # 40 batches, 64 new brands each: 2,560 brands, keyed by brand
         values = [valid(f"brand{b}-{i}", i) for i in range(64)]
-        keys = [f"key{b}-{i}".encode() for i in range(64)]
+        keys = [f"brand{b}-{i}".encode() for i in range(64)]
         process(w, values, keys)
     assert len(w.engine.watches) == MAX_BRANDS
+
+
+def test_a_mention_keyed_by_another_brand_or_unkeyed_is_dead_lettered_untouched():
+    w = with_ingest(worker())
+    process(w, [valid("velo", 1), valid("nordair", 2)], [b"acme", None])
+    assert w.engine.watches == {}  # no brand state the snapshots would not cover
+    reasons = [dict(h)["veille.dlq.reason"] for topic, _, _, h in w.outputs.sent
+               if topic == w.settings.topics.deadletter]
+    assert reasons == [b"key_mismatch", b"key_mismatch"]
 
 
 def test_configured_brands_only_dead_letter_the_rest():
