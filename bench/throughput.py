@@ -66,6 +66,8 @@ import uuid  # noqa: E402
 from dataclasses import replace  # noqa: E402
 from datetime import datetime, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
+from collections.abc import Iterable, Iterator  # noqa: E402
+from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 import orjson  # noqa: E402
@@ -200,7 +202,7 @@ def settings_for(bootstrap: str, kind: str, run: str, input_topic: str) -> Setti
 
 
 # ------------------------------------------------------------------------------ kafka i/o
-async def produce(settings: Settings, topic: str, rows: list[bytes], rate: float = 0.0,
+async def produce(settings: Settings, topic: str, rows: Iterable[bytes], rate: float = 0.0,
                   stamps: list[float] | None = None) -> None:
     """Send rows keyed by brand (as fast as possible, or paced at ``rate``/s); when ``stamps``
     is given, record each row's produce time (also its record timestamp) into it."""
@@ -228,25 +230,19 @@ async def produce(settings: Settings, topic: str, rows: list[bytes], rate: float
 
 
 async def produce_file(settings: Settings, topic: str, path: Path) -> int:
-    """Send every line of a JSONL file keyed by brand, as fast as possible; returns the count."""
-    p = kafka.producer(settings, linger_ms=5)
-    await p.start()
-    n = 0
-    try:
-        pending = []
-        with open(path, "rb") as fh:
-            for line in fh:
-                raw = line.rstrip(b"\n")
-                key = orjson.loads(raw)["brand"].encode()
-                pending.append(await p.send(topic, raw, key=key))
-                n += 1
-                if len(pending) >= 2000:
-                    await asyncio.gather(*pending)
-                    pending.clear()
-        await asyncio.gather(*pending)
-    finally:
-        await p.stop()
-    return n
+    """Send every line of a JSONL file keyed by brand, as fast as possible (:func:`produce`);
+    returns the count."""
+    count = 0
+
+    def lines(fh: Any) -> Iterator[bytes]:
+        nonlocal count
+        for line in fh:
+            count += 1
+            yield line.rstrip(b"\n")
+
+    with open(path, "rb") as fh:
+        await produce(settings, topic, lines(fh))
+    return count
 
 
 async def prime(settings: Settings, topic: str) -> None:
