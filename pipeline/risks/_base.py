@@ -73,10 +73,8 @@ class Ticker:
         """Move the clock to ``ts``; the starts of the buckets that closed, oldest first."""
         if ts < self.until:
             return ()  # the common case: same bucket (exact: until is an integer)
-        idx = int(ts // self.bucket_s)
+        idx = int(ts // self.bucket_s)  # > next_close: until is (next_close + 1) * bucket_s
         nxt = self.next_close
-        if nxt is not None and idx <= nxt:
-            return ()  # only when next_close was set without until
         self.next_close = idx
         self.until = (idx + 1) * self.bucket_s
         if nxt is None:
