@@ -43,6 +43,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from itertools import chain, repeat
+from operator import ne
 
 from pipeline.text import (CLAUSE_END, NEGATORS, clean_token, is_negator, pieces, squeeze,
                            strip_accents)
@@ -123,6 +124,51 @@ class Batch:
     meta: np.ndarray
     pos: np.ndarray
     neg: np.ndarray
+
+
+class _Rows:
+    """Vocabulary rows of new pieces, as numpy columns (the fields of :meth:`Featurizer._row`;
+    defaults: a dropped piece with no feature)."""
+
+    COLUMNS = ("kind", "negator", "intens", "uni", "uni_neg", "wid", "val", "val_neg", "extra")
+
+    def __init__(self, n: int):
+        self.n = n
+        self.kind = np.zeros(n, np.int8)
+        self.negator = np.zeros(n, bool)
+        self.intens = np.zeros(n, bool)
+        self.uni = np.full(n, -1, np.int64)
+        self.uni_neg = np.full(n, -1, np.int64)
+        self.wid = np.zeros(n, np.uint64)
+        self.val = np.zeros(n)
+        self.val_neg = np.zeros(n)
+        self.extra = np.full((n, _N_EXTRA), -1, np.int64)
+
+    def set(self, i: int, row: tuple) -> None:
+        """Row ``i`` from a :meth:`Featurizer._row` tuple."""
+        (self.kind[i], self.negator[i], self.intens[i], self.uni[i], self.uni_neg[i],
+         self.wid[i], self.val[i], self.val_neg[i], ex) = row
+        self.extra[i, : len(ex)] = ex[:_N_EXTRA]
+
+    def copy_row(self, src: int, dst: list[int]) -> None:
+        """Rows ``dst`` equal to row ``src``."""
+        for name in self.COLUMNS:
+            col = getattr(self, name)
+            col[dst] = col[src]
+
+    def row(self, i: int) -> tuple:
+        """Row ``i`` as a :meth:`Featurizer._row` tuple."""
+        ex = self.extra[i]
+        return (int(self.kind[i]), bool(self.negator[i]), bool(self.intens[i]), int(self.uni[i]),
+                int(self.uni_neg[i]), int(self.wid[i]), float(self.val[i]),
+                float(self.val_neg[i]), tuple(ex[ex >= 0].tolist()))
+
+
+def _pack_left(ex: np.ndarray) -> np.ndarray:
+    """Each row's non-negative entries moved to its front, in order (the rest -1)."""
+    cols = np.arange(ex.shape[1])
+    order = np.argsort(np.where(ex >= 0, cols, cols + ex.shape[1]), axis=1)
+    return np.take_along_axis(ex, order, axis=1)
 
 
 def _h(s: str) -> int:
@@ -321,129 +367,141 @@ class Featurizer:
         return (_WORD, negator, intens, wid & self.mask, self._idx("¬" + pre + tok), wid, val,
                 val_neg, tuple(extra[:_N_EXTRA]))
 
-    def _rows(self, new: list[str], lang: str) -> list[list]:
-        """Vocabulary rows of the ``new`` pieces, as columns (see :meth:`_row`; same values).
+    def _rows(self, new: list[str], lang: str) -> "_Rows":
+        """Vocabulary rows of the ``new`` pieces as numpy columns (see :meth:`_row`; same
+        values, :class:`_Rows`).
 
         The common shapes take a bulk path: words (one lower-casing and one squeeze over the
-        joined words), hashtags (``#`` + word) and numbers (one shared row); CRC-32s and
-        lexicon look-ups by comprehension. The others go through :meth:`_row`."""
-        cols: list[list] = [[] for _ in range(9)]
+        joined words), hashtags (``#`` + word) and numbers (one shared row); CRC-32s by ``map``
+        (the language prefix is a running CRC, no string concatenation), lexicon look-ups by
+        ``map`` with the fallbacks of :meth:`_lookup` on the misses only. The others go through
+        :meth:`_row`."""
+        out = _Rows(len(new))
         if not new:
-            return cols
-        words = [p for p in new if p.isalnum()]
+            return out
+        pre = lang + ":" if self.config.lang_prefix else ""
+        word_i = [i for i, p in enumerate(new) if p.isalnum()]
+        words = [new[i] for i in word_i]
         low = "\n".join(words).lower()
         squeezed = squeeze(low).split("\n") if words else []
         low_w = low.split("\n") if words else []
         if len(squeezed) != len(words) or len(low_w) != len(words):  # a lower() made a "\n"
-            words = []
-        shape = dict(zip(words, zip(squeezed, low_w)))
-        pre = lang + ":" if self.config.lang_prefix else ""
-        rows: list[tuple | None] = []  # a full row, or None for the bulk path
+            word_i, words, squeezed, low_w = [], [], [], []
+        slow: list[int] = []
+        num: list[int] = []
+        clause: list[int] = []
+        bulk: list[int] = []  # pieces of the bulk path, in order
         toks: list[str] = []
-        pieces_: list[str] = []
-        tags: list[int] = []  # the hashtag feature, or -1
-        elongated: list[bool] = []
-        num_row = None
-        for p in new:
-            sh = shape.get(p)
+        is_word = dict(zip(word_i, zip(squeezed, low_w)))
+        for i, p in enumerate(new):
+            sh = is_word.get(i)
             if sh is not None:
                 if p.isdigit():
-                    if num_row is None:
-                        num_row = self._row(p, lang)
-                    rows.append(num_row)
-                    continue
-                tok = sh[0]
-                if tok in CLAUSE_END:
-                    rows.append((_CLAUSE, tok in NEGATORS, False, -1, -1, 0, 0.0, 0.0, ()))
-                    continue
-                tags.append(-1)
-                elongated.append(tok != sh[1] and len(tok) > 2 and _TRIPLE_RE.search(p) is not None)
-            elif p[0] == "#" and len(p) > 1 and p[1:].isalnum() and (tok := p.lower())[1:2].isalnum():
-                tags.append(self._idx(pre + tok))
-                tok = tok[1:]
-                elongated.append(len(tok) > 2 and _TRIPLE_RE.search(p) is not None)
+                    num.append(i)
+                elif sh[0] in CLAUSE_END:
+                    clause.append(i)
+                else:
+                    bulk.append(i)
+                    toks.append(sh[0])
+            elif p[0] == "#" and len(p) > 1 and p[1:].isalnum() and p.lower()[1:2].isalnum():
+                bulk.append(i)
+                toks.append("")  # filled below
             else:
-                rows.append(self._row(p, lang))
-                continue
-            rows.append(None)
-            toks.append(tok)
-            pieces_.append(p)
+                slow.append(i)
+        # hashtags: the tag (lower case, not squeezed) is a feature, its text the word
+        tag_k = [k for k, t in enumerate(toks) if not t]
+        tags = [new[bulk[k]].lower() for k in tag_k]
+        for k, t in zip(tag_k, tags):
+            toks[k] = t[1:]
         crc, mask, stem = zlib.crc32, self.mask, self.config.stem
-        wid = [crc((pre + t).encode()) for t in toks]
-        wneg = [crc(("¬" + pre + t).encode()) & mask for t in toks]
-        lex = self.lexicons.get(lang, {})
-        vals = list(map(lex.get, toks))
-        # the look-up fallbacks of _lookup, in its order; squeeze1 over the joined misses
-        miss = [k for k, v in enumerate(vals) if v is None]
-        if miss:
-            bare_lex = self._bare.get(lang, {})
-            mt = [toks[k] for k in miss]
-            sq1 = _SQUEEZE1_RE.sub(r"\1", "\n".join(mt)).split("\n")
-            if len(sq1) != len(mt):
-                sq1 = [_squeeze1(t) for t in mt]
-            for k, tok, t1 in zip(miss, mt, sq1):
-                v = lex.get(t1) if len(tok) > 3 and t1 != tok else None
-                if v is None:
-                    v = bare_lex.get(tok) if tok.isascii() else self._lookup(lang, tok)
-                vals[k] = v
-        allcaps, elong = self._allcaps, self._elong
-        a0, a1, a2, a3, a4, a5, a6, a7, a8 = (c.append for c in cols)
-        neg_override = _NEGATED_OVERRIDE
-        k = 0
-        for row in rows:
-            if row is not None:
-                for c, v in zip(cols, row):
-                    c.append(v)
-                continue
-            tok, p, v, w, tag = toks[k], pieces_[k], vals[k], wid[k], tags[k]
-            extra = [] if tag < 0 else [tag]
-            if stem and len(tok) > stem:
-                extra.append(crc(("s" + pre + tok[:stem]).encode()) & mask)
-            if p.isupper() and sum(map(str.isalpha, p)) >= 3:
-                extra.append(allcaps)
-            if elongated[k]:
-                extra.append(elong)
-            a0(_WORD)
-            a1(tag < 0 and tok in NEGATORS)
-            a2(tok in INTENSIFIERS)
-            a3(w & mask)
-            a4(wneg[k])
-            a5(w)
-            if v is None:
-                a6(0.0)
-                a7(0.0)
-            else:
-                a6(v)
-                a7(neg_override.get(tok, v * NEG_SCALAR))
-            a8(tuple(extra[:_N_EXTRA]))
-            k += 1
-        return cols
+        n = len(bulk)
+        if n:
+            enc = list(map(str.encode, toks))
+            c_pre = crc(pre.encode())
+            wid = np.fromiter(map(crc, enc, repeat(c_pre, n)), np.uint64, n)
+            c_neg = crc(("¬" + pre).encode())
+            wneg = np.fromiter(map(crc, enc, repeat(c_neg, n)), np.int64, n) & mask
+            b = np.array(bulk, np.int64)
+            out.kind[b] = _WORD
+            out.wid[b] = wid
+            out.uni[b] = wid.astype(np.int64) & mask
+            out.uni_neg[b] = wneg
+            pieces_ = [new[i] for i in bulk]
+            negs = [k for k, t in enumerate(toks) if t in NEGATORS]
+            tagset = set(tag_k)
+            out.negator[b[[k for k in negs if k not in tagset]]] = True
+            out.intens[b[[k for k, t in enumerate(toks) if t in INTENSIFIERS]]] = True
+            # lexicon valence (see _lookup for the order of the fallbacks)
+            lex = self.lexicons.get(lang, {})
+            vals = list(map(lex.get, toks))
+            miss = [k for k, v in enumerate(vals) if v is None]
+            if miss:
+                mt = [toks[k] for k in miss]
+                joined = "\n".join(mt)
+                sq1 = _SQUEEZE1_RE.sub(r"\1", joined).split("\n")
+                if len(sq1) != len(mt):
+                    sq1 = [_squeeze1(t) for t in mt]
+                found = list(map(self._bare.get(lang, {}).get, mt))
+                for j in np.flatnonzero(np.fromiter(map(ne, mt, sq1), bool, len(mt))).tolist():
+                    if len(mt[j]) > 3 and (v := lex.get(sq1[j])) is not None:
+                        found[j] = v
+                if not joined.isascii():
+                    for j, t in enumerate(mt):
+                        if not t.isascii():
+                            found[j] = self._lookup(lang, t)
+                for k, v in zip(miss, found):
+                    vals[k] = v
+            hit = [k for k, v in enumerate(vals) if v is not None]
+            if hit:
+                hv = [vals[k] for k in hit]
+                out.val[b[hit]] = hv
+                out.val_neg[b[hit]] = [_NEGATED_OVERRIDE.get(toks[k], v * NEG_SCALAR)
+                                       for k, v in zip(hit, hv)]
+            # extras, in this order, the first _N_EXTRA kept: tag, stem, <allcaps>, <elong>
+            ex = np.full((n, 4), -1, np.int64)
+            if tag_k:
+                ex[tag_k, 0] = [crc(t.encode(), c_pre) & mask for t in tags]
+            if stem:
+                long_k = [k for k, t in enumerate(toks) if len(t) > stem]
+                c_stem = crc(("s" + pre).encode())
+                ex[long_k, 1] = [crc(toks[k][:stem].encode(), c_stem) & mask for k in long_k]
+            caps = [k for k, p in enumerate(pieces_) if p.isupper()]
+            ex[[k for k in caps if sum(map(str.isalpha, pieces_[k])) >= 3], 2] = self._allcaps
+            # elongation: words whose squeeze changed them, hashtags with a tripled letter
+            el = [k for k in tag_k if len(toks[k]) > 2]
+            el += [k for k, i in enumerate(bulk)
+                   if (sh := is_word.get(i)) is not None and sh[0] != sh[1] and len(sh[0]) > 2]
+            ex[[k for k in el if _TRIPLE_RE.search(pieces_[k]) is not None], 3] = self._elong
+            out.extra[b] = _pack_left(ex)[:, :_N_EXTRA]
+        if num:
+            slow.append(num[0])
+        for i in clause:
+            out.kind[i] = _CLAUSE
+            out.negator[i] = is_word[i][0] in NEGATORS
+        for i in slow:
+            out.set(i, self._row(new[i], lang))
+        if len(num) > 1:
+            out.copy_row(num[0], num[1:])
+        return out
 
-    def _flush(self, voc: _Vocab, cols: list[list]) -> None:
-        """Write the rows (columns from :meth:`_rows`) of the pieces added last into the
+    def _flush(self, voc: _Vocab, rows: "_Rows") -> None:
+        """Write the rows (from :meth:`_rows`) of the pieces added last into the vocabulary's
         numpy columns."""
-        m = len(cols[0])
+        m = rows.n
         if not m:
             return
         start = len(voc.ids) - m
         voc._grow(len(voc.ids))
         sl = slice(start, start + m)
-        voc.kind[sl] = cols[0]
-        voc.negator[sl] = cols[1]
-        voc.intens[sl] = cols[2]
-        voc.uni[sl] = cols[3]
-        voc.uni_neg[sl] = cols[4]
-        voc.wid[sl] = cols[5]
-        voc.val[sl] = cols[6]
-        voc.val_neg[sl] = cols[7]
-        for k, ex in enumerate(cols[8]):
-            if ex:
-                voc.extra[start + k, : len(ex)] = ex
+        for name in _Rows.COLUMNS:
+            getattr(voc, name)[sl] = getattr(rows, name)
 
     def _new_vocab(self, lang: str) -> _Vocab:
         voc = self._vocab[lang] = _Vocab()
         voc.ids[_SEP_CHUNK] = 0
-        self._flush(voc, [[v] for v in self._row(_SEP_CHUNK, lang)])
+        sep = _Rows(1)
+        sep.set(0, self._row(_SEP_CHUNK, lang))
+        self._flush(voc, sep)
         one = np.ones(1, np.int64)
         voc.add_chunks(np.array([hash(_SEP_CHUNK)], np.int64), one, one - 1)  # chunk 0: piece 0
         return voc

@@ -193,8 +193,8 @@ def test_bulk_vocabulary_rows_equal_per_piece_rows():
                                             "fr": {}})
     new = ["GOOD", "goooood", "Cool", "#GoodTimes", "#SOOOO", "2015", "but", "not", "genial",
            "coool", "don't", "😡", "!!", "@u", "http://u", "İstanbul", "very"]
-    cols = f._rows(new, "en")
-    assert [tuple(c[k] for c in cols) for k in range(len(new))] == [f._row(p, "en") for p in new]
+    rows = f._rows(new, "en")
+    assert [rows.row(k) for k in range(len(new))] == [f._row(p, "en") for p in new]
 
 
 def test_chunk_table_probes_past_collisions():
