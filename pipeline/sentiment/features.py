@@ -1,9 +1,10 @@
 """Hashed sparse features for tweet sentiment, computed per batch with numpy.
 
-A batch of tweets (one language) is joined and split on whitespace once; each chunk is found in
-a cache by ``hash(chunk)`` with one vectorised probe of a numpy open-addressing table, and its
-piece ids are expanded with numpy (the Python work per cached chunk is the split and the
-``hash``). A chunk not cached is cut into regex pieces (:func:`pipeline.text.pieces`; the
+A batch of tweets (one language) is joined into one string whose whitespace chunks are found
+and hashed with numpy (:class:`pipeline.sentiment.chunks.ChunkHasher`: no Python object per
+chunk); each chunk is found in a cache by that hash with one vectorised probe of a numpy
+open-addressing table, and its piece ids are expanded with numpy (a cached chunk costs no Python
+work at all). A chunk not cached (its string sliced out of the batch) is cut into regex pieces (:func:`pipeline.text.pieces`; the
 common shapes -- word, ``@user``, ``#tag``, elision, link, compound, contraction, punctuation
 tail -- without the regex, checked equal to it); each distinct raw piece (``"GÉNIAL"``,
 ``"l'"``, ``"😡"``) gets a vocabulary id once, whose static properties (hashed unigram, negated
@@ -45,6 +46,7 @@ import numpy as np
 from itertools import chain, repeat
 from operator import ne
 
+from pipeline.sentiment.chunks import ChunkHasher
 from pipeline.text import (CLAUSE_END, NEGATORS, clean_token, is_negator, pieces, squeeze,
                            strip_accents)
 
@@ -177,9 +179,9 @@ def _h(s: str) -> int:
 
 class _Vocab:
     """Raw piece -> id, with the piece's static properties as numpy columns; and the cache of
-    whitespace chunks, an open-addressing hash table in numpy (``tkey``/``tid``, keyed by
-    Python's ``hash`` of the chunk: 64-bit SipHash, stable within a process; a collision,
-    ~1e-9 per 200,000 cached chunks, would give a chunk another's pieces). Chunk ``c``'s piece
+    whitespace chunks, an open-addressing hash table in numpy (``tkey``/``tid``, keyed by the
+    chunk's 64-bit :class:`~pipeline.sentiment.chunks.ChunkHasher` hash, random per process; a
+    collision would give a chunk another's pieces). Chunk ``c``'s piece
     ids are ``flat[cstart[c] : cstart[c] + clen[c]]``."""
 
     def __init__(self, size: int = 1024):
@@ -291,6 +293,7 @@ class Featurizer:
         self.mask = self.dim - 1
         self.lexicons = {k: dict(v) for k, v in lexicons.items()}
         self._vocab: dict[str, _Vocab] = {}
+        self._hasher = ChunkHasher()
         # accent-free spellings of lexicon entries, for tweets typed without accents ("genial")
         self._bare = {
             lang: {b: v for k, v in sorted(lex.items(), reverse=True)
@@ -503,7 +506,7 @@ class Featurizer:
         sep.set(0, self._row(_SEP_CHUNK, lang))
         self._flush(voc, sep)
         one = np.ones(1, np.int64)
-        voc.add_chunks(np.array([hash(_SEP_CHUNK)], np.int64), one, one - 1)  # chunk 0: piece 0
+        voc.add_chunks(self._hasher.chunks(_SEP_CHUNK)[0], one, one - 1)  # chunk 0: piece 0
         return voc
 
     def _add_chunks(self, voc: _Vocab, hashes: np.ndarray, missing: list[str],
@@ -534,18 +537,18 @@ class Featurizer:
         big = " \x00 ".join(texts)
         if big.count(_SEP_CHUNK) != n - 1:  # a text carried the sentinel
             big = " \x00 ".join(t.replace(_SEP_CHUNK, " ") for t in texts)
-        chunks = big.split()
-        hashes = np.fromiter(map(hash, chunks), np.int64, len(chunks))
+        hashes, starts, ends = self._hasher.chunks(big)
         cids = voc.lookup(hashes)
         miss = np.flatnonzero(cids < 0)
         if len(miss):
-            if voc.n_chunks + len(chunks) > self.config.cache_size or \
+            if voc.n_chunks + len(hashes) > self.config.cache_size or \
                     len(voc.ids) > 2 * self.config.cache_size:
                 voc = self._new_vocab(lang)
                 cids = voc.lookup(hashes)
                 miss = np.flatnonzero(cids < 0)
             uh, first, inv = np.unique(hashes[miss], return_index=True, return_inverse=True)
-            missing = [chunks[i] for i in miss[first].tolist()]
+            fm = miss[first]
+            missing = [big[a:b] for a, b in zip(starts[fm].tolist(), ends[fm].tolist())]
             cids[miss] = self._add_chunks(voc, uh, missing, lang)[inv]
         lens = np.take(voc.clen, cids)
         cum = np.cumsum(lens)

@@ -1,5 +1,6 @@
 """Per-mention sentiment (pipeline.sentiment): cold start, online learning, state, batch/one."""
 
+import numpy as np
 import orjson
 import pytest
 
@@ -198,8 +199,6 @@ def test_bulk_vocabulary_rows_equal_per_piece_rows():
 
 
 def test_chunk_table_probes_past_collisions():
-    import numpy as np
-
     from pipeline.sentiment.features import _Vocab
 
     voc = _Vocab()
@@ -219,3 +218,46 @@ def test_from_file_reads_a_build_artifact(tmp_path):
     path = tmp_path / "m.json.gz"
     path.write_bytes(gzip.compress(orjson.dumps(m.to_state())))
     assert SentimentModel.from_file(str(path)).predict_many(texts) == m.predict_many(texts)
+
+
+def _prior_rows(m: SentimentModel) -> tuple[np.ndarray, np.ndarray]:
+    """The shipped prior's (meta rows, text rows)."""
+    meta = np.isin(m._prior_idx, m.featurizer.meta_indices())
+    return m._prior_idx[meta], m._prior_idx[~meta]
+
+
+def test_prior_text_rows_learn_at_full_speed_and_meta_rows_resist(default):
+    meta, text = _prior_rows(default)
+    assert len(meta) and len(text)
+    assert (default.G[meta] == default.prior_strength).all() and default.prior_strength > 0
+    assert (default.G[text] == default.prior_text_strength).all()
+    # one label moves a word the prior knows more than it would with the meta rows' resistance
+    word = "the flight was great"
+    slow = SentimentModel.from_state({**default.to_state(), "params": {
+        **default.to_state()["params"], "prior_text_strength": default.prior_strength}})
+    fast = SentimentModel.default()
+    for m in (slow, fast):
+        m.learn_one(word, "negative", "en")
+    moved = [default.predict_one(word, "en").probs[0] - m.predict_one(word, "en").probs[0]
+             for m in (slow, fast)]
+    assert moved[1] < moved[0] < 0  # P(negative) rose, and more with the fast text rows
+
+
+def test_version_1_state_loads_with_its_old_accumulators():
+    m = SentimentModel.default()
+    m.learn_one("late again, ugh", "negative", "en")
+    old = m.to_state()
+    old["version"] = 1
+    del old["params"]["prior_text_strength"]
+    v1 = SentimentModel.from_state(orjson.loads(orjson.dumps(old)))
+    assert v1.prior_text_strength == v1.prior_strength
+    _, text = _prior_rows(v1)
+    untouched = np.setdiff1d(text, np.fromiter(v1._touched, np.int64))
+    assert (v1.G[untouched] == v1.prior_strength).all()
+    texts = EN_NEG + FR_NEG + ["late again"]
+    assert v1.predict_many(texts) == m.predict_many(texts)  # same weights, same scores
+    # it round-trips as a version-2 state that keeps the old setting
+    again = SentimentModel.from_state(orjson.loads(orjson.dumps(v1.to_state())))
+    assert again.to_state()["version"] == 2 and again.prior_text_strength == v1.prior_strength
+    with pytest.raises(ValueError):
+        SentimentModel.from_state({**old, "version": 99})
