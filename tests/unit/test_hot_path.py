@@ -9,7 +9,7 @@ from pipeline.evidence import DecayingCounter, burst_term_counts, burst_terms
 from pipeline.risks.impostor import (
     DECORATIONS, ImpostorDetector, _fold, _skeleton_of_folded, osa_distance, skeleton,
 )
-from pipeline.schemas import Mention
+from pipeline.schemas import Mention, MentionRecord
 from pipeline.settings import BrandConfig, DetectionSettings
 
 ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-. @$|!\n\t#&'éаοΑ"
@@ -171,9 +171,10 @@ def test_validated_mentions_carry_their_epoch_times():
                                    "created_at": "2020-02-29T23:59:59-05:30"}}
     m = validate_mention(obj)
     lazy = Mention.model_validate(obj)
-    assert m.__dict__["ts"] == lazy.ts == 1767607200.25
-    assert m.author.__dict__["created_ts"] == lazy.author.created_ts
-    assert m == lazy and m.model_dump() == lazy.model_dump()
+    assert m.ts == lazy.ts == 1767607200.25
+    assert m.author.created_ts == lazy.author.created_ts
+    assert m.created_at == lazy.created_at and m.created_at.tzinfo is lazy.created_at.tzinfo
+    assert m == MentionRecord.from_model(lazy)
     no_date = validate_mention({**obj, "author": {"id": "a", "handle": "b"}})
-    assert no_date.author.__dict__["created_ts"] is None
+    assert no_date.author.created_ts is None
 
