@@ -160,6 +160,10 @@ class BrandWatch:
             bucket_s=d.bucket_s, exit_ratio=d.exit_ratio,
         )
         self.detectors: list[MentionDetector] = [f(brand, brand_config, d) for f in DETECTORS]
+        #: The detectors' ``drain`` methods (those that publish records, such as trends).
+        self.drains: list[Callable[[], list[dict[str, Any]]]] = [
+            drain for drain in (getattr(det, "drain", None) for det in self.detectors)
+            if drain is not None]
         self.late = 0
         #: The last :data:`SEEN_IDS` mention ids, oldest first, and the same as a set.
         self.seen_ids: deque[str] = deque()

@@ -82,6 +82,7 @@ class OfflineReplay:
         self.source = source
         self.engine = Engine(settings)
         self.engine.on_bucket = self._on_bucket
+        self.engine.scored_output = scored  # not built when not written
         self.series: dict[str, dict[str, list]] = {}
         self.terms: dict[str, Counter[str]] = {}
         self.alerts: list[dict[str, Any]] = []

@@ -178,3 +178,18 @@ def test_validated_mentions_carry_their_epoch_times():
     no_date = validate_mention({**obj, "author": {"id": "a", "handle": "b"}})
     assert no_date.author.created_ts is None
 
+
+
+def test_recent_texts_add_many_equals_adding_one_by_one():
+    from pipeline.recent import RecentTexts
+
+    r = random.Random(9)
+    one, many = RecentTexts(capacity=40), RecentTexts(capacity=40)
+    for step in range(400):
+        batch = [(str(r.randint(0, 90)), f"t{step}-{j} 👋", r.choice(["en", "fr", None, f"l{step}"]))
+                 for j in range(r.randint(0, 9))]
+        for mid, text, lang in batch:
+            one.add(mid, text, lang)
+        many.add_many(*zip(*batch)) if batch else many.add_many([], [], [])
+        assert one._entries == many._entries and list(one._entries) == list(many._entries)
+        assert one._ring == many._ring and one._next == many._next
