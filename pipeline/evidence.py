@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from itertools import chain
@@ -207,8 +208,24 @@ def _text_terms(text: str) -> tuple[str, ...]:
     return tuple(chain.from_iterable(map(_chunk_terms, text.split())))
 
 
+#: Chunks that hold no term whatever the tokenizer makes of them: an @handle alone (with
+#: closing punctuation) or a link alone (no ``&``: an HTML entity could end it). Mostly unique
+#: strings (one handle or short link per mention), so they skip the tokenizer (a test checks
+#: that the tokenizer gives them no term).
+_NO_TERMS_RE = re.compile(r"@\w+[!?.,;:]*|(?:https?://|www\.)[^\s<>\"&]+")
+_no_terms = _NO_TERMS_RE.fullmatch
+
+
 @lru_cache(maxsize=1 << 16)
 def _chunk_terms(chunk: str) -> tuple[str, ...]:
+    c = chunk[:1]
+    if (c == "@" or c == "h" or c == "w") and _no_terms(chunk):
+        return ()
+    return _tokenized_chunk_terms(chunk)
+
+
+def _tokenized_chunk_terms(chunk: str) -> tuple[str, ...]:
+    """The terms of one chunk, from its tokens (:func:`pipeline.text.chunk_tokens`)."""
     out = []
     for tok in chunk_tokens(chunk):
         c = tok[0]

@@ -193,3 +193,28 @@ def test_recent_texts_add_many_equals_adding_one_by_one():
         many.add_many(*zip(*batch)) if batch else many.add_many([], [], [])
         assert one._entries == many._entries and list(one._entries) == list(many._entries)
         assert one._ring == many._ring and one._next == many._next
+
+
+def test_chunks_skipping_the_tokenizer_hold_no_term():
+    """An @handle or a link alone skips the tokenizer: the tokenizer gives it no term either."""
+    from pipeline.evidence import _chunk_terms, _no_terms, _tokenized_chunk_terms
+
+    r = random.Random(10)
+    word = "abcXYZ_09éß東ДΩ"
+    tail = "!?.,;:)(D&’'#<>\"/=-…😀"
+    starts = ["@", "@", "http://", "https://", "www.", "h", "w", "@@", "#", "http:/", "htt"]
+    skipped = 0
+    tricky = ["https://t.co/a&lt;leak", "www.x.fr/&gt;refund", "@acme:)", "@acme:D",
+              "@acme’s", "@acme…leak", "@acme,thanks", "http://x.co/\"scam", "@acme!!!"]
+    for i in range(20_000):
+        chunk = tricky[i] if i < len(tricky) else (
+            r.choice(starts) + "".join(r.choice(word) for _ in range(r.randint(0, 6)))
+            + "".join(r.choice(tail + word) for _ in range(r.randint(0, 4))))
+        if not chunk.split() or chunk.split()[0] != chunk:
+            continue
+        want = _tokenized_chunk_terms(chunk)
+        assert _chunk_terms.__wrapped__(chunk) == want, chunk
+        if _no_terms(chunk):
+            skipped += 1
+            assert want == (), chunk
+    assert skipped > 2000
