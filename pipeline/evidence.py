@@ -214,12 +214,20 @@ def _text_terms(text: str) -> tuple[str, ...]:
 #: that the tokenizer gives them no term).
 _NO_TERMS_RE = re.compile(r"@\w+[!?.,;:]*|(?:https?://|www\.)[^\s<>\"&]+")
 _no_terms = _NO_TERMS_RE.fullmatch
+#: A hashtag alone (with closing punctuation), such as an order number "#5109689?": its one
+#: term is the lower-cased tag, as the tokenizer makes it.
+_hashtag_only = re.compile(r"(#\w+)[!?.,;:]*").fullmatch
 
 
 @lru_cache(maxsize=1 << 16)
 def _chunk_terms(chunk: str) -> tuple[str, ...]:
     c = chunk[:1]
-    if (c == "@" or c == "h" or c == "w") and _no_terms(chunk):
+    if c == "#":
+        tag = _hashtag_only(chunk)
+        if tag is not None:
+            term = tag[1].lower()
+            return (term,) if len(term) > 2 else ()
+    elif (c == "@" or c == "h" or c == "w") and _no_terms(chunk):
         return ()
     return _tokenized_chunk_terms(chunk)
 

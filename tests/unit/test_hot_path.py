@@ -196,16 +196,20 @@ def test_recent_texts_add_many_equals_adding_one_by_one():
 
 
 def test_chunks_skipping_the_tokenizer_hold_no_term():
-    """An @handle or a link alone skips the tokenizer: the tokenizer gives it no term either."""
-    from pipeline.evidence import _chunk_terms, _no_terms, _tokenized_chunk_terms
+    """An @handle or a link alone skips the tokenizer: the tokenizer gives it no term either;
+    a hashtag alone gives the tokenizer's term."""
+    from pipeline.evidence import (
+        _chunk_terms, _hashtag_only, _no_terms, _tokenized_chunk_terms,
+    )
 
     r = random.Random(10)
-    word = "abcXYZ_09éß東ДΩ"
+    word = "abcXYZ_09éß東ДΩİ"
     tail = "!?.,;:)(D&’'#<>\"/=-…😀"
-    starts = ["@", "@", "http://", "https://", "www.", "h", "w", "@@", "#", "http:/", "htt"]
-    skipped = 0
+    starts = ["@", "@", "http://", "https://", "www.", "h", "w", "@@", "#", "#", "##", "http:/"]
+    skipped = tags = 0
     tricky = ["https://t.co/a&lt;leak", "www.x.fr/&gt;refund", "@acme:)", "@acme:D",
-              "@acme’s", "@acme…leak", "@acme,thanks", "http://x.co/\"scam", "@acme!!!"]
+              "@acme’s", "@acme…leak", "@acme,thanks", "http://x.co/\"scam", "@acme!!!",
+              "#İİ", "#İ", "#ab", "#ab:)", "#5109689?", "#tag&amp;x", "#tag’s"]
     for i in range(20_000):
         chunk = tricky[i] if i < len(tricky) else (
             r.choice(starts) + "".join(r.choice(word) for _ in range(r.randint(0, 6)))
@@ -217,4 +221,6 @@ def test_chunks_skipping_the_tokenizer_hold_no_term():
         if _no_terms(chunk):
             skipped += 1
             assert want == (), chunk
-    assert skipped > 2000
+        elif _hashtag_only(chunk):
+            tags += 1
+    assert skipped > 2000 and tags > 1000
