@@ -15,18 +15,19 @@ Examples
 
 from __future__ import annotations
 
-import heapq
 import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from itertools import chain
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from pipeline.text import chunk_tokens
 
 _RESCALE_HALVINGS = 400.0
+_second = itemgetter(1)
 #: Distinct texts whose terms are memoised (a few minutes of mentions: a bucket's texts are
 #: still there when it closes; bounded whatever the stream).
 TEXT_TERMS_MEMO = 1 << 14
@@ -101,7 +102,9 @@ class DecayingCounter:
         """Past ``max_keys``, keep the largest half."""
         values = self._values
         if len(values) > self.max_keys:
-            keep = heapq.nlargest(self.max_keys // 2, values.items(), key=lambda kv: kv[1])
+            # heapq.nlargest(n, items, key) is sorted(items, key, reverse=True)[:n] (ties in
+            # first-seen order either way); the sort runs in C, a few times faster here
+            keep = sorted(values.items(), key=_second, reverse=True)[: self.max_keys // 2]
             self._values = dict(keep)
 
     def get(self, key: str, at: int) -> float:

@@ -224,3 +224,21 @@ def test_chunks_skipping_the_tokenizer_hold_no_term():
         elif _hashtag_only(chunk):
             tags += 1
     assert skipped > 2000 and tags > 1000
+
+
+def test_decaying_counter_prunes_to_the_largest_half_as_nlargest_does():
+    import heapq
+
+    r = random.Random(11)
+    for _ in range(200):
+        c = DecayingCounter(halflife=5, max_keys=r.randint(2, 40))
+        want: dict[str, float] = {}
+        for step in range(30):
+            keys = [f"k{r.randint(0, 60)}" for _ in range(r.randint(0, 6))]
+            c.add_many(keys, at=step // 3)  # ties: equal weights within a bucket
+            w = c._g ** (step // 3 - c._origin)
+            for k in keys:
+                want[k] = want.get(k, 0.0) + w
+            if len(want) > c.max_keys:
+                want = dict(heapq.nlargest(c.max_keys // 2, want.items(), key=lambda kv: kv[1]))
+            assert list(c._values.items()) == list(want.items())
