@@ -3,6 +3,10 @@
 The JSON Schema files in ``schemas/`` are generated from these models by
 ``python -m pipeline.schemas --write`` and a unit test checks that code and files agree.
 
+The engine reads mentions as :class:`MentionRecord` (a msgspec Struct with the same fields and
+values as :class:`Mention`, plus the epoch times), built by
+:func:`pipeline.codec.validate_mention`; the pydantic models stay the wire schema.
+
 Examples
 --------
 >>> m = Mention.model_validate({
