@@ -34,7 +34,7 @@ import orjson
 from pipeline.codec import Rejection, load_object, validate_mention
 from pipeline.recent import RecentTexts
 from pipeline.risks import PostReviewer
-from pipeline.schemas import SCHEMA_VERSION, Alert, Label, Mention
+from pipeline.schemas import SCHEMA_VERSION, Alert, Label, MentionRecord
 from pipeline.sentiment import SentimentModel
 from pipeline.settings import Settings
 from pipeline.watch import BrandWatch, BucketReport
@@ -90,6 +90,9 @@ class EngineOutput:
         Verdicts on the brand's own published posts (topic ``veille.posts.reviewed``).
     trends
         Emerging terms per brand and window (schema ``Trend``, topic ``veille.trends``).
+    accepted
+        Mentions scored and watched (``len(scored)`` unless the engine's ``scored_output`` is
+        off).
     """
 
     scored: list[dict[str, Any]] = field(default_factory=list)
@@ -100,11 +103,12 @@ class EngineOutput:
     counts: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     reviews: list[dict[str, Any]] = field(default_factory=list)
     trends: list[dict[str, Any]] = field(default_factory=list)
+    accepted: int = 0
 
     @property
     def processed(self) -> int:
         """Records accepted (scored or recognised as duplicates)."""
-        return len(self.scored) + self.duplicates
+        return self.accepted + self.duplicates
 
 
 class Engine:
@@ -133,6 +137,9 @@ class Engine:
         #: Observer handed to every brand watch: called with each closed bucket's
         #: :class:`~pipeline.watch.BucketReport` (offline replay collects its series with it).
         self.on_bucket: Callable[[BucketReport], None] | None = None
+        #: Build :attr:`EngineOutput.scored` (the worker publishes it; an offline replay that
+        #: does not write scored mentions turns it off: same alerts, less work).
+        self.scored_output = True
 
     # ------------------------------------------------------------------ mentions
     def _watch_for(self, brand: str) -> BrandWatch | Rejection:
@@ -177,11 +184,16 @@ class Engine:
         out = EngineOutput()
         max_future = self.settings.detection.max_future_s
         max_chars = self.settings.max_text_chars
-        accepted: list[tuple[dict[str, Any], Mention, BrandWatch]] = []
+        # the accepted mentions, column by column (no tuple per mention)
+        objs: list[dict[str, Any]] = []
+        mentions: list[MentionRecord] = []
+        owners: list[BrandWatch] = []
         texts: list[str] = []
         langs: list[str | None] = []
+        #: the batch's brands in first-accepted order (their trends are drained after it)
+        batch_watches: dict[int, BrandWatch] = {}
+        last_watch: BrandWatch | None = None
         rejected = out.rejected
-        remember = self._recent.add
         watches = self.watches
         loads, bad_json = orjson.loads, orjson.JSONDecodeError
         for i, raw in enumerate(records):
@@ -222,39 +234,44 @@ class Engine:
             if watch.seen(m.id):
                 out.duplicates += 1
                 continue
-            text, lang = m.text, m.lang
-            remember(m.id, text, lang)
-            accepted.append((obj, m, watch))
-            texts.append(text)
-            langs.append(lang)
+            if watch is not last_watch:
+                batch_watches[id(watch)] = last_watch = watch
+            objs.append(obj)
+            mentions.append(m)
+            owners.append(watch)
+            texts.append(m.text)
+            langs.append(m.lang)
 
-        if not accepted:
+        if not mentions:
             return out
+        self._recent.add_many([m.id for m in mentions], texts, langs)
         sentiments = self.sentiment.predict_many(texts, langs)
         alerts, late, scored, reviews = out.alerts, out.late, out.scored, out.reviews
         keys: list[tuple[str, str, str]] = []
-        for (obj, m, watch), s in zip(accepted, sentiments):
+        key = keys.append
+        scoring = self.scored_output
+        for obj, m, watch, s in zip(objs, mentions, owners, sentiments):
             brand, lang, label = m.brand, s.lang, s.label
             is_late = watch.observe_into(m, s, alerts)
             if is_late:
                 late[brand] += 1
-            keys.append((brand, lang, label or "none"))
+            key((brand, lang, label or "none"))
             own = watch.own_handles
             if m.kind == "own_post" or (own and m.author.handle.lower() in own):
                 reviews.append(self.review_post(m.id, brand, m.text, m.lang, m.ts))
-            scored.append({
-                "schema_version": SCHEMA_VERSION,
-                "mention": obj,
-                "lang": lang,
-                "sentiment": {"label": label, "score": s.score, "probs": list(s.probs)},
-                "late": is_late,
-            })
+            if scoring:
+                scored.append({
+                    "schema_version": SCHEMA_VERSION,
+                    "mention": obj,
+                    "lang": lang,
+                    "sentiment": {"label": label, "score": s.score, "probs": list(s.probs)},
+                    "late": is_late,
+                })
         out.counts.update(keys)
-        for watch in {id(w): w for _, _, w in accepted}.values():  # trends of the brands seen
-            for det in watch.detectors:
-                drain = getattr(det, "drain", None)
-                if drain is not None:
-                    out.trends.extend(drain())
+        out.accepted = len(mentions)
+        for watch in batch_watches.values():  # trends of the brands seen
+            for drain in watch.drains:
+                out.trends.extend(drain())
         return out
 
     # ------------------------------------------------------------------ own posts

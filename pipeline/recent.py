@@ -21,6 +21,8 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class RecentTexts:
     """Text and language of the last ``capacity`` distinct mention ids (see the module docstring).
@@ -63,6 +65,34 @@ class RecentTexts:
         del entries[ring[slot]]
         ring[slot] = mention_id
         self._next = slot + 1 if slot + 1 < self.capacity else 0
+
+    def add_many(self, ids: Sequence[str], texts: Sequence[str],
+                 langs: Sequence[str | None]) -> None:
+        """:meth:`add` of each ``(id, text, lang)`` in order (one call for a batch).
+
+        >>> r = RecentTexts(capacity=2)
+        >>> r.add_many(["1", "2", "3"], ["a", "b", "c"], ["en", None, "fr"])
+        >>> r.get("1"), r.get("2"), r.get("3")
+        (None, ('b', None), ('c', 'fr'))
+        """
+        entries = self._entries
+        codes = self._codes
+        ring = self._ring
+        capacity = self.capacity
+        for mention_id, text, lang in zip(ids, texts, langs):
+            code = codes.get(lang) or self._code(lang)
+            value = (code + text.encode("utf-8", "surrogatepass")) if code else (text, lang)
+            if mention_id in entries:
+                entries[mention_id] = value
+                continue
+            entries[mention_id] = value
+            if len(ring) < capacity:
+                ring.append(mention_id)
+                continue
+            slot = self._next
+            del entries[ring[slot]]
+            ring[slot] = mention_id
+            self._next = slot + 1 if slot + 1 < capacity else 0
 
     def _code(self, lang: str | None) -> bytes:
         """A new language's code byte; empty once 255 are taken (the entry is then a tuple)."""

@@ -3,6 +3,10 @@
 The JSON Schema files in ``schemas/`` are generated from these models by
 ``python -m pipeline.schemas --write`` and a unit test checks that code and files agree.
 
+The engine reads mentions as :class:`MentionRecord` (a msgspec Struct with the same fields and
+values as :class:`Mention`, plus the epoch times), built by
+:func:`pipeline.codec.validate_mention`; the pydantic models stay the wire schema.
+
 Examples
 --------
 >>> m = Mention.model_validate({
@@ -18,8 +22,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from functools import cached_property
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+import msgspec
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 SCHEMA_VERSION = 1
@@ -96,6 +101,82 @@ class Mention(_Wire):
         validation, so ``created_at`` must not be reassigned once ``ts`` has been read.
         """
         return self.created_at.timestamp()
+
+
+_UTC = timezone.utc
+_NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
+_Aware = Annotated[datetime, msgspec.Meta(tz=True)]
+
+
+class AuthorRecord(msgspec.Struct, kw_only=True, gc=False):
+    """The engine's form of a validated :class:`Author`: same fields and values, slots, plus
+    ``created_ts`` (account creation in epoch seconds, None if unknown), set on construction.
+
+    Untracked by the garbage collector (``gc=False``): it holds only strings, numbers and
+    datetimes, so it can be in no reference cycle.
+    """
+
+    id: _NonEmpty
+    handle: _NonEmpty
+    name: str = ""
+    followers: Annotated[int, msgspec.Meta(ge=0)] = 0
+    verified: bool = False
+    created_at: _Aware | None = None
+    created_ts: float | None = None
+
+    def __post_init__(self) -> None:
+        created = self.created_at
+        self.created_ts = None if created is None else created.timestamp()
+
+
+class MentionRecord(msgspec.Struct, kw_only=True, gc=False):
+    """The engine's form of a validated :class:`Mention` (what the watch and the detectors
+    read): the same fields with the same values (``created_at`` in UTC), as slots, plus ``ts``
+    (the event time in epoch seconds), set on construction.
+
+    :func:`pipeline.codec.validate_mention` builds it straight from the decoded record
+    (``msgspec.convert``, about 1 µs; pydantic decides whatever that fast path does not
+    accept, so both accept and reject alike). A unit test keeps its fields those of
+    :class:`Mention`. Untracked by the garbage collector, like :class:`AuthorRecord`.
+
+    >>> m = MentionRecord(id="1", created_at=datetime.fromisoformat("2026-01-05T11:00:00+01:00"),
+    ...                   brand="acme", text="hi", author=AuthorRecord(id="u", handle="bob"))
+    >>> m.ts, m.created_at.isoformat(), m.author.created_ts
+    (1767607200.0, '2026-01-05T10:00:00+00:00', None)
+    """
+
+    id: _NonEmpty
+    created_at: _Aware
+    brand: _NonEmpty
+    kind: MentionKind = "mention"
+    text: str
+    lang: str | None = None
+    author: AuthorRecord
+    in_reply_to: str | None = None
+    source: str | None = None
+    url: str | None = None
+    ts: float = 0.0
+
+    def __post_init__(self) -> None:
+        created = self.created_at
+        if created.tzinfo is not _UTC:  # normalised as Mention's validator does
+            self.created_at = created = created.astimezone(_UTC)
+        self.ts = created.timestamp()
+
+    @classmethod
+    def from_model(cls, m: Mention) -> MentionRecord:
+        """The record of a pydantic :class:`Mention` (same values)."""
+        a = m.author
+        return cls(
+            id=m.id, created_at=m.created_at, brand=m.brand, kind=m.kind, text=m.text,
+            lang=m.lang, in_reply_to=m.in_reply_to, source=m.source, url=m.url,
+            author=AuthorRecord(id=a.id, handle=a.handle, name=a.name, followers=a.followers,
+                                verified=a.verified, created_at=a.created_at),
+        )
+
+
+#: Fields of the records that are not wire fields (computed on construction).
+RECORD_ONLY_FIELDS = frozenset({"ts", "created_ts"})
 
 
 class SentimentOut(_Wire):

@@ -37,7 +37,7 @@ from typing import Any
 from pipeline.detectors import DETECTORS, MentionDetector, Sentimented
 from pipeline.evidence import DecayingCounter, burst_term_counts, top_lifted
 from pipeline.incidents import IncidentTracker, Transition, crisis_severity
-from pipeline.schemas import Alert, Mention
+from pipeline.schemas import Alert, Mention, MentionRecord
 from pipeline.settings import BrandConfig, DetectionSettings
 from pipeline.volume import VolumeModel, VolumeScore
 
@@ -160,6 +160,10 @@ class BrandWatch:
             bucket_s=d.bucket_s, exit_ratio=d.exit_ratio,
         )
         self.detectors: list[MentionDetector] = [f(brand, brand_config, d) for f in DETECTORS]
+        #: The detectors' ``drain`` methods (those that publish records, such as trends).
+        self.drains: list[Callable[[], list[dict[str, Any]]]] = [
+            drain for drain in (getattr(det, "drain", None) for det in self.detectors)
+            if drain is not None]
         self.late = 0
         #: The last :data:`SEEN_IDS` mention ids, oldest first, and the same as a set.
         self.seen_ids: deque[str] = deque()
@@ -183,7 +187,9 @@ class BrandWatch:
             known.discard(ids.popleft())
         return False
 
-    def observe(self, m: Mention, sentiment: Sentimented) -> tuple[bool, list[Alert]]:
+    def observe(
+        self, m: Mention | MentionRecord, sentiment: Sentimented
+    ) -> tuple[bool, list[Alert]]:
         """Count one mention (with its sentiment) and close the buckets it makes due.
 
         Returns
@@ -195,7 +201,9 @@ class BrandWatch:
         alerts: list[Alert] = []
         return self.observe_into(m, sentiment, alerts), alerts
 
-    def observe_into(self, m: Mention, sentiment: Sentimented, alerts: list[Alert]) -> bool:
+    def observe_into(
+        self, m: Mention | MentionRecord, sentiment: Sentimented, alerts: list[Alert]
+    ) -> bool:
         """:meth:`observe` appending the alerts to ``alerts`` (the engine's hot path: no list
         or tuple per mention). Returns ``late``."""
         for detector in self.detectors:
@@ -214,7 +222,35 @@ class BrandWatch:
         agg = self.open.get(idx)
         if agg is None:
             agg = self.open[idx] = BucketAgg(start=idx * float(bucket_s))
-        self._add(agg, m, sentiment.label)
+        # count it in its bucket (the brand's own posts are not mentions)
+        author = m.author
+        own = self.own_handles
+        if m.kind == "own_post" or (own and author.handle.lower() in own):
+            agg.own += 1
+        else:
+            label = sentiment.label
+            agg.count += 1
+            followers = author.followers
+            agg.followers += followers
+            texts = agg.texts
+            if len(texts) < TERM_SAMPLE_PER_BUCKET:
+                texts.append(m.text)
+            tops = agg.top_authors
+            if len(tops) < 5:
+                heapq.heappush(tops, (followers, author.handle, label or "", author.verified))
+            elif followers > tops[0][0]:
+                heapq.heapreplace(tops, (followers, author.handle, label or "", author.verified))
+            if label == "negative":
+                agg.negative += 1
+                if followers >= self._high_reach:
+                    agg.high_reach_negative.add(author.handle)
+                negative_ids = agg.negative_ids
+                if len(negative_ids) < 5:
+                    heapq.heappush(negative_ids, (followers, m.id))
+                elif followers > negative_ids[0][0]:
+                    heapq.heapreplace(negative_ids, (followers, m.id))
+            elif label == "positive":
+                agg.positive += 1
         clock = self.clock
         if clock is None or ts > clock:
             self.clock = clock = ts
@@ -222,34 +258,6 @@ class BrandWatch:
         if int((clock - self._lateness_s) // bucket_s) - 1 >= next_close:
             alerts.extend(self._close_due())
         return False
-
-    def _add(self, agg: BucketAgg, m: Mention, label: str | None) -> None:
-        author = m.author
-        own = self.own_handles
-        if m.kind == "own_post" or (own and author.handle.lower() in own):
-            agg.own += 1
-            return
-        agg.count += 1
-        followers = author.followers
-        agg.followers += followers
-        texts = agg.texts
-        if len(texts) < TERM_SAMPLE_PER_BUCKET:
-            texts.append(m.text)
-        tops = agg.top_authors
-        if len(tops) < 5:
-            heapq.heappush(tops, (followers, author.handle, label or "", author.verified))
-        elif followers > tops[0][0]:
-            heapq.heapreplace(tops, (followers, author.handle, label or "", author.verified))
-        if label == "negative":
-            agg.negative += 1
-            if followers >= self._high_reach:
-                agg.high_reach_negative.add(author.handle)
-            if len(agg.negative_ids) < 5:
-                heapq.heappush(agg.negative_ids, (followers, m.id))
-            elif followers > agg.negative_ids[0][0]:
-                heapq.heapreplace(agg.negative_ids, (followers, m.id))
-        elif label == "positive":
-            agg.positive += 1
 
     # ------------------------------------------------------------------ buckets
     def _close_due(self) -> list[Alert]:

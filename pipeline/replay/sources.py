@@ -184,8 +184,7 @@ class Archive:
             yield obj if isinstance(obj, dict) else rec
 
     def _jsonl(self, fh: IO[bytes]) -> Iterator[bytes]:
-        lines = (line.strip() for line in fh)
-        lines = (line for line in lines if line)
+        lines = filter(None, map(bytes.strip, fh))  # stripped, blank lines skipped (in C)
         first = next(lines, None)
         if first is None:
             return

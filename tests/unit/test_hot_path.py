@@ -9,7 +9,7 @@ from pipeline.evidence import DecayingCounter, burst_term_counts, burst_terms
 from pipeline.risks.impostor import (
     DECORATIONS, ImpostorDetector, _fold, _skeleton_of_folded, osa_distance, skeleton,
 )
-from pipeline.schemas import Mention
+from pipeline.schemas import Mention, MentionRecord
 from pipeline.settings import BrandConfig, DetectionSettings
 
 ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-. @$|!\n\t#&'éаοΑ"
@@ -171,9 +171,74 @@ def test_validated_mentions_carry_their_epoch_times():
                                    "created_at": "2020-02-29T23:59:59-05:30"}}
     m = validate_mention(obj)
     lazy = Mention.model_validate(obj)
-    assert m.__dict__["ts"] == lazy.ts == 1767607200.25
-    assert m.author.__dict__["created_ts"] == lazy.author.created_ts
-    assert m == lazy and m.model_dump() == lazy.model_dump()
+    assert m.ts == lazy.ts == 1767607200.25
+    assert m.author.created_ts == lazy.author.created_ts
+    assert m.created_at == lazy.created_at and m.created_at.tzinfo is lazy.created_at.tzinfo
+    assert m == MentionRecord.from_model(lazy)
     no_date = validate_mention({**obj, "author": {"id": "a", "handle": "b"}})
-    assert no_date.author.__dict__["created_ts"] is None
+    assert no_date.author.created_ts is None
 
+
+
+def test_recent_texts_add_many_equals_adding_one_by_one():
+    from pipeline.recent import RecentTexts
+
+    r = random.Random(9)
+    one, many = RecentTexts(capacity=40), RecentTexts(capacity=40)
+    for step in range(400):
+        batch = [(str(r.randint(0, 90)), f"t{step}-{j} 👋", r.choice(["en", "fr", None, f"l{step}"]))
+                 for j in range(r.randint(0, 9))]
+        for mid, text, lang in batch:
+            one.add(mid, text, lang)
+        many.add_many(*zip(*batch)) if batch else many.add_many([], [], [])
+        assert one._entries == many._entries and list(one._entries) == list(many._entries)
+        assert one._ring == many._ring and one._next == many._next
+
+
+def test_chunks_skipping_the_tokenizer_hold_no_term():
+    """An @handle or a link alone skips the tokenizer: the tokenizer gives it no term either;
+    a hashtag alone gives the tokenizer's term."""
+    from pipeline.evidence import (
+        _chunk_terms, _hashtag_only, _no_terms, _tokenized_chunk_terms,
+    )
+
+    r = random.Random(10)
+    word = "abcXYZ_09éß東ДΩİ"
+    tail = "!?.,;:)(D&’'#<>\"/=-…😀"
+    starts = ["@", "@", "http://", "https://", "www.", "h", "w", "@@", "#", "#", "##", "http:/"]
+    skipped = tags = 0
+    tricky = ["https://t.co/a&lt;leak", "www.x.fr/&gt;refund", "@acme:)", "@acme:D",
+              "@acme’s", "@acme…leak", "@acme,thanks", "http://x.co/\"scam", "@acme!!!",
+              "#İİ", "#İ", "#ab", "#ab:)", "#5109689?", "#tag&amp;x", "#tag’s"]
+    for i in range(20_000):
+        chunk = tricky[i] if i < len(tricky) else (
+            r.choice(starts) + "".join(r.choice(word) for _ in range(r.randint(0, 6)))
+            + "".join(r.choice(tail + word) for _ in range(r.randint(0, 4))))
+        if not chunk.split() or chunk.split()[0] != chunk:
+            continue
+        want = _tokenized_chunk_terms(chunk)
+        assert _chunk_terms.__wrapped__(chunk) == want, chunk
+        if _no_terms(chunk):
+            skipped += 1
+            assert want == (), chunk
+        elif _hashtag_only(chunk):
+            tags += 1
+    assert skipped > 2000 and tags > 1000
+
+
+def test_decaying_counter_prunes_to_the_largest_half_as_nlargest_does():
+    import heapq
+
+    r = random.Random(11)
+    for _ in range(200):
+        c = DecayingCounter(halflife=5, max_keys=r.randint(2, 40))
+        want: dict[str, float] = {}
+        for step in range(30):
+            keys = [f"k{r.randint(0, 60)}" for _ in range(r.randint(0, 6))]
+            c.add_many(keys, at=step // 3)  # ties: equal weights within a bucket
+            w = c._g ** (step // 3 - c._origin)
+            for k in keys:
+                want[k] = want.get(k, 0.0) + w
+            if len(want) > c.max_keys:
+                want = dict(heapq.nlargest(c.max_keys // 2, want.items(), key=lambda kv: kv[1]))
+            assert list(c._values.items()) == list(want.items())
