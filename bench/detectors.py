@@ -3,10 +3,15 @@
 Scores the sentiments of a replay archive (the one ``bench/replay.py`` generates, or
 ``--archive FILE``) once, untimed; then feeds every mention, in stream order, to fresh per-brand
 instances of each detector of :data:`pipeline.detectors.DETECTORS` alone, and to all of them
-interleaved as :class:`pipeline.watch.BrandWatch` calls them, timing only the ``observe`` calls
+together, each set held in a :class:`pipeline.detectors.DetectorSet` and fed as
+:class:`pipeline.watch.BrandWatch` feeds it (``observe_into``), timing only those calls
 (CPU time). As in the worker, records go by batches of 500, each decoded (untimed) just before
 the detectors see it. Each figure is the median of ``--repeat`` runs. Goal (issues 8 and 9):
 the detectors together cost a few microseconds per mention.
+
+Brands run without a configuration by default (as ``bench/replay.py`` runs them: no own
+handles, so the support accounts' replies are mentions like any other); ``--demo-brands`` gives
+them the simulator's configurations (own handles, known sources, allowed domains).
 
     .venv/bin/python bench/detectors.py [--mentions 60000] [--cpu 1] [--repeat 3] [--json]
 """
@@ -29,12 +34,13 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipeline.codec import Rejection, load_object, validate_mention  # noqa: E402
-from pipeline.detectors import DETECTORS  # noqa: E402
+from pipeline.detectors import DETECTORS, DetectorSet  # noqa: E402
 from pipeline.engine import batch_gc  # noqa: E402
 from pipeline.replay import Archive  # noqa: E402
 from pipeline.sentiment import SentimentModel  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 from pipeline.simulate import SimConfig, generate, write_jsonl  # noqa: E402
+from pipeline.simulate.brands import DEMO_BRANDS  # noqa: E402
 
 SCENARIOS = ["crisis:acme@30h*6", "launch:globex@20h", "raid:nordair@40h", "impostor:acme@12h",
              "hijack:globex@44h", "slow_response:nordair@8h", "noise_plateau:acme@50h"]
@@ -54,12 +60,12 @@ def decode(raws: list[bytes]) -> list[Any]:
 
 def run(factories: list[Any], raws: list[bytes], sentiments: list[Any], settings: Settings,
         batch: int = 500) -> float:
-    """CPU seconds of fresh detectors' ``observe`` calls over the stream of ``raws``.
+    """CPU seconds of fresh detector sets' ``observe_into`` calls over the stream of ``raws``.
 
     As in the worker, records go by batches of ``batch``: each is decoded (untimed, so its
     mentions are fresh and in the CPU caches), then fed to the detectors (timed).
     """
-    by_brand: dict[str, list[Any]] = {}
+    by_brand: dict[str, DetectorSet] = {}
     det = settings.detection
     total = 0.0
     k = 0
@@ -69,11 +75,13 @@ def run(factories: list[Any], raws: list[bytes], sentiments: list[Any], settings
         k += len(chunk)
         for m in chunk:
             if m.brand not in by_brand:
-                by_brand[m.brand] = [f(m.brand, settings.brand(m.brand), det) for f in factories]
+                cfg = settings.brand(m.brand)
+                own = frozenset(h.lower() for h in (cfg.handles if cfg else []))
+                by_brand[m.brand] = DetectorSet([f(m.brand, cfg, det) for f in factories], own)
+        alerts: list[Any] = []
         cpu = time.process_time()
         for m, s in zip(chunk, sents):
-            for d in by_brand[m.brand]:
-                d.observe(m, s)
+            by_brand[m.brand].observe_into(m, s, alerts)
         total += time.process_time() - cpu
     return total
 
@@ -86,6 +94,8 @@ def main() -> None:
     ap.add_argument("--cpu", type=int, help="Pin the process to this core.")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--only", nargs="*", help="Time only these (detector class names, all).")
+    ap.add_argument("--demo-brands", action="store_true",
+                    help="Configure the brands as the simulator's demo brands.")
     ap.add_argument("--json", action="store_true", help="Last line: one JSON object.")
     a = ap.parse_args()
     if a.cpu is not None:
@@ -99,7 +109,8 @@ def main() -> None:
         write_jsonl(archive, itertools.islice(generate(cfg)[0], a.mentions))
     raws = list(Archive(archive).records())
     only = set(a.only or [])
-    settings = Settings(detection={"warmup_s": 6 * 3600})
+    settings = Settings(brands=DEMO_BRANDS if a.demo_brands else [],
+                        detection={"warmup_s": 6 * 3600})
     mentions = decode(raws)
     model = SentimentModel.default()
     sentiments = [s for i in range(0, len(mentions), 500) for s in model.predict_many(

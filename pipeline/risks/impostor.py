@@ -48,10 +48,12 @@ from collections import OrderedDict
 from datetime import datetime, timezone
 from typing import Any
 
-from pipeline.risks._base import Ticker, allowed_domains, domain_allowed, iso, own_handles
+from pipeline.risks._base import (
+    StreamDetector, Ticker, allowed_domains, domain_allowed, iso, link_domains, own_handles,
+)
 from pipeline.schemas import Alert, Mention
 from pipeline.settings import BrandConfig, DetectionSettings
-from pipeline.text import _domain, analyze
+from pipeline.text import _domain
 
 #: Distinct (handle, display name) verdicts cached per brand.
 CACHE_SIZE = 50_000
@@ -186,7 +188,7 @@ def osa_distance(a: str, b: str, limit: int = 3) -> int:
 _Matches = tuple[tuple[str, int, str], ...]
 
 
-class ImpostorDetector:
+class ImpostorDetector(StreamDetector):
     """Per-brand impostor detector (see the module docstring)."""
 
     name = "impostor"
@@ -197,7 +199,8 @@ class ImpostorDetector:
         self.d = detection
         self.r = r
         # own handles and the accounts the brand vouches for: never impostors
-        self.handles = own_handles(config) | frozenset(
+        self.brand_handles = own_handles(config)
+        self.handles = self.brand_handles | frozenset(
             h.lower().lstrip("@") for h in (config.known_accounts if config else []))
         self.allowed = allowed_domains(config)
         names = [brand] + list(config.handles if config else []) + list(
@@ -305,34 +308,44 @@ class ImpostorDetector:
     def _check(self, m: Mention) -> tuple[_Matches, _Matches] | None:
         """:meth:`check` as the cached match tuples (handle's, name's), or None."""
         a = m.author
-        handle = a.handle
-        if handle.lower() in self.handles or not self.targets:
+        if a.handle.lower() in self.handles or not self.targets:
             return None
+        return self._author(a.handle, a.name)
+
+    def _author(self, handle: str, name: str) -> tuple[_Matches, _Matches] | None:
+        """:meth:`_check` of an author who is neither an own nor a vouched-for account."""
         far = self._far
+        # one bound for both (most authors): a skeleton's characters come from its name's, so
+        # a pair whose characters together are beyond every target is beyond it each alone
+        if far(handle + name):
+            return None
         h = () if far(handle) else self._memo(handle, self._by_handle)
-        name = a.name
         n = () if far(name) else self._memo(name, self._by_name)
         if not h and not n:
             return None
         return h, n
 
     # ------------------------------------------------------------------ stream
-    def observe(self, m: Mention, sentiment: Any) -> list[Alert]:
-        """Check one mention's author; alert updates made due.
+    def see(self, m: Mention, ts: float, own: bool, handle: str | None, sentiment: Any,
+            alerts: list[Alert]) -> None:
+        """Check the author of one mention (see :class:`~pipeline.risks._base.StreamDetector`;
+        the brand's own handles and the accounts it vouches for are never impostors).
 
         Cost: a float comparison and two dictionary look-ups for an author seen before (most);
         see :meth:`check` for the others.
         """
-        ts = m.ts
-        alerts: list[Alert] = []
-        if ts >= self.ticker.until:
-            for t in self.ticker.advance(ts):
-                alerts.extend(self._tick(t))
-        matches = self._check(m)
-        if matches is None:
-            return alerts
+        if not self.targets:
+            return
         a = m.author
-        key = a.handle.lower()
+        if self.handles:  # own handles and the accounts the brand vouches for
+            if handle is None:
+                handle = a.handle.lower()
+            if handle in self.handles:
+                return
+        matches = self._author(a.handle, a.name)
+        if matches is None:
+            return
+        key = handle if handle is not None else a.handle.lower()
         rec = self.impostors.get(key)
         doms = self._unknown_domains(m)
         if rec is None:
@@ -343,7 +356,7 @@ class ImpostorDetector:
             young = age is not None and age < YOUNG_DAYS
             foreign = [d for d in doms if not own_site(d, key)]  # its own site corroborates not
             if not (exact or both or young or foreign):
-                return alerts
+                return
             rec = {
                 "handle": a.handle, "name": a.name, "author_id": a.id, "imitates": found,
                 "followers": a.followers, "verified": a.verified,
@@ -378,12 +391,11 @@ class ImpostorDetector:
         rec["severity"] = severity
         if update:
             alerts.append(self._alert(rec, update, ts))
-        return alerts
 
     def _unknown_domains(self, m: Mention) -> list[str]:
         if not ("http" in m.text or "www." in m.text or m.url):
             return []
-        doms = list(analyze(m.text).domains)
+        doms = list(link_domains(m.text))
         if m.url:
             doms.append(_domain(m.url))
         return [d for d in dict.fromkeys(doms) if d and not domain_allowed(d, self.allowed)]

@@ -44,7 +44,7 @@ from collections import deque
 from statistics import median
 from typing import Any
 
-from pipeline.risks._base import Ticker, own_handles, tracker, transition_alert
+from pipeline.risks._base import StreamDetector, Ticker, own_handles, tracker, transition_alert
 from pipeline.schemas import Alert, Author, Mention
 from pipeline.settings import BrandConfig, DetectionSettings
 from pipeline.text import tokenize
@@ -134,7 +134,7 @@ def bands(sig: tuple[int, ...]) -> list[tuple[int, ...]]:
     return [(i,) + sig[i * ROWS:(i + 1) * ROWS] for i in range(BANDS)]
 
 
-class RaidDetector:
+class RaidDetector(StreamDetector):
     """Per-brand troll-raid detector (see the module docstring)."""
 
     name = "raid"
@@ -144,7 +144,7 @@ class RaidDetector:
         self.brand = brand
         self.d = detection
         self.r = r
-        self.handles = own_handles(config)
+        self.handles = self.brand_handles = own_handles(config)
         # hot-path settings as plain attributes (a pydantic attribute read costs several times
         # more); settings do not change after construction
         self._bucket_s = detection.bucket_s
@@ -171,18 +171,14 @@ class RaidDetector:
         """Account age in days (-1 if unknown) when the author is a raid candidate, else None."""
         return suspicious_age(m.author, m.ts, self._young_days, self._low_followers)
 
-    def observe(self, m: Mention, sentiment: Any) -> list[Alert]:
-        """Count one mention; hash it if its author is suspicious; alert updates made due."""
-        ts = m.ts
-        alerts: list[Alert] = []
-        if ts >= self.ticker.until:
-            for t in self.ticker.advance(ts):
-                alerts.extend(self._tick(t))
-        kind = m.kind
-        if kind == "own_post" or (self.handles and m.author.handle.lower() in self.handles):
+    def see(self, m: Mention, ts: float, own: bool, handle: str | None, sentiment: Any,
+            alerts: list[Alert]) -> None:
+        """Count one mention; hash it if its author is suspicious (see
+        :class:`~pipeline.risks._base.StreamDetector`)."""
+        if own:
             if "#" in m.text:
                 self._campaign(ts, m.text)
-            return alerts
+            return
         idx = int(ts // self._bucket_s)
         counts = self.counts
         if counts and counts[-1][0] == idx:
@@ -190,24 +186,23 @@ class RaidDetector:
         else:
             counts.append([idx, 1])
         self.total += 1
-        if kind == "repost":
-            return alerts
+        if m.kind == "repost":
+            return
         text = m.text
         if not text:
-            return alerts
+            return
         author = m.author
         age = suspicious_age(author, ts, self._young_days, self._low_followers)
         if age is None:
-            return alerts
+            return
         if (self.campaign and "#" in text and self.echoes_campaign(ts, text)
                 and getattr(sentiment, "label", None) != "negative"):
-            return alerts  # a contest entry; a hostile text on the campaign tag still counts
+            return  # a contest entry; a hostile text on the campaign tag still counts
         sh = shingles(text)
         if len(sh) < 3:
-            return alerts
+            return
         self._expire(ts)
         self.add(ts, m.id, author.id, author.followers, age, _MINHASH.signature(sh), text)
-        return alerts
 
     def _campaign(self, ts: float, text: str) -> None:
         for tag in hashtags(text) - self.generic_tags:  # #acme is not a campaign

@@ -52,7 +52,7 @@ import math
 from collections import deque
 from typing import Any
 
-from pipeline.risks._base import Ticker, own_handles, tracker, transition_alert
+from pipeline.risks._base import StreamDetector, Ticker, own_handles, tracker, transition_alert
 from pipeline.risks.raid import suspicious_age
 from pipeline.schemas import Alert, Mention
 from pipeline.settings import BrandConfig, DetectionSettings
@@ -99,7 +99,7 @@ def _quantile(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(math.ceil(q * len(s))) - 1)] if s else 0.0
 
 
-class ResponsivenessDetector:
+class ResponsivenessDetector(StreamDetector):
     """Per-brand slow-answer detector (see the module docstring)."""
 
     name = "slow_response"
@@ -109,7 +109,7 @@ class ResponsivenessDetector:
         self.brand = brand
         self.d = detection
         self.r = r
-        self.handles = own_handles(config)
+        self.handles = self.brand_handles = own_handles(config)
         # hot-path settings as plain attributes (see RaidDetector)
         self._active_s = r.slow_active_s
         self._young_days = r.raid_young_days
@@ -163,14 +163,11 @@ class ResponsivenessDetector:
         if self.slot_first[k] is None:
             self.slot_first[k] = ts
 
-    def observe(self, m: Mention, sentiment: Any) -> list[Alert]:
-        """Await or answer; alert updates made due."""
-        ts = m.ts
-        alerts: list[Alert] = []
-        if ts >= self.ticker.until:
-            for t in self.ticker.advance(ts):
-                alerts.extend(self._tick(t))
-        if m.kind == "own_post" or (self.handles and m.author.handle.lower() in self.handles):
+    def see(self, m: Mention, ts: float, own: bool, handle: str | None, sentiment: Any,
+            alerts: list[Alert]) -> None:
+        """Await a negative mention, or take an own post's answer (see
+        :class:`~pipeline.risks._base.StreamDetector`)."""
+        if own:
             if self.last_own is None or ts - self.last_own > self._active_s:
                 self.resumed = ts
             if self.last_own is None or ts > self.last_own:
@@ -185,11 +182,11 @@ class ResponsivenessDetector:
                         self.answers.append((ts, wait))
                     if len(self.waits_s) < MAX_PENDING_WAITS:
                         self.waits_s.append(wait)
-            return alerts
+            return
         if (getattr(sentiment, "label", None) != "negative" or m.kind == "repost"
                 or self.last_own is None or ts - self.last_own > self._active_s
                 or suspicious_age(m.author, ts, self._young_days, self._low_followers) is not None):
-            return alerts
+            return
         if m.id not in self.index:
             rec = [m.id, ts, None]
             self.index[m.id] = rec
@@ -197,7 +194,6 @@ class ResponsivenessDetector:
             if len(self.index) > self.r.slow_max_waiting:
                 old = (self.late or self.pending).popleft()
                 self.index.pop(old[0], None)
-        return alerts
 
     def measure(self, now: float) -> tuple[int, int, float, int, list[Judged]]:
         """Expire old entries; (backlog, awaited in the backlog window, p90 wait, answers,
@@ -222,7 +218,10 @@ class ResponsivenessDetector:
             index.pop(late.popleft()[0], None)
         backlog = total = 0
         full, half = Judged(), Judged()
-        usual = self.usual_answered
+        # usual_answered, inlined: per slot, its first learning time (None: unusable, too
+        # few mentions included) and its answered share
+        slot_n, slot_a = self.slot_n, self.slot_a
+        firsts = [None if n < MIN_SLOT_MENTIONS else f for n, f in zip(slot_n, self.slot_first)]
         for _, ts, answered in pending:
             if ts > hi:
                 break  # ordered by arrival (event time, up to lateness)
@@ -231,13 +230,19 @@ class ResponsivenessDetector:
             total += 1
             late_answer = answered is None or answered > ts + grace
             backlog += late_answer
-            p = usual(ts)
+            k = int(ts // SLOT_S) % SLOTS
+            first = firsts[k]
+            if first is None or ts - first < SLOT_HISTORY_S:
+                full.awaited += 1  # an unusable slot: awaited, not judged
+                if ts >= mid:
+                    half.awaited += 1
+                continue
+            p = slot_a[k] / slot_n[k]
             for w in (full, half) if ts >= mid else (full,):
                 w.awaited += 1
-                if p is not None:
-                    w.judged += 1
-                    w.expected += p
-                    w.answered += not late_answer
+                w.judged += 1
+                w.expected += p
+                w.answered += not late_answer
         q = self.answers
         while q and q[0][0] < now - r.slow_window_s:
             q.popleft()
