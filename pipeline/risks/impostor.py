@@ -24,11 +24,13 @@ One incident per impostor (id ``brand:impostor:<handle>``): ``opened`` at its fi
 ``reopened`` if it comes back). Evidence: the names it imitates and how (handle or display name,
 distance, skeleton), followers, account age, verified flag, counts, link domains, sample ids.
 
-Cost: the check runs once per distinct handle and once per distinct display name per brand
-(two memos of ``CACHE_SIZE`` entries each); known authors cost two dictionary lookups. ASCII
-names take a regex-free path to their skeleton; a skeleton whose length is within no target's
-edit limit (most of them) is compared with nothing, and a character bound skips most of the
-remaining edit distances.
+Cost: most names are ruled out by a bound on their characters alone (no memory, no skeleton;
+one bound for a handle and its display name together). The others' skeletons are memoised for
+all brands at once (a skeleton does not depend on the brand: ``SKELETON_MEMO`` entries shared
+by every detector); ASCII names take a regex-free path to their skeleton; a skeleton whose
+length is within no target's edit limit (most of them) is compared with nothing, and a character
+bound skips most of the remaining edit distances; the brand's verdicts on the skeletons that are
+compared are memoised per brand (``NEAR_MEMO`` entries).
 
 Examples
 --------
@@ -55,8 +57,11 @@ from pipeline.schemas import Alert, Mention
 from pipeline.settings import BrandConfig, DetectionSettings
 from pipeline.text import _domain
 
-#: Distinct (handle, display name) verdicts cached per brand.
-CACHE_SIZE = 50_000
+#: Skeletons of names memoised, for all brands together (a skeleton is a pure function of the
+#: name): at most about 12 MB whatever the number of brands.
+SKELETON_MEMO = 1 << 16
+#: A brand's verdicts on the skeletons its targets are compared with, memoised per brand.
+NEAR_MEMO = 1_024
 #: Impostor records kept per brand (the oldest resolved ones go first).
 MAX_IMPOSTORS = 2_000
 #: Mention counts at which an ``updated`` alert is sent.
@@ -223,11 +228,8 @@ class ImpostorDetector(StreamDetector):
         ascii_targets = [(t, lim) for t, lim, _ in self._near_targets if t.isascii()]
         self._far_bounds = [(t.encode(), lim, t.count("m"), t.count("w")) for t, lim in ascii_targets]
         self._far_ok = len(ascii_targets) == len(self._near_targets)
-        # verdict caches (pure functions of one string) of the names _far cannot rule out:
-        # handle -> its matches, display name -> its matches. Match = (brand name, distance,
-        # skeleton).
-        self._by_handle: OrderedDict[str, _Matches] = OrderedDict()
-        self._by_name: OrderedDict[str, _Matches] = OrderedDict()
+        # skeleton (of a length near some target's) -> its matches: the brand's verdicts
+        self._near_memo: OrderedDict[str, _Matches] = OrderedDict()
         self.impostors: OrderedDict[str, dict[str, Any]] = OrderedDict()  # by last activity
         self.ticker = Ticker(detection.bucket_s)
         self.pending_signals = 0
@@ -271,12 +273,21 @@ class ImpostorDetector(StreamDetector):
                 return False
         return True
 
-    def _memo(self, value: str, memo: OrderedDict[str, _Matches]) -> _Matches:
-        """:meth:`_matches` of ``value``, memoised in ``memo``."""
-        found = memo.get(value)
+    def _memo(self, value: str) -> _Matches:
+        """:meth:`_matches` of ``value``, from the shared skeleton memo and the brand's verdict
+        memo."""
+        if not value:
+            return ()
+        sk = _SKELETONS.get(value)
+        if sk is None:
+            sk = skeleton(value)
+            _put(_SKELETONS, value, sk, SKELETON_MEMO)
+        if len(sk) not in self._near_lengths:
+            return ()
+        found = self._near_memo.get(sk)
         if found is None:
-            found = self._matches(value)
-            _put(memo, value, found)
+            found = tuple((self.targets[t], dist, sk) for t, dist in self._near(sk))
+            _put(self._near_memo, sk, found, NEAR_MEMO)
         return found
 
     def _matches(self, value: str) -> _Matches:
@@ -298,9 +309,7 @@ class ImpostorDetector(StreamDetector):
         """Cached imitation check of a mention's author (None: not an imitation).
 
         Most names are ruled out by a quick bound on their characters (:meth:`_far`, no memory
-        look-up); the handle's and the display name's verdicts of the others are cached apart
-        (a display name is shared by many authors), each in a dictionary of at most
-        ``CACHE_SIZE`` entries.
+        look-up); the others' skeletons and verdicts are memoised (see the module docstring).
         """
         matches = self._check(m)
         return None if matches is None else _found(*matches)
@@ -319,8 +328,8 @@ class ImpostorDetector(StreamDetector):
         # a pair whose characters together are beyond every target is beyond it each alone
         if far(handle + name):
             return None
-        h = () if far(handle) else self._memo(handle, self._by_handle)
-        n = () if far(name) else self._memo(name, self._by_name)
+        h = () if far(handle) else self._memo(handle)
+        n = () if far(name) else self._memo(name)
         if not h and not n:
             return None
         return h, n
@@ -473,10 +482,14 @@ def own_site(domain: str, handle: str) -> bool:
     return bool(name) and skeleton(name) == skeleton(handle)
 
 
-def _put(cache: OrderedDict[str, Any], key: str, value: Any) -> None:
-    """Memoise ``value`` under ``key``, dropping the oldest entry past ``CACHE_SIZE``."""
+#: Name -> skeleton, for every brand's detector (see ``SKELETON_MEMO``).
+_SKELETONS: OrderedDict[str, str] = OrderedDict()
+
+
+def _put(cache: OrderedDict[str, Any], key: str, value: Any, size: int) -> None:
+    """Memoise ``value`` under ``key``, dropping the oldest entry past ``size``."""
     cache[key] = value
-    if len(cache) > CACHE_SIZE:
+    if len(cache) > size:
         cache.popitem(last=False)  # O(1); a plain dict's first key is O(deleted entries)
 
 

@@ -211,3 +211,51 @@ def test_slow_answer_windows_judge_each_mention_by_its_usual_share():
         assert (g.awaited, g.judged, g.answered, g.expected) == (
             w.awaited, w.judged, w.answered, w.expected)
     assert 0 < got[0].judged < got[0].awaited  # both kinds of slots are exercised
+
+
+def test_impostor_memos_shared_and_evicted_give_the_uncached_verdicts(monkeypatch):
+    """Skeletons memoised for all brands at once, verdicts per brand, both tiny here so that
+    they evict all the time: every check still equals the uncached matching."""
+    import pipeline.risks.impostor as imp
+    from pipeline.settings import BrandConfig, DetectionSettings
+    from tests.unit.test_hot_path import names
+
+    from collections import OrderedDict
+
+    monkeypatch.setattr(imp, "_SKELETONS", OrderedDict())
+    monkeypatch.setattr(imp, "SKELETON_MEMO", 7)
+    monkeypatch.setattr(imp, "NEAR_MEMO", 3)
+    dets = [imp.ImpostorDetector("acme", BrandConfig(name="acme", display_names=["Acme"]),
+                                 DetectionSettings()),
+            imp.ImpostorDetector("nordair", None, DetectionSettings()),
+            imp.ImpostorDetector("acne", None, DetectionSettings())]
+    values = names(3000, seed=11) + ["acrne", "acme_fr", "n0rdair", "acne", "Acme Officiel"]
+    r = random.Random(12)
+    hits = 0
+    for _ in range(2):  # the second time partly from the memos
+        for h in values:
+            for det in dets:
+                n = r.choice(values)
+                got = det._author(h, n)
+                want = (det._matches(h), det._matches(n))
+                assert (got or ((), ())) == want, (det.brand, h, n)
+                hits += got is not None
+    assert len(imp._SKELETONS) <= 7 and all(len(d._near_memo) <= 3 for d in dets)
+    assert hits > 50
+
+
+def test_post_reviewer_name_memo_forgets_without_changing_verdicts(monkeypatch):
+    import pipeline.risks.post_checks.errors as errors
+    from pipeline.risks.post_review import PostReviewer
+    from pipeline.simulate.brands import DEMO_BRANDS
+
+    posts = ["Merci à la team Acmee et Acme France !", "NordAir Hlep vous répond", "acme rocks",
+             "The Globx store opens", "Acme France: nouveaux horaires", "Nordiar et Acne"]
+    want = [[PostReviewer(b).review(p).to_dict() for p in posts] for b in DEMO_BRANDS]
+    monkeypatch.setattr(errors, "NEAR_WORDS_MEMO", 2)
+    reviewers = [PostReviewer(b) for b in DEMO_BRANDS]
+    for _ in range(3):
+        got = [[rev.review(p).to_dict() for p in posts] for rev in reviewers]
+        assert got == want
+    assert all(len(rev._error._far) <= 2 and len(rev._error._close) <= 2 for rev in reviewers)
+    assert any(r["check"] == "error.brand_misspelling" for b in want for p in b for r in p["reasons"])
