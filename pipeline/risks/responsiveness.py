@@ -218,10 +218,15 @@ class ResponsivenessDetector(StreamDetector):
             index.pop(late.popleft()[0], None)
         backlog = total = 0
         full, half = Judged(), Judged()
-        # usual_answered, inlined: per slot, its first learning time (None: unusable, too
-        # few mentions included) and its answered share
-        slot_n, slot_a = self.slot_n, self.slot_a
-        firsts = [None if n < MIN_SLOT_MENTIONS else f for n, f in zip(slot_n, self.slot_first)]
+        # the figures of both windows as local sums (same additions, same order), and
+        # usual_answered inlined: a slot's usable-from time and share are looked up once per
+        # run of mentions in it (pending is in event-time order, up to lateness)
+        f_aw = f_j = f_ans = h_aw = h_j = h_ans = 0
+        f_exp = h_exp = 0.0
+        slot_n, slot_a, slot_first = self.slot_n, self.slot_a, self.slot_first
+        slot_lo = slot_hi = 0.0  # the current slot's bounds (none yet)
+        first: float | None = None
+        p = 0.0
         for _, ts, answered in pending:
             if ts > hi:
                 break  # ordered by arrival (event time, up to lateness)
@@ -229,20 +234,34 @@ class ResponsivenessDetector(StreamDetector):
                 continue  # the brand has not been active for a full grace period since
             total += 1
             late_answer = answered is None or answered > ts + grace
-            backlog += late_answer
-            k = int(ts // SLOT_S) % SLOTS
-            first = firsts[k]
-            if first is None or ts - first < SLOT_HISTORY_S:
-                full.awaited += 1  # an unusable slot: awaited, not judged
+            if late_answer:
+                backlog += 1
+            if not (slot_lo <= ts < slot_hi):  # another slot (exact: its bounds are integers)
+                idx = int(ts // SLOT_S)
+                slot_lo, slot_hi = idx * SLOT_S, (idx + 1) * SLOT_S
+                k = idx % SLOTS
+                n = slot_n[k]
+                first = None if n < MIN_SLOT_MENTIONS else slot_first[k]
+                if first is not None:
+                    p = slot_a[k] / n
+            if first is None or ts - first < SLOT_HISTORY_S:  # unusable: awaited, not judged
+                f_aw += 1
                 if ts >= mid:
-                    half.awaited += 1
+                    h_aw += 1
                 continue
-            p = slot_a[k] / slot_n[k]
-            for w in (full, half) if ts >= mid else (full,):
-                w.awaited += 1
-                w.judged += 1
-                w.expected += p
-                w.answered += not late_answer
+            f_aw += 1
+            f_j += 1
+            f_exp += p
+            if not late_answer:
+                f_ans += 1
+            if ts >= mid:
+                h_aw += 1
+                h_j += 1
+                h_exp += p
+                if not late_answer:
+                    h_ans += 1
+        full.awaited, full.judged, full.answered, full.expected = f_aw, f_j, f_ans, f_exp
+        half.awaited, half.judged, half.answered, half.expected = h_aw, h_j, h_ans, h_exp
         q = self.answers
         while q and q[0][0] < now - r.slow_window_s:
             q.popleft()

@@ -193,11 +193,16 @@ def test_slow_answer_windows_judge_each_mention_by_its_usual_share():
     for i in range(300):
         ts = now - grace - r.uniform(0, window)
         det.pending.append([f"m{i}", ts, r.choice([None, ts + 10, ts + 3 * grace])])
-    det.pending = type(det.pending)(sorted(det.pending, key=lambda x: x[1]))
+    pending = sorted(det.pending, key=lambda x: x[1])
+    for i in range(0, len(pending) - 1, 7):  # late arrivals: event time order, up to lateness
+        pending[i], pending[i + 1] = pending[i + 1], pending[i]
+    det.pending = type(det.pending)(pending)
     want = [Judged(), Judged()]
     hi, mid = now - grace, now - grace - window / 2
     for _, ts, answered in det.pending:
-        if ts > hi or ts > det.last_own - grace:
+        if ts > hi:
+            break
+        if ts > det.last_own - grace:
             continue
         p = det.usual_answered(ts)
         for w in (want if ts >= mid else want[:1]):
