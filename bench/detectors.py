@@ -37,6 +37,7 @@ from pipeline.codec import Rejection, load_object, validate_mention  # noqa: E40
 from pipeline.detectors import DETECTORS, DetectorSet  # noqa: E402
 from pipeline.engine import batch_gc  # noqa: E402
 from pipeline.replay import Archive  # noqa: E402
+from pipeline.risks._base import own_handles  # noqa: E402
 from pipeline.sentiment import SentimentModel  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 from pipeline.simulate import SimConfig, generate, write_jsonl  # noqa: E402
@@ -76,8 +77,8 @@ def run(factories: list[Any], raws: list[bytes], sentiments: list[Any], settings
         for m in chunk:
             if m.brand not in by_brand:
                 cfg = settings.brand(m.brand)
-                own = frozenset(h.lower() for h in (cfg.handles if cfg else []))
-                by_brand[m.brand] = DetectorSet([f(m.brand, cfg, det) for f in factories], own)
+                by_brand[m.brand] = DetectorSet([f(m.brand, cfg, det) for f in factories],
+                                                own_handles(cfg))
         alerts: list[Any] = []
         cpu = time.process_time()
         for m, s in zip(chunk, sents):

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 import math
 
+from pipeline.risks._base import own_handles
 from pipeline.schemas import Alert, Mention
 from pipeline.settings import BrandConfig, DetectionSettings
 
@@ -61,6 +62,9 @@ class MentionDetector(Protocol):
 
 class DetectorSet(list):  # type: ignore[type-arg]
     """The detectors of one brand, in run order (a list), fed together by :meth:`observe_into`.
+
+    Which detector sees which mentions is settled at construction: the list is not to be
+    changed afterwards.
 
     Parameters
     ----------
@@ -99,8 +103,7 @@ class DetectorSet(list):  # type: ignore[type-arg]
     def build(cls, brand: str, config: BrandConfig | None,
               detection: DetectionSettings) -> DetectorSet:
         """The brand's detectors, one of each factory of :data:`DETECTORS`."""
-        own = frozenset(h.lower() for h in (config.handles if config else []))
-        return cls([f(brand, config, detection) for f in DETECTORS], own)
+        return cls([f(brand, config, detection) for f in DETECTORS], own_handles(config))
 
     def observe_into(self, m: Mention, sentiment: Sentimented, alerts: list[Alert]) -> None:
         """Feed one mention to every detector, appending their alert updates to ``alerts``
