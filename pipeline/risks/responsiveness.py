@@ -121,6 +121,10 @@ class ResponsivenessDetector(StreamDetector):
         self.pending: deque[list[Any]] = deque()
         self.late: deque[list[Any]] = deque()
         self.index: dict[str, list[Any]] = {}
+        #: No awaited mention in `pending` is older than this (the least event time appended
+        #: since it was last empty): when the brand's duty ended before it, :meth:`measure`
+        #: has nothing to count and skips the scan.
+        self._pending_low = math.inf
         self.answers: deque[tuple[float, float]] = deque()  # (answered at, wait)
         # per time-of-day slot: decayed awaited mentions, decayed answered ones, last and first
         # learning time (event time)
@@ -191,6 +195,8 @@ class ResponsivenessDetector(StreamDetector):
             rec = [m.id, ts, None]
             self.index[m.id] = rec
             self.pending.append(rec)
+            if ts < self._pending_low:
+                self._pending_low = ts
             if len(self.index) > self.r.slow_max_waiting:
                 old = (self.late or self.pending).popleft()
                 self.index.pop(old[0], None)
@@ -218,6 +224,10 @@ class ResponsivenessDetector(StreamDetector):
             index.pop(late.popleft()[0], None)
         backlog = total = 0
         full, half = Judged(), Judged()
+        if not pending:
+            self._pending_low = math.inf
+        if on_duty_until < self._pending_low:
+            pending = deque()  # nothing awaited was posted before the brand's duty ended
         # the figures of both windows as local sums (same additions, same order), and
         # usual_answered inlined: a slot's usable-from time and share are looked up once per
         # run of mentions in it (pending is in event-time order, up to lateness)
@@ -342,6 +352,7 @@ class ResponsivenessDetector(StreamDetector):
         self.late = deque(list(x) for x in s["late"])
         self.pending = deque(list(x) for x in s["pending"])
         self.index = {x[0]: x for x in (*self.late, *self.pending)}
+        self._pending_low = min((x[1] for x in self.pending), default=math.inf)
         self.answers = deque((a, w) for a, w in s["answers"])
         # snapshots from before the per-slot learning start without history
         self.slot_n = list(s.get("slot_n", [0.0] * SLOTS))

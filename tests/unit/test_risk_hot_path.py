@@ -7,7 +7,7 @@ import random
 import orjson
 
 from pipeline.risks._base import MAX_CATCH_UP, Ticker
-from pipeline.risks._testing import mention
+from pipeline.risks._testing import NEG, mention
 from pipeline.risks.raid import suspicious_age
 
 
@@ -179,43 +179,60 @@ def test_misra_gries_batch_counting_equals_one_by_one():
 
 
 def test_slow_answer_windows_judge_each_mention_by_its_usual_share():
-    """measure() (usual shares inlined) gives what per-mention usual_answered() gives."""
+    """measure() (usual shares inlined, the scan skipped when the brand's duty ended before
+    every awaited mention) gives what per-mention usual_answered() gives."""
+    import orjson
+
     from pipeline.risks.responsiveness import Judged, ResponsivenessDetector
     from pipeline.settings import DetectionSettings
 
     r = random.Random(8)
-    det = ResponsivenessDetector("acme", None, DetectionSettings())
     now = 1_767_571_200.0 + 5 * 86_400
-    for _ in range(4000):  # slot history: some slots usable, some too young or too thin
-        det.learn(now - r.uniform(0, 4 * 86_400), r.random() < 0.7)
-    det.last_own = now - 60
-    grace, window = det.r.slow_grace_s, det.r.slow_window_s
-    for i in range(300):
-        ts = now - grace - r.uniform(0, window)
-        det.pending.append([f"m{i}", ts, r.choice([None, ts + 10, ts + 3 * grace])])
-    pending = sorted(det.pending, key=lambda x: x[1])
-    for i in range(0, len(pending) - 1, 7):  # late arrivals: event time order, up to lateness
-        pending[i], pending[i + 1] = pending[i + 1], pending[i]
-    det.pending = type(det.pending)(pending)
-    want = [Judged(), Judged()]
-    hi, mid = now - grace, now - grace - window / 2
-    for _, ts, answered in det.pending:
-        if ts > hi:
-            break
-        if ts > det.last_own - grace:
-            continue
-        p = det.usual_answered(ts)
-        for w in (want if ts >= mid else want[:1]):
-            w.awaited += 1
-            if p is not None:
-                w.judged += 1
-                w.expected += p
-                w.answered += not (answered is None or answered > ts + grace)
-    got = det.measure(now)[4]
-    for g, w in zip(got, want):
-        assert (g.awaited, g.judged, g.answered, g.expected) == (
-            w.awaited, w.judged, w.answered, w.expected)
-    assert 0 < got[0].judged < got[0].awaited  # both kinds of slots are exercised
+    for last_own_ago in (60.0, 8 * 3600.0):  # on duty; off duty since before them all
+        det = ResponsivenessDetector("acme", None, DetectionSettings())
+        for _ in range(4000):  # slot history: some slots usable, some too young or too thin
+            det.learn(now - r.uniform(0, 4 * 86_400), r.random() < 0.7)
+        grace, window = det.r.slow_grace_s, det.r.slow_window_s
+        for i in range(300):  # awaited as observe() awaits them (the brand was active)
+            ts = now - grace - r.uniform(0, window)
+            det.last_own = ts - 60.0
+            det.see(mention("@acme broken", at=ts, id=f"m{i}"), ts, False, None, NEG, [])
+        assert len(det.pending) == 300
+        pending = sorted(det.pending, key=lambda x: x[1])
+        for i in range(0, len(pending) - 1, 7):  # late arrivals: event time order, up to lateness
+            pending[i], pending[i + 1] = pending[i + 1], pending[i]
+        for rec in pending:
+            rec[2] = r.choice([None, rec[1] + 10, rec[1] + 3 * grace])
+        det.pending = type(det.pending)(pending)
+        det.last_own = now - last_own_ago
+        want = [Judged(), Judged()]
+        hi, mid = now - grace, now - grace - window / 2
+        total = 0
+        for _, ts, answered in det.pending:
+            if ts > hi:
+                break
+            if ts > det.last_own - grace:
+                continue
+            total += 1
+            p = det.usual_answered(ts)
+            for w in (want if ts >= mid else want[:1]):
+                w.awaited += 1
+                if p is not None:
+                    w.judged += 1
+                    w.expected += p
+                    w.answered += not (answered is None or answered > ts + grace)
+        restored = ResponsivenessDetector("acme", None, DetectionSettings())
+        restored.load_state(orjson.loads(orjson.dumps(det.to_state())))
+        for d in (det, restored):
+            _, got_total, _, _, got = d.measure(now)
+            assert got_total == total
+            for g, w in zip(got, want):
+                assert (g.awaited, g.judged, g.answered, g.expected) == (
+                    w.awaited, w.judged, w.answered, w.expected)
+        if last_own_ago < 3600:
+            assert 0 < got[0].judged < got[0].awaited  # both kinds of slots are exercised
+        else:
+            assert total == 0 and det._pending_low > det.last_own - grace  # the skipped scan
 
 
 def test_impostor_memos_shared_and_evicted_give_the_uncached_verdicts(monkeypatch):
