@@ -34,7 +34,7 @@ from datetime import datetime, timezone
 from collections.abc import Callable
 from typing import Any
 
-from pipeline.detectors import DETECTORS, MentionDetector, Sentimented
+from pipeline.detectors import DetectorSet, Sentimented
 from pipeline.evidence import DecayingCounter, burst_term_counts, top_lifted
 from pipeline.incidents import IncidentTracker, Transition, crisis_severity
 from pipeline.schemas import Alert, Mention, MentionRecord
@@ -159,7 +159,7 @@ class BrandWatch:
             resolve_after=d.resolve_after_buckets, cooldown=d.cooldown_buckets,
             bucket_s=d.bucket_s, exit_ratio=d.exit_ratio,
         )
-        self.detectors: list[MentionDetector] = [f(brand, brand_config, d) for f in DETECTORS]
+        self.detectors = DetectorSet.build(brand, brand_config, d)
         #: The detectors' ``drain`` methods (those that publish records, such as trends).
         self.drains: list[Callable[[], list[dict[str, Any]]]] = [
             drain for drain in (getattr(det, "drain", None) for det in self.detectors)
@@ -206,10 +206,7 @@ class BrandWatch:
     ) -> bool:
         """:meth:`observe` appending the alerts to ``alerts`` (the engine's hot path: no list
         or tuple per mention). Returns ``late``."""
-        for detector in self.detectors:
-            new = detector.observe(m, sentiment)
-            if new:
-                alerts.extend(new)
+        self.detectors.observe_into(m, sentiment, alerts)
         ts = m.ts
         bucket_s = self._bucket_s
         idx = int(ts // bucket_s)

@@ -19,10 +19,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 from pipeline.incidents import IncidentTracker, Transition
 from pipeline.schemas import Alert
+from pipeline.text import _TOKEN_RE, _domain, clean_token, normalize
 
 #: Most buckets stepped at once when a brand's clock jumps (enough to resolve an incident).
 MAX_CATCH_UP = 64
@@ -46,6 +48,30 @@ def domain_allowed(host: str, allowed: frozenset[str]) -> bool:
         return True
     parts = host.split(".")
     return any(".".join(parts[i:]) in allowed for i in range(1, len(parts) - 1))
+
+
+def link_domains(text: str) -> tuple[str, ...]:
+    """The link domains of a text: ``pipeline.text.analyze(text).domains``, by whitespace chunk.
+
+    The tokenizer's pieces never span whitespace (see :func:`pipeline.text.chunk_tokens`), so
+    the links of a text are those of its chunks, each chunk's memoised (link chunks repeat:
+    the same few domains in a brand's answers and in spam) instead of a full analysis per text.
+
+    >>> link_domains("@bob see https://www.Acme.com/help &amp; http://t.co/x ok")
+    ('acme.com', 't.co')
+    """
+    out: tuple[str, ...] = ()
+    for chunk in text.split():
+        found = _chunk_domains(chunk)
+        if found:
+            out += found
+    return out
+
+
+@lru_cache(maxsize=1 << 14)
+def _chunk_domains(chunk: str) -> tuple[str, ...]:
+    return tuple(_domain(piece) for piece in _TOKEN_RE.findall(normalize(chunk))
+                 if clean_token(piece)[:1] == ("<url>",))
 
 
 class Ticker:
@@ -88,6 +114,56 @@ class Ticker:
     def load_state(self, state: dict[str, Any]) -> None:
         nxt = self.next_close = state["next_close"]
         self.until = -math.inf if nxt is None else (nxt + 1) * self.bucket_s
+
+
+class StreamDetector:
+    """Base of the risk detectors: :meth:`observe` split into the two steps a
+    :class:`~pipeline.detectors.DetectorSet` calls apart.
+
+    * :meth:`tick_to` moves the detector's clock to an event time, appending the alert updates
+      of the buckets that closed; nothing is due before :attr:`until`.
+    * :meth:`see` learns one mention (its event time, whether it is one of the brand's own
+      posts, its author's lower-cased handle or None when the brand has no handles: computed
+      once for all detectors), appending the alert updates it makes due. It is called for own posts when :attr:`sees_own` and for the
+      other mentions when :attr:`sees_others` (a detector of own posts only costs nothing on the
+      others).
+
+    :meth:`observe` is the two steps, for one detector alone (same alerts, same order).
+    Subclasses set :attr:`brand_handles`.
+    """
+
+    name = "detector"
+    sees_own = True
+    sees_others = True
+    #: The brand's own handles, lower-cased (:func:`own_handles`): their posts are own posts.
+    brand_handles: frozenset[str] = frozenset()
+
+    @property
+    def until(self) -> float:
+        """Event time before which :meth:`tick_to` has nothing to do."""
+        return self.ticker.until  # type: ignore[attr-defined]
+
+    def tick_to(self, ts: float, alerts: list[Alert]) -> None:
+        """Move the clock to ``ts`` (``ts >= until``), appending the closed buckets' alerts."""
+        for t in self.ticker.advance(ts):  # type: ignore[attr-defined]
+            alerts.extend(self._tick(t))  # type: ignore[attr-defined]
+
+    def see(self, m: Any, ts: float, own: bool, handle: str | None, sentiment: Any,
+            alerts: list[Alert]) -> None:
+        """Learn one mention (see the class docstring)."""
+        raise NotImplementedError
+
+    def observe(self, m: Any, sentiment: Any) -> list[Alert]:
+        """Learn one mention of the brand; the alert updates it makes due."""
+        alerts: list[Alert] = []
+        ts = m.ts
+        if ts >= self.until:
+            self.tick_to(ts, alerts)
+        handle = m.author.handle.lower() if self.brand_handles else None
+        own = m.kind == "own_post" or handle in self.brand_handles
+        if self.sees_own if own else self.sees_others:
+            self.see(m, ts, own, handle, sentiment, alerts)
+        return alerts
 
 
 def tracker(brand: str, family: str, detection: Any, watch_at: float,

@@ -23,8 +23,8 @@ of the anomalous posts of the last ``hijack_window_s``. At ``hijack_score`` (16 
 a post from a new app with an unknown link and an unusual kind, or two posts with two signals)
 a ``hijack`` incident opens (state crisis), one per episode (incident tracker, cool-down).
 
-Cost: nothing for mentions that are not own posts (one set lookup); own posts are tokenised once
-(:func:`pipeline.text.analyze`) for their links. Memory: bounded dictionaries (counts halve past
+Cost: nothing for mentions that are not own posts (their detector set does not call it); own
+posts' links are read by :func:`~pipeline.risks._base.link_domains`. Memory: bounded dictionaries (counts halve past
 ``MAX_HISTORY`` posts, so the profile follows the account's drift).
 
 Examples
@@ -47,11 +47,12 @@ from collections import deque
 from typing import Any
 
 from pipeline.risks._base import (
-    Ticker, allowed_domains, domain_allowed, own_handles, tracker, transition_alert,
+    StreamDetector, Ticker, allowed_domains, domain_allowed, link_domains, own_handles, tracker,
+    transition_alert,
 )
 from pipeline.schemas import Alert, Mention
 from pipeline.settings import BrandConfig, DetectionSettings
-from pipeline.text import _domain, analyze
+from pipeline.text import _domain
 
 #: Pseudo-count given to each configured known source.
 SEED_COUNT = 25.0
@@ -80,17 +81,18 @@ def _kind(m: Mention) -> str:
     return "reply" if m.in_reply_to or m.kind == "reply" else m.kind
 
 
-class HijackDetector:
+class HijackDetector(StreamDetector):
     """Per-brand hijacked-account detector (see the module docstring)."""
 
     name = "hijack"
+    sees_others = False  # only own posts are learned and scored
 
     def __init__(self, brand: str, config: BrandConfig | None, detection: DetectionSettings) -> None:
         r = detection.risks
         self.brand = brand
         self.d = detection
         self.r = r
-        self.handles = own_handles(config)
+        self.handles = self.brand_handles = own_handles(config)
         self.allowed = allowed_domains(config)
         self.seeded_sources = bool(config and config.known_sources)
         self.sources: dict[str, float] = {s: SEED_COUNT for s in (config.known_sources if config else [])}
@@ -121,7 +123,7 @@ class HijackDetector:
             p = _rare(self.sources, src, self.n_sources)
             if p < RARE_P:
                 fired["source"] = _bits(p, CAPS["source"])
-        doms = list(analyze(m.text).domains) if ("http" in m.text or "www." in m.text) else []
+        doms = list(link_domains(m.text)) if ("http" in m.text or "www." in m.text) else []
         if m.url:
             host = _domain(m.url)
             if host and host not in doms:
@@ -172,15 +174,9 @@ class HijackDetector:
                 table[k] /= 2.0
 
     # ------------------------------------------------------------------ stream
-    def observe(self, m: Mention, sentiment: Any) -> list[Alert]:
-        """Learn one mention of the brand; alert updates made due (see the module docstring)."""
-        alerts: list[Alert] = []
-        ts = m.ts
-        if ts >= self.ticker.until:
-            for t in self.ticker.advance(ts):
-                alerts.extend(self._tick(t))
-        if m.kind != "own_post" and not (self.handles and m.author.handle.lower() in self.handles):
-            return alerts  # not an own post (is_own, inline)
+    def see(self, m: Mention, ts: float, own: bool, handle: str | None, sentiment: Any,
+            alerts: list[Alert]) -> None:
+        """Score and learn one own post (see :class:`~pipeline.risks._base.StreamDetector`)."""
         lang = getattr(sentiment, "lang", None)
         lang = None if lang in (None, "und") else lang
         score, fired, doms = self.score_post(m, lang)
@@ -197,7 +193,6 @@ class HijackDetector:
             }))
         if self.tracker.level == "normal":
             self.learn_post(m, doms, lang)
-        return alerts
 
     def window_score(self, now: float) -> float:
         """Sum of the surprises of the anomalous own posts in the window ending at ``now``."""

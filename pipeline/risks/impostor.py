@@ -24,11 +24,13 @@ One incident per impostor (id ``brand:impostor:<handle>``): ``opened`` at its fi
 ``reopened`` if it comes back). Evidence: the names it imitates and how (handle or display name,
 distance, skeleton), followers, account age, verified flag, counts, link domains, sample ids.
 
-Cost: the check runs once per distinct handle and once per distinct display name per brand
-(two memos of ``CACHE_SIZE`` entries each); known authors cost two dictionary lookups. ASCII
-names take a regex-free path to their skeleton; a skeleton whose length is within no target's
-edit limit (most of them) is compared with nothing, and a character bound skips most of the
-remaining edit distances.
+Cost: most names are ruled out by a bound on their characters alone (no memory, no skeleton;
+one bound for a handle and its display name together). The others' skeletons are memoised for
+all brands at once (a skeleton does not depend on the brand: ``SKELETON_MEMO`` entries shared
+by every detector); ASCII names take a regex-free path to their skeleton; a skeleton whose
+length is within no target's edit limit (most of them) is compared with nothing, and a character
+bound skips most of the remaining edit distances; the brand's verdicts on the skeletons that are
+compared are memoised per brand (``NEAR_MEMO`` entries).
 
 Examples
 --------
@@ -48,13 +50,18 @@ from collections import OrderedDict
 from datetime import datetime, timezone
 from typing import Any
 
-from pipeline.risks._base import Ticker, allowed_domains, domain_allowed, iso, own_handles
+from pipeline.risks._base import (
+    StreamDetector, Ticker, allowed_domains, domain_allowed, iso, link_domains, own_handles,
+)
 from pipeline.schemas import Alert, Mention
 from pipeline.settings import BrandConfig, DetectionSettings
-from pipeline.text import _domain, analyze
+from pipeline.text import _domain
 
-#: Distinct (handle, display name) verdicts cached per brand.
-CACHE_SIZE = 50_000
+#: Skeletons of names memoised, for all brands together (a skeleton is a pure function of the
+#: name): at most about 12 MB whatever the number of brands.
+SKELETON_MEMO = 1 << 16
+#: A brand's verdicts on the skeletons its targets are compared with, memoised per brand.
+NEAR_MEMO = 1_024
 #: Impostor records kept per brand (the oldest resolved ones go first).
 MAX_IMPOSTORS = 2_000
 #: Mention counts at which an ``updated`` alert is sent.
@@ -186,7 +193,7 @@ def osa_distance(a: str, b: str, limit: int = 3) -> int:
 _Matches = tuple[tuple[str, int, str], ...]
 
 
-class ImpostorDetector:
+class ImpostorDetector(StreamDetector):
     """Per-brand impostor detector (see the module docstring)."""
 
     name = "impostor"
@@ -197,7 +204,8 @@ class ImpostorDetector:
         self.d = detection
         self.r = r
         # own handles and the accounts the brand vouches for: never impostors
-        self.handles = own_handles(config) | frozenset(
+        self.brand_handles = own_handles(config)
+        self.handles = self.brand_handles | frozenset(
             h.lower().lstrip("@") for h in (config.known_accounts if config else []))
         self.allowed = allowed_domains(config)
         names = [brand] + list(config.handles if config else []) + list(
@@ -220,11 +228,8 @@ class ImpostorDetector:
         ascii_targets = [(t, lim) for t, lim, _ in self._near_targets if t.isascii()]
         self._far_bounds = [(t.encode(), lim, t.count("m"), t.count("w")) for t, lim in ascii_targets]
         self._far_ok = len(ascii_targets) == len(self._near_targets)
-        # verdict caches (pure functions of one string) of the names _far cannot rule out:
-        # handle -> its matches, display name -> its matches. Match = (brand name, distance,
-        # skeleton).
-        self._by_handle: OrderedDict[str, _Matches] = OrderedDict()
-        self._by_name: OrderedDict[str, _Matches] = OrderedDict()
+        # skeleton (of a length near some target's) -> its matches: the brand's verdicts
+        self._near_memo: OrderedDict[str, _Matches] = OrderedDict()
         self.impostors: OrderedDict[str, dict[str, Any]] = OrderedDict()  # by last activity
         self.ticker = Ticker(detection.bucket_s)
         self.pending_signals = 0
@@ -268,12 +273,21 @@ class ImpostorDetector:
                 return False
         return True
 
-    def _memo(self, value: str, memo: OrderedDict[str, _Matches]) -> _Matches:
-        """:meth:`_matches` of ``value``, memoised in ``memo``."""
-        found = memo.get(value)
+    def _memo(self, value: str) -> _Matches:
+        """:meth:`_matches` of ``value``, from the shared skeleton memo and the brand's verdict
+        memo."""
+        if not value:
+            return ()
+        sk = _SKELETONS.get(value)
+        if sk is None:
+            sk = skeleton(value)
+            _put(_SKELETONS, value, sk, SKELETON_MEMO)
+        if len(sk) not in self._near_lengths:
+            return ()
+        found = self._near_memo.get(sk)
         if found is None:
-            found = self._matches(value)
-            _put(memo, value, found)
+            found = tuple((self.targets[t], dist, sk) for t, dist in self._near(sk))
+            _put(self._near_memo, sk, found, NEAR_MEMO)
         return found
 
     def _matches(self, value: str) -> _Matches:
@@ -295,9 +309,7 @@ class ImpostorDetector:
         """Cached imitation check of a mention's author (None: not an imitation).
 
         Most names are ruled out by a quick bound on their characters (:meth:`_far`, no memory
-        look-up); the handle's and the display name's verdicts of the others are cached apart
-        (a display name is shared by many authors), each in a dictionary of at most
-        ``CACHE_SIZE`` entries.
+        look-up); the others' skeletons and verdicts are memoised (see the module docstring).
         """
         matches = self._check(m)
         return None if matches is None else _found(*matches)
@@ -305,34 +317,44 @@ class ImpostorDetector:
     def _check(self, m: Mention) -> tuple[_Matches, _Matches] | None:
         """:meth:`check` as the cached match tuples (handle's, name's), or None."""
         a = m.author
-        handle = a.handle
-        if handle.lower() in self.handles or not self.targets:
+        if a.handle.lower() in self.handles or not self.targets:
             return None
+        return self._author(a.handle, a.name)
+
+    def _author(self, handle: str, name: str) -> tuple[_Matches, _Matches] | None:
+        """:meth:`_check` of an author who is neither an own nor a vouched-for account."""
         far = self._far
-        h = () if far(handle) else self._memo(handle, self._by_handle)
-        name = a.name
-        n = () if far(name) else self._memo(name, self._by_name)
+        # one bound for both (most authors): a skeleton's characters come from its name's, so
+        # a pair whose characters together are beyond every target is beyond it each alone
+        if far(handle + name):
+            return None
+        h = () if far(handle) else self._memo(handle)
+        n = () if far(name) else self._memo(name)
         if not h and not n:
             return None
         return h, n
 
     # ------------------------------------------------------------------ stream
-    def observe(self, m: Mention, sentiment: Any) -> list[Alert]:
-        """Check one mention's author; alert updates made due.
+    def see(self, m: Mention, ts: float, own: bool, handle: str | None, sentiment: Any,
+            alerts: list[Alert]) -> None:
+        """Check the author of one mention (see :class:`~pipeline.risks._base.StreamDetector`;
+        the brand's own handles and the accounts it vouches for are never impostors).
 
         Cost: a float comparison and two dictionary look-ups for an author seen before (most);
         see :meth:`check` for the others.
         """
-        ts = m.ts
-        alerts: list[Alert] = []
-        if ts >= self.ticker.until:
-            for t in self.ticker.advance(ts):
-                alerts.extend(self._tick(t))
-        matches = self._check(m)
-        if matches is None:
-            return alerts
+        if not self.targets:
+            return
         a = m.author
-        key = a.handle.lower()
+        if self.handles:  # own handles and the accounts the brand vouches for
+            if handle is None:
+                handle = a.handle.lower()
+            if handle in self.handles:
+                return
+        matches = self._author(a.handle, a.name)
+        if matches is None:
+            return
+        key = handle if handle is not None else a.handle.lower()
         rec = self.impostors.get(key)
         doms = self._unknown_domains(m)
         if rec is None:
@@ -343,7 +365,7 @@ class ImpostorDetector:
             young = age is not None and age < YOUNG_DAYS
             foreign = [d for d in doms if not own_site(d, key)]  # its own site corroborates not
             if not (exact or both or young or foreign):
-                return alerts
+                return
             rec = {
                 "handle": a.handle, "name": a.name, "author_id": a.id, "imitates": found,
                 "followers": a.followers, "verified": a.verified,
@@ -378,12 +400,11 @@ class ImpostorDetector:
         rec["severity"] = severity
         if update:
             alerts.append(self._alert(rec, update, ts))
-        return alerts
 
     def _unknown_domains(self, m: Mention) -> list[str]:
         if not ("http" in m.text or "www." in m.text or m.url):
             return []
-        doms = list(analyze(m.text).domains)
+        doms = list(link_domains(m.text))
         if m.url:
             doms.append(_domain(m.url))
         return [d for d in dict.fromkeys(doms) if d and not domain_allowed(d, self.allowed)]
@@ -461,10 +482,14 @@ def own_site(domain: str, handle: str) -> bool:
     return bool(name) and skeleton(name) == skeleton(handle)
 
 
-def _put(cache: OrderedDict[str, Any], key: str, value: Any) -> None:
-    """Memoise ``value`` under ``key``, dropping the oldest entry past ``CACHE_SIZE``."""
+#: Name -> skeleton, for every brand's detector (see ``SKELETON_MEMO``).
+_SKELETONS: OrderedDict[str, str] = OrderedDict()
+
+
+def _put(cache: OrderedDict[str, Any], key: str, value: Any, size: int) -> None:
+    """Memoise ``value`` under ``key``, dropping the oldest entry past ``size``."""
     cache[key] = value
-    if len(cache) > CACHE_SIZE:
+    if len(cache) > size:
         cache.popitem(last=False)  # O(1); a plain dict's first key is O(deleted entries)
 
 

@@ -39,12 +39,13 @@ Examples
 from __future__ import annotations
 
 import random
+import struct
 import zlib
 from collections import deque
 from statistics import median
 from typing import Any
 
-from pipeline.risks._base import Ticker, own_handles, tracker, transition_alert
+from pipeline.risks._base import StreamDetector, Ticker, own_handles, tracker, transition_alert
 from pipeline.schemas import Alert, Author, Mention
 from pipeline.settings import BrandConfig, DetectionSettings
 from pipeline.text import tokenize
@@ -114,27 +115,62 @@ class MinHash:
         r = random.Random(seed)
         self.params = [(r.randrange(1, _P), r.randrange(0, _P)) for _ in range(PERMUTATIONS)]
 
-    def signature(self, ids: set[int]) -> tuple[int, ...]:
-        """The signature of a shingle set (all-max for an empty set)."""
+    def signature(self, ids: set[int]) -> bytes:
+        """The signature of a shingle set (all-max for an empty set): ``PERMUTATIONS``
+        minimum hashes, packed as unsigned 64-bit integers (:func:`unpack` gives them back;
+        256 bytes instead of a tuple of 32 integer objects, about 1.5 KB)."""
         if not ids:
-            return (_P,) * PERMUTATIONS
-        return tuple(min((a * x + b) % _P for x in ids) for a, b in self.params)
+            return _PACK(*(_P,) * PERMUTATIONS)
+        return _PACK(*[min([(a * x + b) % _P for x in ids]) for a, b in self.params])
 
     @staticmethod
-    def similarity(s: tuple[int, ...], t: tuple[int, ...]) -> float:
-        """Estimated Jaccard similarity of two signatures."""
-        return sum(1 for x, y in zip(s, t) if x == y) / len(s)
+    def similarity(s: bytes, t: bytes) -> float:
+        """Estimated Jaccard similarity of two signatures (the share of equal minimum hashes).
+
+        >>> MinHash.similarity(pack([1, 2, 3, 4]), pack([1, 2, 0, 4]))
+        0.75
+        """
+        n = len(s) // 8
+        x = int.from_bytes(s, "little") ^ int.from_bytes(t, "little")
+        if not x:
+            return 1.0
+        return memoryview(x.to_bytes(len(s), "little")).cast("Q").tolist().count(0) / n
+
+
+_PACK = struct.Struct(f"<{PERMUTATIONS}Q").pack
+
+
+def pack(values: list[int] | tuple[int, ...]) -> bytes:
+    """A signature of its minimum hashes (unsigned 64-bit, little-endian)."""
+    return struct.pack(f"<{len(values)}Q", *values)
+
+
+def unpack(sig: bytes) -> list[int]:
+    """The minimum hashes of a signature.
+
+    >>> unpack(pack([7, 2**61 - 2]))
+    [7, 2305843009213693950]
+    """
+    return list(struct.unpack(f"<{len(sig) // 8}Q", sig))
 
 
 _MINHASH = MinHash()
+_BAND_BYTES = ROWS * 8
 
 
-def bands(sig: tuple[int, ...]) -> list[tuple[int, ...]]:
-    """LSH band keys of a signature (band index first)."""
-    return [(i,) + sig[i * ROWS:(i + 1) * ROWS] for i in range(BANDS)]
+def bands(sig: bytes) -> list[bytes]:
+    """LSH band keys of a signature: each band's bytes after its index.
+
+    >>> [k[:2] for k in bands(pack(list(range(PERMUTATIONS))))][:3]
+    [b'\\x00\\x00', b'\\x01\\x04', b'\\x02\\x08']
+    """
+    return [_BAND_PREFIX[i] + sig[i * _BAND_BYTES:(i + 1) * _BAND_BYTES] for i in range(BANDS)]
 
 
-class RaidDetector:
+_BAND_PREFIX = [bytes((i,)) for i in range(BANDS)]
+
+
+class RaidDetector(StreamDetector):
     """Per-brand troll-raid detector (see the module docstring)."""
 
     name = "raid"
@@ -144,7 +180,7 @@ class RaidDetector:
         self.brand = brand
         self.d = detection
         self.r = r
-        self.handles = own_handles(config)
+        self.handles = self.brand_handles = own_handles(config)
         # hot-path settings as plain attributes (a pydantic attribute read costs several times
         # more); settings do not change after construction
         self._bucket_s = detection.bucket_s
@@ -152,7 +188,9 @@ class RaidDetector:
         self._low_followers = r.raid_low_followers
         # window items: [ts, mention id, author id, followers, age_days, cluster id, sig, text]
         self.items: deque[list[Any]] = deque()
-        self.buckets: dict[tuple[int, ...], deque[list[Any]]] = {}
+        # LSH band key -> the window items with it, oldest first: the item itself when it is
+        # the only one (most keys: a deque costs 600 bytes), else a deque (see _index)
+        self.buckets: dict[bytes, list[Any] | deque[list[Any]]] = {}
         self.clusters: dict[int, dict[str, Any]] = {}
         self.next_cluster = 0
         self.counts: deque[list[float]] = deque()  # [bucket index, mentions] in the window
@@ -171,18 +209,14 @@ class RaidDetector:
         """Account age in days (-1 if unknown) when the author is a raid candidate, else None."""
         return suspicious_age(m.author, m.ts, self._young_days, self._low_followers)
 
-    def observe(self, m: Mention, sentiment: Any) -> list[Alert]:
-        """Count one mention; hash it if its author is suspicious; alert updates made due."""
-        ts = m.ts
-        alerts: list[Alert] = []
-        if ts >= self.ticker.until:
-            for t in self.ticker.advance(ts):
-                alerts.extend(self._tick(t))
-        kind = m.kind
-        if kind == "own_post" or (self.handles and m.author.handle.lower() in self.handles):
+    def see(self, m: Mention, ts: float, own: bool, handle: str | None, sentiment: Any,
+            alerts: list[Alert]) -> None:
+        """Count one mention; hash it if its author is suspicious (see
+        :class:`~pipeline.risks._base.StreamDetector`)."""
+        if own:
             if "#" in m.text:
                 self._campaign(ts, m.text)
-            return alerts
+            return
         idx = int(ts // self._bucket_s)
         counts = self.counts
         if counts and counts[-1][0] == idx:
@@ -190,24 +224,23 @@ class RaidDetector:
         else:
             counts.append([idx, 1])
         self.total += 1
-        if kind == "repost":
-            return alerts
+        if m.kind == "repost":
+            return
         text = m.text
         if not text:
-            return alerts
+            return
         author = m.author
         age = suspicious_age(author, ts, self._young_days, self._low_followers)
         if age is None:
-            return alerts
+            return
         if (self.campaign and "#" in text and self.echoes_campaign(ts, text)
                 and getattr(sentiment, "label", None) != "negative"):
-            return alerts  # a contest entry; a hostile text on the campaign tag still counts
+            return  # a contest entry; a hostile text on the campaign tag still counts
         sh = shingles(text)
         if len(sh) < 3:
-            return alerts
+            return
         self._expire(ts)
         self.add(ts, m.id, author.id, author.followers, age, _MINHASH.signature(sh), text)
-        return alerts
 
     def _campaign(self, ts: float, text: str) -> None:
         for tag in hashtags(text) - self.generic_tags:  # #acme is not a campaign
@@ -222,16 +255,17 @@ class RaidDetector:
                    for tag in hashtags(text))
 
     def add(self, ts: float, mid: str, author: str, followers: int, age: float,
-            sig: tuple[int, ...], text: str) -> None:
+            sig: bytes, text: str) -> None:
         """Put one candidate text into the window and its cluster."""
         keys = bands(sig)
         best, best_sim = None, 0.0
         seen: set[int] = set()
+        buckets = self.buckets
         for key in keys:
-            q = self.buckets.get(key)
-            if not q:
+            q = buckets.get(key)
+            if q is None:
                 continue
-            for other in list(q)[-MAX_COMPARE:]:
+            for other in (q,) if type(q) is list else list(q)[-MAX_COMPARE:]:
                 if id(other) in seen:
                     continue
                 seen.add(id(other))
@@ -254,23 +288,29 @@ class RaidDetector:
         item = [ts, mid, author, followers, age, cid, sig, text[:280]]
         self.items.append(item)
         for key in keys:
-            self.buckets.setdefault(key, deque()).append(item)
+            _index(buckets, key, item)
         if len(self.items) > self.r.raid_max_items:
             self._drop(self.items.popleft())
 
     def _drop(self, item: list[Any]) -> None:
+        buckets = self.buckets
         for key in bands(item[6]):
-            q = self.buckets.get(key)
-            if q:
-                if q[0] is item:
-                    q.popleft()
-                else:
-                    try:
-                        q.remove(item)
-                    except ValueError:
-                        pass
-                if not q:
-                    del self.buckets[key]
+            q = buckets.get(key)
+            if q is None:
+                continue
+            if type(q) is list:  # the band's only item (see _index)
+                if q is item or q == item:
+                    del buckets[key]
+                continue
+            if q[0] is item:
+                q.popleft()
+            else:
+                try:
+                    q.remove(item)
+                except ValueError:
+                    pass
+            if not q:
+                del buckets[key]
         c = self.clusters.get(item[5])
         if c is None:
             return
@@ -363,7 +403,7 @@ class RaidDetector:
     def to_state(self) -> dict[str, Any]:
         """Snapshot (JSON-able). LSH tables and clusters are rebuilt from the window items."""
         return {
-            "items": [[ts, mid, a, f, age, cid, list(sig), text]
+            "items": [[ts, mid, a, f, age, cid, unpack(sig), text]
                       for ts, mid, a, f, age, cid, sig, text in self.items],
             "clusters": {str(k): {**v, "authors": v["authors"]} for k, v in self.clusters.items()},
             "next_cluster": self.next_cluster, "counts": [list(c) for c in self.counts],
@@ -377,10 +417,10 @@ class RaidDetector:
         self.items = deque()
         self.buckets = {}
         for ts, mid, a, f, age, cid, sig, text in s["items"]:
-            item = [ts, mid, a, f, age, cid, tuple(sig), text]
+            item = [ts, mid, a, f, age, cid, pack(sig), text]
             self.items.append(item)
             for key in bands(item[6]):
-                self.buckets.setdefault(key, deque()).append(item)
+                _index(self.buckets, key, item)
         self.clusters = {int(k): {**v, "authors": dict(v["authors"])} for k, v in s["clusters"].items()}
         self.next_cluster = s["next_cluster"]
         self.counts = deque([c[0], c[1]] for c in s["counts"])
@@ -390,3 +430,14 @@ class RaidDetector:
         self.campaign = dict(s.get("campaign", {}))
         self.score = s["score"]
         self.share = s["share"]
+
+
+def _index(buckets: dict[bytes, Any], key: bytes, item: list[Any]) -> None:
+    """File a window item under one of its band keys: alone as itself, then in a deque."""
+    q = buckets.get(key)
+    if q is None:
+        buckets[key] = item
+    elif type(q) is list:
+        buckets[key] = deque((q, item))
+    else:
+        q.append(item)

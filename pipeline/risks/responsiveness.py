@@ -52,7 +52,7 @@ import math
 from collections import deque
 from typing import Any
 
-from pipeline.risks._base import Ticker, own_handles, tracker, transition_alert
+from pipeline.risks._base import StreamDetector, Ticker, own_handles, tracker, transition_alert
 from pipeline.risks.raid import suspicious_age
 from pipeline.schemas import Alert, Mention
 from pipeline.settings import BrandConfig, DetectionSettings
@@ -99,7 +99,7 @@ def _quantile(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(math.ceil(q * len(s))) - 1)] if s else 0.0
 
 
-class ResponsivenessDetector:
+class ResponsivenessDetector(StreamDetector):
     """Per-brand slow-answer detector (see the module docstring)."""
 
     name = "slow_response"
@@ -109,7 +109,7 @@ class ResponsivenessDetector:
         self.brand = brand
         self.d = detection
         self.r = r
-        self.handles = own_handles(config)
+        self.handles = self.brand_handles = own_handles(config)
         # hot-path settings as plain attributes (see RaidDetector)
         self._active_s = r.slow_active_s
         self._young_days = r.raid_young_days
@@ -121,6 +121,10 @@ class ResponsivenessDetector:
         self.pending: deque[list[Any]] = deque()
         self.late: deque[list[Any]] = deque()
         self.index: dict[str, list[Any]] = {}
+        #: No awaited mention in `pending` is older than this (the least event time appended
+        #: since it was last empty): when the brand's duty ended before it, :meth:`measure`
+        #: has nothing to count and skips the scan.
+        self._pending_low = math.inf
         self.answers: deque[tuple[float, float]] = deque()  # (answered at, wait)
         # per time-of-day slot: decayed awaited mentions, decayed answered ones, last and first
         # learning time (event time)
@@ -163,14 +167,11 @@ class ResponsivenessDetector:
         if self.slot_first[k] is None:
             self.slot_first[k] = ts
 
-    def observe(self, m: Mention, sentiment: Any) -> list[Alert]:
-        """Await or answer; alert updates made due."""
-        ts = m.ts
-        alerts: list[Alert] = []
-        if ts >= self.ticker.until:
-            for t in self.ticker.advance(ts):
-                alerts.extend(self._tick(t))
-        if m.kind == "own_post" or (self.handles and m.author.handle.lower() in self.handles):
+    def see(self, m: Mention, ts: float, own: bool, handle: str | None, sentiment: Any,
+            alerts: list[Alert]) -> None:
+        """Await a negative mention, or take an own post's answer (see
+        :class:`~pipeline.risks._base.StreamDetector`)."""
+        if own:
             if self.last_own is None or ts - self.last_own > self._active_s:
                 self.resumed = ts
             if self.last_own is None or ts > self.last_own:
@@ -185,19 +186,20 @@ class ResponsivenessDetector:
                         self.answers.append((ts, wait))
                     if len(self.waits_s) < MAX_PENDING_WAITS:
                         self.waits_s.append(wait)
-            return alerts
+            return
         if (getattr(sentiment, "label", None) != "negative" or m.kind == "repost"
                 or self.last_own is None or ts - self.last_own > self._active_s
                 or suspicious_age(m.author, ts, self._young_days, self._low_followers) is not None):
-            return alerts
+            return
         if m.id not in self.index:
             rec = [m.id, ts, None]
             self.index[m.id] = rec
             self.pending.append(rec)
+            if ts < self._pending_low:
+                self._pending_low = ts
             if len(self.index) > self.r.slow_max_waiting:
                 old = (self.late or self.pending).popleft()
                 self.index.pop(old[0], None)
-        return alerts
 
     def measure(self, now: float) -> tuple[int, int, float, int, list[Judged]]:
         """Expire old entries; (backlog, awaited in the backlog window, p90 wait, answers,
@@ -222,7 +224,19 @@ class ResponsivenessDetector:
             index.pop(late.popleft()[0], None)
         backlog = total = 0
         full, half = Judged(), Judged()
-        usual = self.usual_answered
+        if not pending:
+            self._pending_low = math.inf
+        if on_duty_until < self._pending_low:
+            pending = deque()  # nothing awaited was posted before the brand's duty ended
+        # the figures of both windows as local sums (same additions, same order), and
+        # usual_answered inlined: a slot's usable-from time and share are looked up once per
+        # run of mentions in it (pending is in event-time order, up to lateness)
+        f_aw = f_j = f_ans = h_aw = h_j = h_ans = 0
+        f_exp = h_exp = 0.0
+        slot_n, slot_a, slot_first = self.slot_n, self.slot_a, self.slot_first
+        slot_lo = slot_hi = 0.0  # the current slot's bounds (none yet)
+        first: float | None = None
+        p = 0.0
         for _, ts, answered in pending:
             if ts > hi:
                 break  # ordered by arrival (event time, up to lateness)
@@ -230,14 +244,34 @@ class ResponsivenessDetector:
                 continue  # the brand has not been active for a full grace period since
             total += 1
             late_answer = answered is None or answered > ts + grace
-            backlog += late_answer
-            p = usual(ts)
-            for w in (full, half) if ts >= mid else (full,):
-                w.awaited += 1
-                if p is not None:
-                    w.judged += 1
-                    w.expected += p
-                    w.answered += not late_answer
+            if late_answer:
+                backlog += 1
+            if not (slot_lo <= ts < slot_hi):  # another slot (exact: its bounds are integers)
+                idx = int(ts // SLOT_S)
+                slot_lo, slot_hi = idx * SLOT_S, (idx + 1) * SLOT_S
+                k = idx % SLOTS
+                n = slot_n[k]
+                first = None if n < MIN_SLOT_MENTIONS else slot_first[k]
+                if first is not None:
+                    p = slot_a[k] / n
+            if first is None or ts - first < SLOT_HISTORY_S:  # unusable: awaited, not judged
+                f_aw += 1
+                if ts >= mid:
+                    h_aw += 1
+                continue
+            f_aw += 1
+            f_j += 1
+            f_exp += p
+            if not late_answer:
+                f_ans += 1
+            if ts >= mid:
+                h_aw += 1
+                h_j += 1
+                h_exp += p
+                if not late_answer:
+                    h_ans += 1
+        full.awaited, full.judged, full.answered, full.expected = f_aw, f_j, f_ans, f_exp
+        half.awaited, half.judged, half.answered, half.expected = h_aw, h_j, h_ans, h_exp
         q = self.answers
         while q and q[0][0] < now - r.slow_window_s:
             q.popleft()
@@ -318,6 +352,7 @@ class ResponsivenessDetector:
         self.late = deque(list(x) for x in s["late"])
         self.pending = deque(list(x) for x in s["pending"])
         self.index = {x[0]: x for x in (*self.late, *self.pending)}
+        self._pending_low = min((x[1] for x in self.pending), default=math.inf)
         self.answers = deque((a, w) for a, w in s["answers"])
         # snapshots from before the per-slot learning start without history
         self.slot_n = list(s.get("slot_n", [0.0] * SLOTS))

@@ -27,12 +27,13 @@ Examples
 from __future__ import annotations
 
 import math
+from collections import _count_elements  # Counter.update's C loop, on a plain dict
 from collections.abc import Iterable
 from typing import Any
 
-from pipeline.evidence import DecayingCounter, iter_burst_terms
-from pipeline.risks._base import iso, own_handles
-from pipeline.schemas import SCHEMA_VERSION, Mention
+from pipeline.evidence import DecayingCounter, _text_terms  # burst_terms' memo (tuples)
+from pipeline.risks._base import StreamDetector, iso, own_handles
+from pipeline.schemas import SCHEMA_VERSION, Alert, Mention
 from pipeline.settings import BrandConfig, DetectionSettings
 
 #: Heavy hitters kept per window.
@@ -79,6 +80,11 @@ class MisraGries:
         """Count each of ``keys`` once, in order (same result as :meth:`add` on each)."""
         c = self.counts
         k = self.k
+        if type(keys) is tuple and len(c) + len(keys) <= k:
+            # no counter can be evicted: exact counting, new keys in first-seen order
+            _count_elements(c, keys)
+            self.n += len(keys)
+            return
         for key in keys:
             v = c.get(key)
             if v is not None:
@@ -101,10 +107,13 @@ class MisraGries:
         return obj
 
 
-class TrendsDetector:
+class TrendsDetector(StreamDetector):
     """Per-brand emerging-terms detector (see the module docstring)."""
 
     name = "trends"
+    sees_own = False  # own posts are not the brand's audience
+    #: End of the current window (:meth:`tick_to` closes it); -inf before the first mention.
+    until: float = -math.inf
 
     def __init__(self, brand: str, config: BrandConfig | None, detection: DetectionSettings) -> None:
         r = detection.risks
@@ -112,7 +121,7 @@ class TrendsDetector:
         self.d = detection
         self.r = r
         self.competitor = bool(config and config.competitor)
-        self.handles = own_handles(config)
+        self.handles = self.brand_handles = own_handles(config)
         self.window = int(r.trends_window_s)
         # hot-path settings as plain attributes (a pydantic attribute read costs several times
         # more); settings do not change after construction
@@ -127,32 +136,38 @@ class TrendsDetector:
         self.baseline = DecayingCounter(HALFLIFE_WINDOWS, max_keys=4000)
         self.baseline_terms = 0.0
         self.pending: list[dict[str, Any]] = []
+        self._start = -math.inf  # start of the current window
 
-    def observe(self, m: Mention, sentiment: Any) -> list:
-        """Count one mention (its terms, if sampled). Never alerts: trends go to :meth:`drain`."""
-        ts = m.ts
+    def tick_to(self, ts: float, alerts: list[Alert]) -> None:
+        """Move to the window of ``ts`` (``ts >= until``), closing the current one. No alerts:
+        trends go to :meth:`drain`."""
         w = int(ts // self.window)
         if self.current is None:
             self.current = w
         elif w > self.current:
             self._close(self.current)
             self.current = w
-        elif w < self.current:
-            return []  # late for a closed window
-        kind = m.kind
-        if kind == "repost" or kind == "own_post" or (
-                self.handles and m.author.handle.lower() in self.handles):
-            return []
+        self._set_until()
+
+    def _set_until(self) -> None:
+        cur = self.current
+        self.until = -math.inf if cur is None else float((cur + 1) * self.window)
+        self._start = -math.inf if cur is None else float(cur * self.window)
+
+    def see(self, m: Mention, ts: float, own: bool, handle: str | None, sentiment: Any,
+            alerts: list[Alert]) -> None:
+        """Count one mention that is not an own post (its terms, if sampled)."""
+        if ts < self._start or m.kind == "repost":
+            return  # late for a closed window (exact: the start is an integer), or a repost
         self.mentions += 1
         b = int(ts // self._bucket_s)
         if b != self.bucket:
             self.bucket, self.sampled_in_bucket = b, 0
         if self.sampled_in_bucket >= self._sample:
-            return []
+            return
         self.sampled_in_bucket += 1
         self.sampled += 1
-        self.heavy.add_many(iter_burst_terms(m.text))
-        return []
+        self.heavy.add_many(_text_terms(m.text))
 
     def emerging(self, at: int) -> list[dict[str, Any]]:
         """The current window's emerging terms, most significant first (empty while cold)."""
@@ -235,3 +250,4 @@ class TrendsDetector:
         self.baseline = DecayingCounter.from_state(s["baseline"])
         self.baseline_terms = s["baseline_terms"]
         self.pending = list(s["pending"])
+        self._set_until()

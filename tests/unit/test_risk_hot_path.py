@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import random
 
+import orjson
+
 from pipeline.risks._base import MAX_CATCH_UP, Ticker
-from pipeline.risks._testing import mention
+from pipeline.risks._testing import NEG, mention
 from pipeline.risks.raid import suspicious_age
 
 
@@ -75,3 +77,207 @@ def test_impostor_quick_bound_never_rules_out_a_match():
                 ruled_out += 1
                 assert det._matches(value) == (), (det.brand, value)
     assert ruled_out > 10_000  # the bound does rule most names out
+
+
+def _simulated(n: int, seed: int = 3) -> list:
+    """``(mention, sentiment)`` of a simulated stream with every risk scenario (own posts of
+    configured handles, replies, raids, impostors, a hijack), sentiments from the labels the
+    simulator meant."""
+    import itertools
+    from datetime import datetime, timezone
+
+    from pipeline.codec import decode_mention
+    from pipeline.risks._testing import Sent
+    from pipeline.simulate import SimConfig, generate
+
+    cfg = SimConfig(start=datetime(2026, 1, 5, tzinfo=timezone.utc), duration_s=3 * 86400,
+                    scenarios=["raid:nordair@20m", "impostor:acme@10m", "hijack:globex@30m",
+                               "slow_response:nordair@5m", "crisis:acme@40m"],
+                    seed=seed, annotate=True, rate_scale=0.3)
+    out = []
+    for rec in itertools.islice(generate(cfg)[0], n):
+        label = (rec.pop("sim", None) or {}).get("sentiment") or "neutral"
+        m = decode_mention(orjson.dumps(rec))
+        out.append((m, Sent(label)))
+    return out
+
+
+class _Plain:
+    """A registered detector of the plain kind (``observe`` only): counts its mentions."""
+
+    name = "plain"
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def observe(self, m, sentiment):
+        self.n += 1
+        return []
+
+    def to_state(self):
+        return {"n": self.n}
+
+
+def test_detector_set_gives_each_detectors_observe_alerts_in_order():
+    from pipeline.detectors import DETECTORS, DetectorSet
+    from pipeline.risks._base import own_handles
+    from pipeline.settings import Settings
+    from pipeline.simulate.brands import DEMO_BRANDS
+
+    stream = _simulated(12_000)
+    for brands in (DEMO_BRANDS, []):  # configured handles, and brands without a config
+        settings = Settings(brands=brands, detection={"warmup_s": 600})
+        det = settings.detection
+        sets, alone = {}, {}
+        got, want = [], []
+        for i, (m, s) in enumerate(stream):
+            if m.brand not in sets:
+                cfg = settings.brand(m.brand)
+                plain = [_Plain()] if m.brand == "acme" else []  # one brand on the general path
+                sets[m.brand] = DetectorSet(
+                    [f(m.brand, cfg, det) for f in DETECTORS] + plain, own_handles(cfg))
+                alone[m.brand] = [f(m.brand, cfg, det) for f in DETECTORS] + [_Plain()]
+            sets[m.brand].observe_into(m, s, got)
+            for d in alone[m.brand]:
+                want.extend(d.observe(m, s))
+            if i % 4000 == 3999 or i == len(stream) - 1:
+                assert [a.model_dump() for a in got] == [a.model_dump() for a in want]
+                for b in sets:
+                    for x, y in zip(sets[b], alone[b]):
+                        assert orjson.dumps(x.to_state()) == orjson.dumps(y.to_state()), x.name
+        kinds = {a.kind for a in got}
+        assert {"impostor", "raid"} <= kinds, kinds  # the stream does exercise the detectors
+        assert sets["acme"][-1].n == sum(m.brand == "acme" for m, _ in stream) > 0
+
+
+def test_link_domains_are_those_of_the_full_analysis():
+    from pipeline.risks._base import link_domains
+    from pipeline.text import analyze
+
+    r = random.Random(5)
+    parts = ["https://www.Acme.com/p?id=1", "http://t.co/x", "www.globex.fr", "htp://bad",
+             "https://acme-refund.xyz/a&amp;b", "&amp;", "&#104;ttp://x.io", "@acme", "#Deal",
+             "hello", "C’est", "!!!", "😡", "http://", "https://t.co/abc…", "(https://a.b/c)",
+             "x.com", "https://ex.am-ple.co.uk:8080/p", "\u00a0", "\u200b", "&nbsp;", "\t", "\n"]
+    for _ in range(5000):
+        text = "".join(r.choice(parts) + r.choice(["", " ", "  ", "\n", ","])
+                       for _ in range(r.randint(0, 8)))
+        assert link_domains(text) == analyze(text).domains, text
+
+
+def test_misra_gries_batch_counting_equals_one_by_one():
+    from pipeline.risks.trends import MisraGries
+
+    r = random.Random(6)
+    a, b = MisraGries(12), MisraGries(12)
+    for _ in range(3000):
+        keys = tuple(f"t{r.randint(0, 30)}" for _ in range(r.randint(0, 6)))
+        a.add_many(keys)
+        for k in keys:
+            b.add(k)
+        assert a.counts == b.counts and list(a.counts) == list(b.counts) and a.n == b.n
+
+
+def test_slow_answer_windows_judge_each_mention_by_its_usual_share():
+    """measure() (usual shares inlined, the scan skipped when the brand's duty ended before
+    every awaited mention) gives what per-mention usual_answered() gives."""
+    import orjson
+
+    from pipeline.risks.responsiveness import Judged, ResponsivenessDetector
+    from pipeline.settings import DetectionSettings
+
+    r = random.Random(8)
+    now = 1_767_571_200.0 + 5 * 86_400
+    for last_own_ago in (60.0, 8 * 3600.0):  # on duty; off duty since before them all
+        det = ResponsivenessDetector("acme", None, DetectionSettings())
+        for _ in range(4000):  # slot history: some slots usable, some too young or too thin
+            det.learn(now - r.uniform(0, 4 * 86_400), r.random() < 0.7)
+        grace, window = det.r.slow_grace_s, det.r.slow_window_s
+        for i in range(300):  # awaited as observe() awaits them (the brand was active)
+            ts = now - grace - r.uniform(0, window)
+            det.last_own = ts - 60.0
+            det.see(mention("@acme broken", at=ts, id=f"m{i}"), ts, False, None, NEG, [])
+        assert len(det.pending) == 300
+        pending = sorted(det.pending, key=lambda x: x[1])
+        for i in range(0, len(pending) - 1, 7):  # late arrivals: event time order, up to lateness
+            pending[i], pending[i + 1] = pending[i + 1], pending[i]
+        for rec in pending:
+            rec[2] = r.choice([None, rec[1] + 10, rec[1] + 3 * grace])
+        det.pending = type(det.pending)(pending)
+        det.last_own = now - last_own_ago
+        want = [Judged(), Judged()]
+        hi, mid = now - grace, now - grace - window / 2
+        total = 0
+        for _, ts, answered in det.pending:
+            if ts > hi:
+                break
+            if ts > det.last_own - grace:
+                continue
+            total += 1
+            p = det.usual_answered(ts)
+            for w in (want if ts >= mid else want[:1]):
+                w.awaited += 1
+                if p is not None:
+                    w.judged += 1
+                    w.expected += p
+                    w.answered += not (answered is None or answered > ts + grace)
+        restored = ResponsivenessDetector("acme", None, DetectionSettings())
+        restored.load_state(orjson.loads(orjson.dumps(det.to_state())))
+        for d in (det, restored):
+            _, got_total, _, _, got = d.measure(now)
+            assert got_total == total
+            for g, w in zip(got, want):
+                assert (g.awaited, g.judged, g.answered, g.expected) == (
+                    w.awaited, w.judged, w.answered, w.expected)
+        if last_own_ago < 3600:
+            assert 0 < got[0].judged < got[0].awaited  # both kinds of slots are exercised
+        else:
+            assert total == 0 and det._pending_low > det.last_own - grace  # the skipped scan
+
+
+def test_impostor_memos_shared_and_evicted_give_the_uncached_verdicts(monkeypatch):
+    """Skeletons memoised for all brands at once, verdicts per brand, both tiny here so that
+    they evict all the time: every check still equals the uncached matching."""
+    import pipeline.risks.impostor as imp
+    from pipeline.settings import BrandConfig, DetectionSettings
+    from tests.unit.test_hot_path import names
+
+    from collections import OrderedDict
+
+    monkeypatch.setattr(imp, "_SKELETONS", OrderedDict())
+    monkeypatch.setattr(imp, "SKELETON_MEMO", 7)
+    monkeypatch.setattr(imp, "NEAR_MEMO", 3)
+    dets = [imp.ImpostorDetector("acme", BrandConfig(name="acme", display_names=["Acme"]),
+                                 DetectionSettings()),
+            imp.ImpostorDetector("nordair", None, DetectionSettings()),
+            imp.ImpostorDetector("acne", None, DetectionSettings())]
+    values = names(3000, seed=11) + ["acrne", "acme_fr", "n0rdair", "acne", "Acme Officiel"]
+    r = random.Random(12)
+    hits = 0
+    for _ in range(2):  # the second time partly from the memos
+        for h in values:
+            for det in dets:
+                n = r.choice(values)
+                got = det._author(h, n)
+                want = (det._matches(h), det._matches(n))
+                assert (got or ((), ())) == want, (det.brand, h, n)
+                hits += got is not None
+    assert len(imp._SKELETONS) <= 7 and all(len(d._near_memo) <= 3 for d in dets)
+    assert hits > 50
+
+
+def test_post_reviewer_name_memo_forgets_without_changing_verdicts(monkeypatch):
+    import pipeline.risks.post_checks.errors as errors
+    from pipeline.risks.post_review import PostReviewer
+    from pipeline.simulate.brands import DEMO_BRANDS
+
+    posts = ["Merci à la team Acmee et Acme France !", "NordAir Hlep vous répond", "acme rocks",
+             "The Globx store opens", "Acme France: nouveaux horaires", "Nordiar et Acne"]
+    want = [[PostReviewer(b).review(p).to_dict() for p in posts] for b in DEMO_BRANDS]
+    monkeypatch.setattr(errors, "NEAR_WORDS_MEMO", 2)
+    reviewers = [PostReviewer(b) for b in DEMO_BRANDS]
+    for _ in range(3):
+        got = [[rev.review(p).to_dict() for p in posts] for rev in reviewers]
+        assert got == want
+    assert all(len(rev._error._far) <= 2 and len(rev._error._close) <= 2 for rev in reviewers)
+    assert any(r["check"] == "error.brand_misspelling" for b in want for p in b for r in p["reasons"])

@@ -20,6 +20,11 @@ from collections.abc import Iterable
 
 from ._base import WORD_RE, PostText, Reason, fold
 
+#: Words remembered per brand as far from (or near to) its names: a memo of a pure function of
+#: the word, forgotten when full. A brand's own posts use a few thousand words; 100,000 per
+#: brand (about 10 MB each) made the memo the largest per-brand memory of the engine.
+NEAR_WORDS_MEMO = 4_096
+
 _PLACEHOLDER_WORDS = (
     r"insert|ins[ée]rer|add|ajouter|first[ _]?name|last[ _]?name|full[ _]?name|name|nom|"
     r"pr[ée]nom|link|lien|url|date|price|prix|company|soci[ée]t[ée]|client|customer|product|"
@@ -187,9 +192,11 @@ class ErrorChecks:
                 if (abs(len(w) - len(part)) <= d and (w[0] == part[0] or w[-1] == part[-1])
                         and w != part + "s" and len(sw ^ set(part)) <= 2 * d
                         and 0 < damerau(w, part, d) <= d):
+                    if len(self._close) >= NEAR_WORDS_MEMO:
+                        self._close.clear()
                     self._close.add(w)
                     return True
-        if len(self._far) > 100_000:
+        if len(self._far) >= NEAR_WORDS_MEMO:
             self._far.clear()
         self._far.add(w)
         return False
