@@ -592,7 +592,8 @@ def latency(bootstrap: str, kind: str, rows: list[bytes], rate: float, cpu: int 
     # event times per brand are non-decreasing in the stream, so bisect finds the first
     # mention at or after a time: the one that made a bucket close
     scored = asyncio.run(read_all(s, s.topics.scored, len(rows)))
-    lat_scored = [r.timestamp / 1000 - at[orjson.loads(r.value)["mention"]["id"]] for r in scored]
+    sent = [at[orjson.loads(r.value)["mention"]["id"]] for r in scored]
+    lat_scored = [r.timestamp / 1000 - t for r, t in zip(scored, sent)]
     lat_alert = []
     untimed = 0
     for r in asyncio.run(read_all(s, s.topics.alerts, idle_s=2.0)):
@@ -610,7 +611,14 @@ def latency(bootstrap: str, kind: str, rows: list[bytes], rate: float, cpu: int 
         else:
             untimed += 1
     ms = lambda v: round(v * 1000, 1)  # noqa: E731
-    return {"rate": rate, "p50_scored_ms": ms(pct(lat_scored, 0.5)),
+    # produce->scored over the run (tenths of the produce span): a backlog that grows, or
+    # spikes at the commit period, shows here
+    t_first, span = min(produced), max(produced) - min(produced)
+    tenths: list[list[float]] = [[] for _ in range(10)]
+    for t, v in zip(sent, lat_scored):
+        tenths[min(9, int((t - t_first) / max(span, 1e-9) * 10))].append(v)
+    over_time = [[ms(pct(v, 0.5)), ms(pct(v, 0.99))] for v in tenths]
+    return {"rate": rate, "scored_p50_p99_by_tenth_ms": over_time, "p50_scored_ms": ms(pct(lat_scored, 0.5)),
             "p99_scored_ms": ms(pct(lat_scored, 0.99)), "max_scored_ms": ms(max(lat_scored)),
             "p50_alert_ms": ms(pct(lat_alert, 0.5)), "p99_alert_ms": ms(pct(lat_alert, 0.99)),
             "max_alert_ms": ms(max(lat_alert)) if lat_alert else None,
@@ -648,6 +656,25 @@ def scale_out(bootstrap: str, kind: str, rows: list[bytes], k: int, tmp: Path) -
             "per_worker": [int(x) for x in per_worker], "alerts": alerts}
 
 
+def latency_only(broker_kind: str, n: int, unique: bool, rate: float, cpu: int | None,
+                 tmp: Path) -> dict:
+    """Only the latency phase (``--latency-rate``): its ``n`` mentions produced live at
+    ``rate``/s to a worker on a fresh broker."""
+    rows = latency_data(n, unique)
+    broker = LocalKafka(fast_start=False) if broker_kind == "kafka" else EmbeddedTansu()
+    broker.start(timeout=120)
+    try:
+        lat = latency(broker.bootstrap, broker.kind, rows, rate, cpu, tmp)
+    finally:
+        broker.cleanup()
+    log(f"  produce->scored p50 {lat['p50_scored_ms']} ms, p99 {lat['p99_scored_ms']} ms;"
+        f" produce->alert p50 {lat['p50_alert_ms']} ms, p99 {lat['p99_alert_ms']} ms "
+        f"({lat['alerts_timed']} alerts timed); scored p50/p99 by tenth of the run: "
+        f"{lat['scored_p50_p99_by_tenth_ms']}")
+    return {"events": n, "broker": broker_kind, "latency_rate": round(rate),
+            **{k: v for k, v in lat.items() if k != "rate"}}
+
+
 # ------------------------------------------------------------------------------ main
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -665,6 +692,8 @@ def main() -> int:
                     help="only the memory run: offline engine then worker on --events "
                          "mentions at the natural rate, RSS printed every EVERY mentions")
     ap.add_argument("--skip-engine-rss", action="store_true", help="--rss: worker only")
+    ap.add_argument("--latency-rate", type=float, default=0.0, metavar="R",
+                    help="only the latency phase, mentions produced live at R/s")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     cpu = None if a.cpu < 0 else a.cpu
@@ -672,6 +701,12 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="veille-bench-"))
     if a.rss:
         res = rss_run(a.broker, n, a.rss, cpu, tmp, a.skip_engine_rss)
+        print(orjson.dumps(res).decode() if a.json else
+              "\n".join(f"{k}: {v}" for k, v in res.items()))
+        return 0
+
+    if a.latency_rate:
+        res = latency_only(a.broker, n, a.unique, a.latency_rate, cpu, tmp)
         print(orjson.dumps(res).decode() if a.json else
               "\n".join(f"{k}: {v}" for k, v in res.items()))
         return 0
