@@ -4,7 +4,8 @@ Usage::
 
     .venv/bin/python bench/throughput.py [--broker tansu|kafka] [--events N] [--json]
         [--cpu 1] [--unique] [--workers 1,2,4] [--skip-scale] [--skip-latency] [--skip-bare]
-        [--profile DIR]
+        [--profile DIR] [--nice N]
+    .venv/bin/python bench/throughput.py --latency-rate R [--broker kafka] [--nice N]
     .venv/bin/python bench/throughput.py --rss EVERY --events 2000000 [--skip-engine-rss]
 
 ``--rss EVERY`` is the memory run instead: the offline engine alone on ``--events`` mentions
@@ -27,7 +28,12 @@ brands; ``--unique`` appends a unique word to every text so no cache can help) p
    loop's, Faust's consumer thread's); then the latency from produce to the scored mention
    and to the alert (p50, p99) with mentions produced live at half the sustained rate, on
    their own data (:func:`latency_data`: two waves of crises on all 16 brands, so that tens
-   of incident updates are timed; ``alerts_timed`` says how many);
+   of incident updates are timed; ``alerts_timed`` says how many). An alert is timed from the
+   produce time of the mention that made it due to its record timestamp (when the worker
+   appended it) and to its arrival at a consumer reading the alerts topic live
+   (``*_alert_arrived_ms``: what a downstream service sees); ``latency_worker_load`` is the
+   worker's CPU over that phase per wall second (the latency data costs more per mention than
+   the throughput data, so half the rate is more than half the load);
 4. the ratios worker / bare Faust and worker / transport; parity: the worker's alerts equal the
    offline engine's on the same input; the offline engine's cost split (sentiment share);
 5. **scale-out**: 1, 2, 4 worker processes (``--workers``) on the 8-partition topic: mentions/s,
@@ -35,14 +41,19 @@ brands; ``--unique`` appends a unique word to every text so no cache can help) p
    again after a rebalance, identical, is counted apart: at-least-once).
 
 Every child (transport, bare Faust, worker) is pinned to one core (``--cpu``, default 1) for
-one-core figures, except the scale-out workers. The machine is shared: figures are noisy; run it
-several times and take medians.
+one-core figures, except the scale-out workers; the broker is pinned to the other cores. The
+machine is shared: figures are noisy; run it several times and take medians. ``--nice N`` runs
+the worker phases' worker, broker and producer at nice N (and their scheduler autogroups:
+sessions share the CPU first), an approximation of their own cores; without it, others' load
+on the same core shows up as latency. ``--latency-rate R`` runs only the latency phase, at R
+mentions/s, on a fresh broker.
 
 With ``--json`` the last line is one JSON object: ``{"transport_per_s", "bare_faust_per_s",
 "bare_faust_take_per_s", "worker_per_s", "worker_vs_bare", "worker_vs_transport",
 "cpu_us_per_mention", "engine_cpu_us_per_mention", "path_us_per_mention",
 "path_ceiling_per_s", "bare_faust_cpu_us_per_event", "worker_vs_bare_cpu",
-"p50_scored_ms", "p99_scored_ms", "p50_alert_ms", "p99_alert_ms", "alerts_timed",
+"p50_scored_ms", "p99_scored_ms", "p50_alert_ms", "p99_alert_ms",
+"p50_alert_arrived_ms", "p99_alert_arrived_ms", "latency_worker_load", "alerts_timed",
 "peak_rss_mb", "rss_mb", "offline_per_s", "sentiment_share", "parity", "scale": {...}}``.
 """
 
@@ -456,7 +467,7 @@ def worker_throughput(bootstrap: str, kind: str, topic: str, n: int, cpu: int | 
             profile.mkdir(parents=True, exist_ok=True)
             spy = subprocess.Popen(
                 [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(w.pid),
-                 "--rate", "250", "--gil", "--nonblocking", "--format", "raw", "--output", str(profile / "worker.txt")],
+                 "--rate", "250", "--gil", "--format", "raw", "--output", str(profile / "worker.txt")],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         last = [0.0]
 
@@ -565,6 +576,57 @@ def rss_run(broker_kind: str, n: int, every: int, cpu: int | None, tmp: Path,
     return res
 
 
+class LiveReader:
+    """Reads ``topic`` from its beginning in a thread of its own while the bench runs, noting
+    when each record arrives (the wall time a consumer could act on it): ``records`` holds
+    ``(arrival, record)``."""
+
+    def __init__(self, settings: Settings, topic: str, fetch_max_wait_ms: int = 10) -> None:
+        self.settings, self.topic, self.wait_ms = settings, topic, fetch_max_wait_ms
+        self.records: list[tuple[float, Any]] = []
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    def start(self, timeout: float = 60.0) -> LiveReader:
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise SystemExit(f"no partitions for {self.topic} after {timeout}s")
+        return self
+
+    def stop(self, idle_s: float = 1.0) -> list[tuple[float, Any]]:
+        """Stop once nothing new arrived for ``idle_s``; the records read."""
+        n = -1
+        while n != len(self.records):
+            n = len(self.records)
+            time.sleep(idle_s)
+        self._stop.set()
+        self._thread.join(30)
+        return self.records
+
+    async def _run(self) -> None:
+        from aiokafka import TopicPartition
+
+        c = kafka.consumer(self.settings, fetch_max_wait_ms=self.wait_ms)
+        await c.start()
+        try:
+            parts = c.partitions_for_topic(self.topic)
+            while not parts and not self._stop.is_set():
+                await asyncio.sleep(0.2)
+                await c._client.force_metadata_update()  # noqa: SLF001 - topic just made
+                parts = c.partitions_for_topic(self.topic)
+            c.assign([TopicPartition(self.topic, p) for p in sorted(parts or ())])
+            await c.seek_to_beginning()
+            self._ready.set()
+            while not self._stop.is_set():
+                batch = await c.getmany(timeout_ms=100)
+                now = time.time()
+                for recs in batch.values():
+                    self.records.extend((now, r) for r in recs)
+        finally:
+            await c.stop()
+
+
 def keep_off(pid: int | None, cpu: int | None) -> None:
     """Pin every thread of ``pid`` (the broker) to the cores other than ``cpu`` (the worker's):
     on this machine the broker is not the worker's neighbour on its one core."""
@@ -615,9 +677,13 @@ def latency(bootstrap: str, kind: str, rows: list[bytes], rate: float, cpu: int 
         wait_received([w], PARTITIONS, timeout=120)
         if cpu is not None:
             os.sched_setaffinity(0, {c for c in os.sched_getaffinity(0) if c != cpu} or {0})
+        live = LiveReader(s, s.topics.alerts).start()
+        cpu0, t0 = cpu_s(w.pid), time.monotonic()
         asyncio.run(produce(s, topic, rows, rate=rate, stamps=produced))
+        load = (cpu_s(w.pid) - cpu0) / (time.monotonic() - t0)
         os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
         wait_received([w], len(rows) + PARTITIONS, timeout=300)
+        arrived = live.stop()
     finally:
         w.stop()
         if nice is not None:
@@ -636,22 +702,27 @@ def latency(bootstrap: str, kind: str, rows: list[bytes], rate: float, cpu: int 
     scored = asyncio.run(read_all(s, s.topics.scored, len(rows)))
     sent = [at[orjson.loads(r.value)["mention"]["id"]] for r in scored]
     lat_scored = [r.timestamp / 1000 - t for r, t in zip(scored, sent)]
-    lat_alert = []
+    # an alert is timed from the produce time of the mention that made it due to the record's
+    # timestamp (when the worker appended it) and to its arrival at a consumer reading live
+    lat_alert, lat_arrived = [], []
     untimed = 0
-    for r in asyncio.run(read_all(s, s.topics.alerts, idle_s=2.0)):
+    for t_arrived, r in arrived:
         a = orjson.loads(r.value)
         evs, pts = brand_seq[a["brand"]]
+        cause = None
         if a["kind"] in ("crisis", "surge", "silence"):  # made due by a bucket close
             due = datetime.fromisoformat(a["updated_at"]).timestamp() + s.detection.allowed_lateness_s
             i = bisect.bisect_left(evs, due)
             if i < len(pts):
-                lat_alert.append(r.timestamp / 1000 - pts[i])
-                continue
-        samples = [at[x] for x in a.get("sample_mention_ids", []) if x in at]
-        if samples:
-            lat_alert.append(r.timestamp / 1000 - max(samples))
-        else:
+                cause = pts[i]
+        if cause is None:
+            samples = [at[x] for x in a.get("sample_mention_ids", []) if x in at]
+            cause = max(samples) if samples else None
+        if cause is None:
             untimed += 1
+            continue
+        lat_alert.append(r.timestamp / 1000 - cause)
+        lat_arrived.append(t_arrived - cause)
     ms = lambda v: round(v * 1000, 1)  # noqa: E731
     # produce->scored over the run (tenths of the produce span): a backlog that grows, or
     # spikes at the commit period, shows here
@@ -664,7 +735,10 @@ def latency(bootstrap: str, kind: str, rows: list[bytes], rate: float, cpu: int 
             "p99_scored_ms": ms(pct(lat_scored, 0.99)), "max_scored_ms": ms(max(lat_scored)),
             "p50_alert_ms": ms(pct(lat_alert, 0.5)), "p99_alert_ms": ms(pct(lat_alert, 0.99)),
             "max_alert_ms": ms(max(lat_alert)) if lat_alert else None,
-            "alerts_timed": len(lat_alert), "alerts_untimed": untimed}
+            "p50_alert_arrived_ms": ms(pct(lat_arrived, 0.5)),
+            "p99_alert_arrived_ms": ms(pct(lat_arrived, 0.99)),
+            "alerts_timed": len(lat_alert), "alerts_untimed": untimed,
+            "latency_worker_load": round(load, 3)}
 
 
 def scale_out(bootstrap: str, kind: str, rows: list[bytes], k: int, tmp: Path) -> dict:
@@ -698,6 +772,15 @@ def scale_out(bootstrap: str, kind: str, rows: list[bytes], k: int, tmp: Path) -
             "per_worker": [int(x) for x in per_worker], "alerts": alerts}
 
 
+def log_latency(lat: dict) -> None:
+    log(f"  worker load {lat['latency_worker_load']:.0%} of a core; produce->scored p50 "
+        f"{lat['p50_scored_ms']} ms, p99 {lat['p99_scored_ms']} ms; produce->alert (record "
+        f"timestamp) p50 {lat['p50_alert_ms']} ms, p99 {lat['p99_alert_ms']} ms; arrived at a "
+        f"consumer p50 {lat['p50_alert_arrived_ms']} ms, p99 {lat['p99_alert_arrived_ms']} ms "
+        f"({lat['alerts_timed']} alerts timed); scored p50/p99 by tenth of the run: "
+        f"{lat['scored_p50_p99_by_tenth_ms']}")
+
+
 def latency_only(broker_kind: str, n: int, unique: bool, rate: float, cpu: int | None,
                  tmp: Path, nice: int | None = None) -> dict:
     """Only the latency phase (``--latency-rate``): its ``n`` mentions produced live at
@@ -710,10 +793,7 @@ def latency_only(broker_kind: str, n: int, unique: bool, rate: float, cpu: int |
         lat = latency(broker.bootstrap, broker.kind, rows, rate, cpu, tmp, nice, broker.pid)
     finally:
         broker.cleanup()
-    log(f"  produce->scored p50 {lat['p50_scored_ms']} ms, p99 {lat['p99_scored_ms']} ms;"
-        f" produce->alert p50 {lat['p50_alert_ms']} ms, p99 {lat['p99_alert_ms']} ms "
-        f"({lat['alerts_timed']} alerts timed); scored p50/p99 by tenth of the run: "
-        f"{lat['scored_p50_p99_by_tenth_ms']}")
+    log_latency(lat)
     return {"events": n, "broker": broker_kind, "latency_rate": round(rate),
             **{k: v for k, v in lat.items() if k != "rate"}}
 
@@ -843,9 +923,7 @@ def main() -> int:
             lat = latency(boot, broker.kind, latency_data(n, a.unique), rate, cpu, tmp, a.nice,
                           broker.pid)
             res.update({k: v for k, v in lat.items() if k != "rate"}, latency_rate=round(rate))
-            log(f"  produce->scored p50 {lat['p50_scored_ms']} ms, p99 {lat['p99_scored_ms']} ms;"
-                f" produce->alert p50 {lat['p50_alert_ms']} ms, p99 {lat['p99_alert_ms']} ms "
-                f"({lat['alerts_timed']} alerts timed)")
+            log_latency(lat)
 
         if not a.skip_scale:
             ks = [int(x) for x in a.workers.split(",")]
