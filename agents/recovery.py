@@ -142,21 +142,31 @@ class Recovery:
         self._looked_up.pop(brand, None)
         return state
 
-    def filter(self, records: Sequence[Any]) -> list[Any]:
-        """Drop records already contained in the snapshot their brand was resumed from."""
+    def filter(self, records: Sequence[Any]) -> Sequence[Any]:
+        """Drop records already contained in the snapshot their brand was resumed from.
+
+        Keys are decoded once per batch (a batch holds a few brands); the records are only
+        gone through when one of those brands has a snapshot position.
+        """
         watches = self.worker.engine.watches
         covered = self.covered
-        keep = []
-        for rec in records:
-            key = rec.key
+        positions: dict[bytes, tuple[int, int]] = {}
+        for key in {rec.key for rec in records}:
             if key:
                 brand = key.decode("utf-8", "replace")
                 if brand not in watches:
                     self._lookup(brand)
                 cov = covered.get(brand)
-                if cov is not None and rec.partition == cov[0] and rec.offset <= cov[1]:
-                    self.skipped += 1
-                    continue
+                if cov is not None:
+                    positions[key] = cov
+        if not positions:
+            return records
+        keep = []
+        for rec in records:
+            cov = positions.get(rec.key)
+            if cov is not None and rec.partition == cov[0] and rec.offset <= cov[1]:
+                self.skipped += 1
+                continue
             keep.append(rec)
         return keep
 
@@ -213,11 +223,13 @@ class Recovery:
     def _note(self, records: Sequence[Any]) -> None:
         applied, dirty, part_of = self.applied, self.dirty, self.partition_of
         watches = self.worker.engine.watches
+        partition_of_key: dict[bytes | None, int] = {}
         for rec in records:
             p = rec.partition
             if rec.offset > applied.get(p, -1):
                 applied[p] = rec.offset
-            key = rec.key
+            partition_of_key[rec.key] = p  # the key's last record, as record by record
+        for key, p in partition_of_key.items():
             if key:
                 brand = key.decode("utf-8", "replace")
                 if brand in watches:
