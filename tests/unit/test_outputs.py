@@ -94,17 +94,24 @@ def make_outputs(broker: Broker) -> Outputs:
 
 
 async def settle() -> None:
-    for _ in range(10):
+    """Let every task run until it waits for something."""
+    for _ in range(20):
         await asyncio.sleep(0)
+
+
+async def a_shipped() -> tuple[Broker, Outputs]:
+    """Outputs whose first record (``a``, partition 0) was handed to the broker."""
+    broker = Broker()
+    out = make_outputs(broker)
+    out.append(TOPIC, b"brand0", b"a")
+    out.ship_later()
+    await settle()
+    return broker, out
 
 
 def test_shipping_does_not_wait_for_the_broker_and_groups_what_came_meanwhile():
     async def play():
-        broker = Broker()
-        out = make_outputs(broker)
-        out.append(TOPIC, b"brand0", b"a")
-        out.ship_later()
-        await settle()
+        broker, out = await a_shipped()
         assert broker.sent == [(0, [b"a"])]
         # the broker has not taken the batch yet: the next input batches go on appending
         for value in (b"b", b"c"):
@@ -125,11 +132,7 @@ def test_flush_waits_for_the_shippers_round_in_progress():
     """The shipper took the open batches and waits for partition 0: a flush must still wait
     for those (before: it saw nothing open and returned, and a commit could cover them)."""
     async def play():
-        broker = Broker()
-        out = make_outputs(broker)
-        out.append(TOPIC, b"brand0", b"a")
-        out.ship_later()
-        await settle()
+        broker, out = await a_shipped()
         out.append(TOPIC, b"brand0", b"b")
         out.append(TOPIC, b"brand1", b"c")
         out.ship_later()
@@ -148,11 +151,7 @@ def test_flush_waits_for_the_shippers_round_in_progress():
 
 def test_a_failed_delivery_breaks_the_recovery_and_the_flush():
     async def play():
-        broker = Broker()
-        out = make_outputs(broker)
-        out.append(TOPIC, b"brand0", b"a")
-        out.ship_later()
-        await settle()
+        broker, out = await a_shipped()
         broker.fail = True
         broker.deliver()
         with pytest.raises(RuntimeError, match="broker said no"):

@@ -17,6 +17,7 @@ from agents import recovery as recovery_module
 from agents.recovery import Recovery, decode_snapshot
 from pipeline.settings import Settings
 from tests.unit.test_ingest import TOPIC, rec
+from tests.unit.test_outputs import settle
 
 
 class Watch:
@@ -94,11 +95,6 @@ class World:
             _, offset, state = decode_snapshot(value)
             out[key.decode()] = (offset, state["events"])
         return out
-
-
-async def settle() -> None:
-    for _ in range(20):
-        await asyncio.sleep(0)
 
 
 def test_batches_go_on_while_the_commit_waits_for_the_broker():
