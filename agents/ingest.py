@@ -11,9 +11,10 @@ Offset safety
 -------------
 * A batch's offsets are acknowledged in the Faust consumer (:meth:`Ingest.ack`: the same
   bookkeeping as ``Consumer.ack``, in bulk) only after the engine processed the batch and its
-  outputs were queued (Tansu: delivered), under the recovery lock. Faust's commit timer then
-  commits acked offsets through the recovery hook, which flushes the producer and snapshots the
-  brands first: nothing is committed before it is processed and its outputs are on the broker.
+  outputs were appended to the output batches (:mod:`agents.outputs`, shipped while the next
+  batch is scored), under the recovery lock. Faust's commit timer then commits acked offsets
+  through the recovery hook, which snapshots the brands and delivers every output first:
+  nothing is committed before it is processed and its outputs are on the broker.
 * Records fetched while flow is stopped (a rebalance) are dropped: Faust seeks back to the
   committed offsets before resuming; on every revocation the buffer is cleared and batches
   taken before it are dropped (:meth:`Ingest.on_revoked`), re-fetched after that seek.
@@ -27,6 +28,7 @@ Latency: the group consumer's fetch wait is cut from Faust's 1.5 s to
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections import deque
 from collections.abc import Sequence
 from time import monotonic
@@ -40,6 +42,21 @@ from pipeline.engine import batch_gc
 BUFFERED_BATCHES = 4  #: fetch pauses while the buffer holds this many batches
 
 
+def freeze_startup_objects() -> None:
+    """Collect, then move every object alive now (modules, the Faust app, the sentiment model)
+    to the collector's permanent generation (:func:`gc.freeze`).
+
+    Each full collection traversed them again: about 40,000 objects, 90 ms on this machine's
+    cores, on top of the brands' state (150-250 ms pauses measured in the worker, straight
+    into the p99 latency; 20-70 ms after the freeze). They live as long as the process;
+    should one die it is still freed by reference counting, only a reference cycle among
+    frozen objects would never be collected (the garbage of start-up itself is collected
+    first).
+    """
+    gc.collect()
+    gc.freeze()
+
+
 class Ingest:
     """The mentions topic's buffer, batch task and bulk acknowledgements.
 
@@ -49,11 +66,15 @@ class Ingest:
         The :class:`agents.app.Worker` (app, settings, recovery).
     handle
         ``async handle(worker, records)``: processes one batch (:func:`agents.mentions.handle_batch`).
+    freeze
+        Freeze start-up's objects out of the collector before the first batch
+        (:func:`freeze_startup_objects`; the worker process does, tests do not).
     """
 
-    def __init__(self, worker: Any, handle: Any) -> None:
+    def __init__(self, worker: Any, handle: Any, freeze: bool = False) -> None:
         self.worker = worker
         self.handle = handle
+        self.freeze = freeze
         self.topic = worker.settings.topics.mentions
         self.batch_size = worker.settings.batch_size
         self.max_buffered = BUFFERED_BATCHES * self.batch_size
@@ -117,13 +138,17 @@ class Ingest:
         """Drain the buffer in batches until the app stops (the app's task).
 
         Scoring starts once the labels present at start are learnt (bounded wait, see
-        :func:`agents.labels.wait_ready`), so a restarted worker scores as it did before; the
-        batches run under :func:`pipeline.engine.batch_gc` (no collector passes per batch).
+        :func:`agents.labels.wait_ready`), so a restarted worker scores as it did before; what
+        start-up built is then frozen out of the collector (:func:`freeze_startup_objects`)
+        and the batches run under :func:`pipeline.engine.batch_gc` (no collector passes per
+        batch).
         """
         from agents.labels import wait_ready  # here: agents.labels imports agents.mentions
 
         if getattr(self.worker, "labels_catchup", None) is not None:  # a labels learner runs
             await wait_ready(self.worker)
+        if self.freeze:
+            freeze_startup_objects()
         with batch_gc():
             await self._drain()
 

@@ -88,7 +88,9 @@ async def _publish(worker: Any, records: Sequence[Any], out: Any) -> None:
     if send is not None:
         for topic, brand, value in rows:
             send(topic, brand.encode(), value)
-        await outputs.ship()
+        outputs.ship_later()  # shipped while the next batch is scored; flushed before commits
+        if outputs.backlogged:
+            await outputs.ship()
     else:
         for topic, brand, value in rows:
             await outputs.send(topic, brand.encode(), value)
@@ -115,6 +117,6 @@ def register(worker: Any) -> None:
     """Attach the mentions path to the app: the topic is subscribed through Faust's conductor
     (group, assignment, commits stay Faust's); its records go to :mod:`agents.ingest`."""
     worker.outputs = Outputs(worker)
-    worker.ingest = ingest.Ingest(worker, handle_batch)
+    worker.ingest = ingest.Ingest(worker, handle_batch, freeze=True)
     ingest.install(worker.app, worker.ingest)
     worker.app.topics.add(worker.topics.mentions)

@@ -8,10 +8,19 @@ aiokafka's per-record ``send`` (partitioner, accumulator, one future per record)
 more than scoring a mention. Partitions are chosen as aiokafka's default partitioner does
 (murmur2 of the key), so a brand's outputs stay on one partition, in order.
 
-Offset safety: :meth:`Outputs.flush` ships what is open and waits for every delivery so far;
-the recovery calls it before every snapshot and offset commit (:mod:`agents.recovery`), so a
-batch's outputs are on the broker before any offset that covers it is committed. A failed
-delivery marks the recovery broken at once (no commit until restart).
+Shipping does not hold up the mentions path: :meth:`Outputs.ship_later` wakes one shipper task
+that hands the open batches to the producer while the next input batch is scored. aiokafka
+keeps one produce request in flight per broker and ``send_batch`` waits until a partition's
+previous batch has left, so shipping inside the batch loop made every input batch wait for a
+produce round trip (at half load the loop spent ~3x its CPU time waiting, and the records
+queued meanwhile). Outputs appended while the shipper waits join the next request. Appending
+waits for the shipper only past :data:`MAX_FULL_BATCHES` full batches (backpressure).
+
+Offset safety: a batch's offsets are acknowledged once its outputs are appended here;
+:meth:`Outputs.flush` ships what is open and waits for every delivery so far, and the recovery
+calls it before every snapshot and offset commit (:mod:`agents.recovery`), so a batch's
+outputs are on the broker before any offset or snapshot that covers it. A failed delivery
+marks the recovery broken at once (no commit until restart).
 
 Under ``exactly_once`` outputs go one by one through the app's producer, whose ``send`` the
 recovery routes to the input partition's transaction.
@@ -27,6 +36,7 @@ from agents import kafka
 
 PRUNE_EVERY = 256  #: delivered batch futures are dropped from the pending list this often
 MAX_BATCH_BYTES = 512 * 1024  #: one output batch (below the 1 MiB max request size)
+MAX_FULL_BATCHES = 16  #: appending waits for the shipper past this many full batches (8 MiB)
 
 
 async def _wait_for_partitions(producer: Any, topic: str, timeout: float = 60.0) -> list[int]:
@@ -63,7 +73,7 @@ class Outputs:
         self.closed = False  #: producer stopped: appending or shipping raises
         self._lock = asyncio.Lock()
         self._ship_lock = asyncio.Lock()
-        self._ship_soon = False
+        self._shipper: asyncio.Future | None = None
 
     async def start(self) -> None:
         """Declare the output topics and start the producer (idempotent)."""
@@ -139,30 +149,36 @@ class Outputs:
             await self.worker.app.producer.send(topic, key, value, None, None, headers)
             return
         self.append(topic, key, value, headers)
-        if not self._ship_soon:
-            self._ship_soon = True
-            asyncio.get_running_loop().call_soon(self._schedule_ship)
+        self.ship_later()
 
-    def _schedule_ship(self) -> None:
-        self._ship_soon = False
-        asyncio.ensure_future(self._ship_or_break())
+    # ------------------------------------------------------------------ shipping
+    @property
+    def backlogged(self) -> bool:
+        """True when appending should wait for the shipper (:meth:`ship`)."""
+        return len(self._full) >= MAX_FULL_BATCHES
 
-    async def _ship_or_break(self) -> None:
+    def ship_later(self) -> None:
+        """Have the shipper task hand every open batch to the producer (returns at once)."""
+        if self._shipper is None or self._shipper.done():
+            self._shipper = asyncio.ensure_future(self._ship_loop())
+
+    async def _ship_loop(self) -> None:
         try:
-            await self.ship()
+            while self._open or self._full:  # what was appended while a request was out
+                await self.ship()
         except Exception as exc:  # noqa: BLE001 - no commit may cover these outputs
             recovery = self.worker.recovery
             recovery.broken = recovery.broken or f"output ship failed: {exc!r}"[:300]
 
-    # ------------------------------------------------------------------ shipping
     async def ship(self) -> None:
-        """Hand every open batch to the producer (delivery is awaited by :meth:`flush`)."""
-        producer = self._producer
-        if not (self._open or self._full):
-            return
-        if producer is None:
-            raise RuntimeError("outputs queued after the output producer stopped")
+        """Hand every open batch to the producer (delivery is awaited by :meth:`flush`);
+        after a round of the shipper in progress, if any."""
         async with self._ship_lock:
+            if not (self._open or self._full):
+                return
+            producer = self._producer
+            if producer is None:
+                raise RuntimeError("outputs queued after the output producer stopped")
             full, self._full = self._full, []
             opened, self._open = self._open, {}
             on_sent = self.worker.recovery._on_sent
@@ -175,9 +191,10 @@ class Outputs:
                 self._pending = [f for f in pending if not f.done()]
 
     async def flush(self) -> None:
-        """Ship what is open and wait until every output so far is delivered (a no-op under
-        exactly_once: Faust flushes its producer before each commit). Raises if one failed."""
-        await self.ship()
+        """Ship what is open and wait until every output appended so far is delivered (a no-op
+        under exactly_once: Faust flushes its producer before each commit). Raises if one
+        failed."""
+        await self.ship()  # after the shipper's round in progress: its futures are pending
         pending, self._pending = self._pending, []
         if pending:
             await asyncio.gather(*pending)

@@ -11,11 +11,14 @@ The design
 ----------
 * **Snapshot before every commit.** The consumer's ``_commit_offsets`` is wrapped
   (:func:`install`): before Faust commits, every brand changed since its last snapshot is
-  written to the ``brand-state`` changelog, on the brand's input partition. Snapshot and
-  commit happen under the batch lock: no batch runs between them. The order is
-  *outputs durable* (producer flush) → *snapshots sent* → Faust flushes again and commits the
-  offsets. So a committed offset is always covered by snapshots, and a snapshot only ever
-  covers events whose alerts, scored mentions and dead letters are already on the broker.
+  written to the ``brand-state`` changelog, on the brand's input partition. The snapshots are
+  taken under the batch lock (no batch is half-done), after Faust chose the offsets to commit
+  from acknowledged batches. The order is *snapshots taken* → *outputs durable* (producer
+  flush) → *snapshots sent* → Faust flushes again and commits the offsets. So a committed
+  offset is always covered by snapshots, and a snapshot only ever covers events whose alerts,
+  scored mentions and dead letters are already on the broker. Under at-least-once, batches
+  go on during the round trips after the snapshots are taken (the next commit covers them);
+  under exactly_once the lock is held to the end (:meth:`Recovery.commit`).
 * **Each snapshot says which input it covers**: ``{"format": 2, "partition": p, "offset": o,
   "state": <BrandWatch.to_state()>}`` where ``o`` is the last offset of partition ``p`` this
   worker had fully processed (the batch lock guarantees no batch is half-done at that moment).
@@ -52,12 +55,14 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
 
 SNAPSHOT_FORMAT = 2
+CAPTURE_SLICE_S = 0.005  #: at-least-once: snapshots are encoded this long at a time (batch lock)
 log = logging.getLogger("veille.recovery")
 
 #: Input partition whose sub-batch is being processed (exactly_once routes outputs by it).
@@ -137,21 +142,31 @@ class Recovery:
         self._looked_up.pop(brand, None)
         return state
 
-    def filter(self, records: Sequence[Any]) -> list[Any]:
-        """Drop records already contained in the snapshot their brand was resumed from."""
+    def filter(self, records: Sequence[Any]) -> Sequence[Any]:
+        """Drop records already contained in the snapshot their brand was resumed from.
+
+        Keys are decoded once per batch (a batch holds a few brands); the records are only
+        gone through when one of those brands has a snapshot position.
+        """
         watches = self.worker.engine.watches
         covered = self.covered
-        keep = []
-        for rec in records:
-            key = rec.key
+        positions: dict[bytes, tuple[int, int]] = {}
+        for key in {rec.key for rec in records}:
             if key:
                 brand = key.decode("utf-8", "replace")
                 if brand not in watches:
                     self._lookup(brand)
                 cov = covered.get(brand)
-                if cov is not None and rec.partition == cov[0] and rec.offset <= cov[1]:
-                    self.skipped += 1
-                    continue
+                if cov is not None:
+                    positions[key] = cov
+        if not positions:
+            return records
+        keep = []
+        for rec in records:
+            cov = positions.get(rec.key)
+            if cov is not None and rec.partition == cov[0] and rec.offset <= cov[1]:
+                self.skipped += 1
+                continue
             keep.append(rec)
         return keep
 
@@ -208,11 +223,13 @@ class Recovery:
     def _note(self, records: Sequence[Any]) -> None:
         applied, dirty, part_of = self.applied, self.dirty, self.partition_of
         watches = self.worker.engine.watches
+        partition_of_key: dict[bytes | None, int] = {}
         for rec in records:
             p = rec.partition
             if rec.offset > applied.get(p, -1):
                 applied[p] = rec.offset
-            key = rec.key
+            partition_of_key[rec.key] = p  # the key's last record, as record by record
+        for key, p in partition_of_key.items():
             if key:
                 brand = key.decode("utf-8", "replace")
                 if brand in watches:
@@ -222,27 +239,82 @@ class Recovery:
     # ------------------------------------------------------------------ commit hook
     async def commit(self, offsets: Mapping[Any, int],
                      commit: Callable[[], Awaitable[bool]]) -> bool:
-        """Snapshot every changed brand, then ``commit()`` the offsets, both under the batch
-        lock; False (nothing committed) when the recovery is broken.
+        """Snapshot every changed brand, then ``commit()`` the offsets; False (nothing
+        committed) when the recovery is broken.
 
-        Holding the lock through the commit itself matters under exactly_once: a batch run
-        while Faust commits a partition's transaction would put its outputs in that
-        transaction without its offsets or the snapshot covering them (after a crash they
-        were published again: duplicates for read-committed consumers).
+        Under at-least-once the batch lock is held only while the snapshots are taken (in
+        slices of :data:`CAPTURE_SLICE_S`, so a batch may run between two slices): flushing
+        the outputs, sending the snapshots and committing are round trips to the broker
+        during which batches go on. That is safe because ``offsets`` were fixed by Faust
+        before this hook, from acknowledged batches: every snapshot taken after that covers
+        them, and its outputs (appended before it) are delivered by the flush that precedes
+        the snapshots' sending. Batches run meanwhile are covered by the next commit.
+
+        Under exactly_once the lock is held through the commit itself: a batch run while
+        Faust commits a partition's transaction would put its outputs in that transaction
+        without its offsets or the snapshot covering them (after a crash they were published
+        again: duplicates for read-committed consumers).
         """
         if self._holder is not None and self._holder is asyncio.current_task():
             return await self._commit_locked(offsets, commit)
-        async with self.lock:
-            return await self._commit_locked(offsets, commit)
-
-    async def _commit_locked(self, offsets: Mapping[Any, int],
-                             commit: Callable[[], Awaitable[bool]]) -> bool:
-        if self.broken or not await self._snapshot_dirty():
+        if self.exactly_once:
+            async with self.lock:
+                return await self._commit_locked(offsets, commit)
+        snapshots = await self._capture_sliced()
+        if self.broken or not await self._write(snapshots):
             log.error("not committing %s: %s", dict(offsets), self.broken)
             return False
         return await commit()
 
-    async def _snapshot_dirty(self) -> bool:
+    async def _commit_locked(self, offsets: Mapping[Any, int],
+                             commit: Callable[[], Awaitable[bool]]) -> bool:
+        if self.broken or not await self._write(self._capture()):
+            log.error("not committing %s: %s", dict(offsets), self.broken)
+            return False
+        return await commit()
+
+    def _capture(self, until: float | None = None) -> list[tuple[bytes, int, bytes]]:
+        """Encode the snapshot of every changed brand (``(key, partition, snapshot)``), or of
+        those encoded before ``until`` (``time.perf_counter``); the caller holds the batch
+        lock. Each covers the last offset of its partition processed so far."""
+        out: list[tuple[bytes, int, bytes]] = []
+        if not self.dirty:
+            return out
+        app = self.worker.app
+        assigned = {tp.partition for tp in app.consumer.assignment()
+                    if tp.topic == self.worker.settings.topics.mentions}
+        table = self.worker.state
+        watches = self.worker.engine.watches
+        dirty = self.dirty
+        for brand, partition in list(dirty.items()):
+            del dirty[brand]
+            watch = watches.get(brand)
+            if watch is None or partition not in assigned:
+                continue
+            key = brand.encode()
+            value = encode_snapshot(partition, self.applied[partition], watch.to_state())
+            table.data[key] = value
+            out.append((key, partition, value))
+            if until is not None and time.perf_counter() >= until:
+                break
+        return out
+
+    async def _capture_sliced(self) -> list[tuple[bytes, int, bytes]]:
+        """:meth:`_capture` in slices under the batch lock, letting a waiting batch in between
+        two (many brands must not hold the mentions path for long)."""
+        out: list[tuple[bytes, int, bytes]] = []
+        while True:
+            async with self.lock:
+                if self.broken:
+                    return out
+                out += self._capture(until=time.perf_counter() + CAPTURE_SLICE_S)
+                if not self.dirty:
+                    return out
+            await asyncio.sleep(0)
+
+    async def _write(self, snapshots: Sequence[tuple[bytes, int, bytes]]) -> bool:
+        """Deliver every output queued so far, then the snapshots; True when both are on the
+        broker (a snapshot never covers an output that could still be lost)."""
         if self.broken:
             return False
         outputs = getattr(self.worker, "outputs", None)
@@ -253,33 +325,21 @@ class Recovery:
                 self.broken = f"output delivery failed: {exc!r}"[:300]
                 log.error("%s; no commit until restart", self.broken)
                 return False
-        if not self.dirty:
+        if not snapshots:
             return not self.broken
         app = self.worker.app
-        assigned = {tp.partition for tp in app.consumer.assignment()
-                    if tp.topic == self.worker.settings.topics.mentions}
         await app.producer.flush()  # outputs durable before the snapshots that cover them
         if self.broken:
             return False
-        table = self.worker.state
-        topic = table.changelog_topic.get_topic_name()
-        watches = self.worker.engine.watches
+        topic = self.worker.state.changelog_topic.get_topic_name()
         pending = []
-        for brand, partition in list(self.dirty.items()):
-            watch = watches.get(brand)
-            if watch is None or partition not in assigned:
-                continue
-            key = brand.encode()
-            value = encode_snapshot(partition, self.applied[partition], watch.to_state())
-            table.data[key] = value
+        for key, partition, value in snapshots:
             pending.append(await app.producer.send(
                 topic, key, value, partition, None, None,
                 transactional_id=self.transactional_id(partition) if self.exactly_once else None,
             ))
-        self.dirty.clear()
         self.snapshots += len(pending)
-        if pending:
-            await asyncio.gather(*pending)
+        await asyncio.gather(*pending)
         return not self.broken
 
     # ------------------------------------------------------------------ rebalance

@@ -1,0 +1,165 @@
+"""The commit hook (agents.recovery.Recovery.commit): snapshots, outputs, offsets, in order.
+
+Faust fixes the offsets to commit before calling the hook. The snapshots are taken under the
+batch lock; then the outputs are delivered, then the snapshots, then the offsets committed.
+Under at-least-once batches go on during those round trips (the next commit covers them);
+under exactly_once the lock is held to the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+
+from faust.types import TP
+
+from agents import recovery as recovery_module
+from agents.recovery import Recovery, decode_snapshot
+from pipeline.settings import Settings
+from tests.unit.test_ingest import TOPIC, rec
+from tests.unit.test_outputs import settle
+
+
+class Watch:
+    def __init__(self) -> None:
+        self.events: list[int] = []
+
+    def to_state(self) -> dict:
+        return {"events": list(self.events)}
+
+
+class Table:
+    def __init__(self) -> None:
+        self.data: dict[bytes, bytes] = {}
+        self.changelog_topic = SimpleNamespace(get_topic_name=lambda: "brand-state-changelog")
+
+    def get(self, key: bytes) -> bytes | None:
+        return self.data.get(key)
+
+
+class World:
+    """A worker whose output flush waits for the test (``release``); every step logged."""
+
+    def __init__(self, guarantee: str = "at_least_once") -> None:
+        self.log: list[str] = []
+        self.released = asyncio.Event()
+        self.sent: list[tuple[bytes, bytes]] = []
+        world = self
+
+        class Outputs:
+            async def flush(self) -> None:
+                world.log.append("outputs flush")
+                await world.released.wait()
+                world.log.append("outputs delivered")
+
+        class Producer:
+            async def send(self, topic, key, value, partition, timestamp, headers, *,
+                           transactional_id=None):
+                world.log.append(f"snapshot {key.decode()}")
+                world.sent.append((key, value))
+                fut = asyncio.get_running_loop().create_future()
+                fut.set_result(None)
+                return fut
+
+            async def flush(self) -> None:
+                pass
+
+        consumer = SimpleNamespace(assignment=lambda: {TP(TOPIC, p) for p in range(4)})
+        app = SimpleNamespace(consumer=consumer, producer=Producer(), should_stop=False,
+                              conf=SimpleNamespace(id="veille"),
+                              assignor=SimpleNamespace(group_for_topic=lambda t: 0))
+        self.watches = {b: Watch() for b in ("a", "b", "c")}
+        self.worker = SimpleNamespace(
+            app=app, settings=Settings(kafka_bootstrap="x:1", processing_guarantee=guarantee),
+            engine=SimpleNamespace(watches=self.watches), state=Table(), outputs=Outputs())
+        self.recovery = Recovery(self.worker)
+
+    async def handle(self, worker, records) -> None:
+        for r in records:
+            self.watches[r.key.decode()].events.append(r.offset)
+        self.log.append(f"batch {records[0].offset}-{records[-1].offset}")
+
+    async def batch(self, brand: str, offsets: range) -> None:
+        await self.recovery.run_batch([rec(0, o, key=brand.encode()) for o in offsets],
+                                      self.handle)
+
+    async def commit(self) -> bool:
+        async def commit_offsets() -> bool:
+            self.log.append("commit offsets")
+            return True
+        return await self.recovery.commit({TP(TOPIC, 0): 10}, commit_offsets)
+
+    def snapshots(self) -> dict[str, tuple[int, list[int]]]:
+        out = {}
+        for key, value in self.sent:
+            _, offset, state = decode_snapshot(value)
+            out[key.decode()] = (offset, state["events"])
+        return out
+
+
+def test_batches_go_on_while_the_commit_waits_for_the_broker():
+    async def play():
+        w = World()
+        await w.batch("a", range(0, 10))
+        commit = asyncio.ensure_future(w.commit())
+        await settle()  # snapshot taken; the outputs' delivery is slow
+        await asyncio.wait_for(w.batch("a", range(10, 15)), 1)  # not held by the commit
+        assert not commit.done()
+        w.released.set()
+        assert await commit
+        # outputs delivered before the snapshot, the snapshot before the offsets
+        assert w.log == ["batch 0-9", "outputs flush", "batch 10-14", "outputs delivered",
+                         "snapshot a", "commit offsets"]
+        # the snapshot is the state when it was taken, with the offset it covers
+        assert w.snapshots() == {"a": (9, list(range(10)))}
+        assert w.recovery.dirty == {"a": 0} and w.recovery.applied == {0: 14}  # next commit
+    asyncio.run(play())
+
+
+def test_under_exactly_once_the_commit_holds_the_batches_to_the_end():
+    async def play():
+        w = World("exactly_once")
+        await w.batch("a", range(0, 10))
+        commit = asyncio.ensure_future(w.commit())
+        await settle()
+        batch = asyncio.ensure_future(w.batch("a", range(10, 15)))
+        await settle()
+        assert not batch.done()
+        w.released.set()
+        await commit
+        await batch
+        assert w.log == ["batch 0-9", "outputs flush", "outputs delivered", "snapshot a",
+                         "commit offsets", "batch 10-14"]
+    asyncio.run(play())
+
+
+def test_snapshots_are_taken_in_slices_each_covering_what_its_brand_holds(monkeypatch):
+    """With many brands a batch may run between two slices of the snapshots: each brand's
+    snapshot then claims the offsets its own state holds."""
+    monkeypatch.setattr(recovery_module, "CAPTURE_SLICE_S", 0.0)  # one brand per slice
+
+    async def play():
+        w = World()
+        for brand, start in (("a", 0), ("b", 3), ("c", 6)):
+            await w.batch(brand, range(start, start + 3))
+        commit = asyncio.ensure_future(w.commit())
+        batch = asyncio.ensure_future(w.batch("c", range(9, 12)))  # waits for the lock
+        await settle()
+        w.released.set()
+        await asyncio.wait_for(asyncio.gather(commit, batch), 1)
+        assert w.log.index("batch 9-11") < w.log.index("outputs flush")  # between slices
+        assert w.snapshots() == {"a": (8, [0, 1, 2]), "b": (11, [3, 4, 5]),
+                                 "c": (11, [6, 7, 8, 9, 10, 11])}
+        assert w.recovery.dirty == {}
+    asyncio.run(play())
+
+
+def test_a_broken_recovery_commits_nothing():
+    async def play():
+        w = World()
+        await w.batch("a", range(0, 3))
+        w.recovery.broken = "output send failed"
+        w.released.set()
+        assert not await w.commit()
+        assert "commit offsets" not in w.log and w.sent == []
+    asyncio.run(play())
