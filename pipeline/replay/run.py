@@ -41,7 +41,8 @@ import gzip
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from itertools import chain, islice, repeat
+from itertools import islice, repeat
+from operator import add
 from pathlib import Path
 from typing import IO, Any
 
@@ -51,6 +52,8 @@ from pipeline.engine import Engine, batch_gc
 from pipeline.replay.summary import incidents
 from pipeline.settings import Settings
 from pipeline.watch import BucketReport
+
+_dict_update = dict.update  # a Counter's own update would count the pairs
 
 SERIES_COLUMNS = ("t", "observed", "expected", "lower", "upper", "score", "negative_share",
                   "negative_baseline", "crisis_score", "level")
@@ -124,9 +127,10 @@ class OfflineReplay:
                 c = self.terms.get(r.brand)
                 if c is None:
                     c = self.terms[r.brand] = Counter()
-                # each term repeated its count (>= 1), counted in C (same counts and order as
-                # c.update(terms), without a Python loop over the terms)
-                c.update(chain.from_iterable(map(repeat, terms, terms.values())))
+                # c.update(terms) without its Python loop: each term's new count (old + the
+                # bucket's), summed and stored in C; new terms go last in the bucket's order
+                keys = terms.keys()
+                _dict_update(c, zip(keys, map(add, map(c.get, keys, repeat(0)), terms.values())))
                 if len(c) > MAX_TERMS:
                     self.terms[r.brand] = Counter(dict(c.most_common(MAX_TERMS // 2)))
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import gzip
+from collections import Counter
 
 import orjson
 import pytest
 from typer.testing import CliRunner
 
 from pipeline.engine import Engine
+from pipeline.evidence import burst_terms
 from pipeline.replay import (
     Archive,
     OfflineReplay,
@@ -79,6 +81,14 @@ def test_outputs_series_samples_scored(crisis_run, crisis_stream):
     assert "leak" in {t["term"] for t in crisis["top_terms"]}
     assert crisis["mentions"] > crisis["evidence_mentions"] / 5  # counted over the whole span
     assert run["terms"]["acme"][0]["count"] >= run["terms"]["acme"][-1]["count"]
+    # each term counted once per occurrence in the mentions of the closed buckets, in the
+    # order of Counter.most_common (ties in first-seen order) of that reference count
+    want: Counter[str] = Counter()
+    for m in acme:
+        if m["created_at"] < iso(s["t"][-1] + 60):
+            want.update(burst_terms(m["text"]))
+    got = [(t["term"], t["count"]) for t in run["terms"]["acme"]]
+    assert got == want.most_common(len(got)) and len(got) > 10
     scored = gzip.decompress((out / "scored.jsonl.gz").read_bytes()).splitlines()
     assert len(scored) == len(crisis_stream)
     dead = [orjson.loads(x) for x in (out / "deadletters.jsonl").read_bytes().splitlines()]

@@ -121,6 +121,12 @@ def test_predict_many_equals_predict_one(default):
     langs = (langs * 4)[: len(texts)]
     many = default.predict_many(texts, langs)
     assert many == [default.predict_one(t, g) for t, g in zip(texts, langs)]
+    # every text scored (the batch's other path), and the objects are the frozen dataclass's
+    every = default.predict_many(texts, ["en"] * len(texts))
+    assert every == [default.predict_one(t, "en") for t in texts]
+    assert hash(every[0]) == hash(default.predict_one(texts[0], "en"))
+    with pytest.raises(AttributeError):
+        every[0].label = "neutral"  # type: ignore[misc]
 
 
 def test_predict_many_validates_lengths(default):
