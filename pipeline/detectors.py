@@ -83,7 +83,8 @@ class DetectorSet(list):  # type: ignore[type-arg]
     >>> [det.name for det in dets]
     ['hijack', 'impostor', 'raid', 'slow_response', 'trends']
     >>> alerts = []
-    >>> dets.observe_into(mention("@acme hello", handle="acme_support"), NEG, alerts)
+    >>> dets.observe_into(mention("@acme hello", handle="acme_support"), NEG, alerts)  # own post?
+    False
     >>> [a.kind for a in alerts]
     ['impostor']
     """
@@ -105,9 +106,12 @@ class DetectorSet(list):  # type: ignore[type-arg]
         """The brand's detectors, one of each factory of :data:`DETECTORS`."""
         return cls([f(brand, config, detection) for f in DETECTORS], own_handles(config))
 
-    def observe_into(self, m: Mention, sentiment: Sentimented, alerts: list[Alert]) -> None:
+    def observe_into(self, m: Mention, sentiment: Sentimented, alerts: list[Alert]) -> bool:
         """Feed one mention to every detector, appending their alert updates to ``alerts``
-        (the same updates in the same order as each detector's ``observe`` in turn)."""
+        (the same updates in the same order as each detector's ``observe`` in turn).
+
+        Returns True when the mention is one of the brand's own posts (kind ``own_post`` or
+        by one of :attr:`own_handles`), which the caller need not work out again."""
         ts = m.ts
         if self.own_handles:
             handle: str | None = m.author.handle.lower()
@@ -117,7 +121,7 @@ class DetectorSet(list):  # type: ignore[type-arg]
         if ts < self.until:  # no clock to step (most mentions): the mention steps only
             for see in (self._for_own if own else self._for_others):
                 see(m, ts, own, handle, sentiment, alerts)
-            return
+            return own
         until = math.inf
         for det, split in zip(self, self._split):
             if not split:
@@ -134,6 +138,7 @@ class DetectorSet(list):  # type: ignore[type-arg]
             if det_until < until:
                 until = det_until
         self.until = until
+        return own
 
 
 def _splits(det: Any) -> bool:

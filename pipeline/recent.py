@@ -50,21 +50,7 @@ class RecentTexts:
 
     def add(self, mention_id: str, text: str, lang: str | None) -> None:
         """Remember ``text`` and ``lang`` for ``mention_id``; forget the oldest id past capacity."""
-        entries = self._entries
-        code = self._codes.get(lang) or self._code(lang)
-        value = (code + text.encode("utf-8", "surrogatepass")) if code else (text, lang)
-        if mention_id in entries:
-            entries[mention_id] = value
-            return
-        entries[mention_id] = value
-        ring = self._ring
-        if len(ring) < self.capacity:
-            ring.append(mention_id)
-            return
-        slot = self._next
-        del entries[ring[slot]]
-        ring[slot] = mention_id
-        self._next = slot + 1 if slot + 1 < self.capacity else 0
+        self.add_many((mention_id,), (text,), (lang,))
 
     def add_many(self, ids: Sequence[str], texts: Sequence[str],
                  langs: Sequence[str | None]) -> None:

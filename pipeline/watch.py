@@ -135,7 +135,6 @@ class BrandWatch:
         self._bucket_s = d.bucket_s
         self._lateness_s = d.allowed_lateness_s
         self._high_reach = d.high_reach_followers
-        self.own_handles = frozenset(h.lower() for h in (brand_config.handles if brand_config else []))
         self.clock: float | None = None
         self.next_close: int | None = None  # index of the oldest bucket not yet closed
         self.open: dict[int, BucketAgg] = {}
@@ -160,6 +159,8 @@ class BrandWatch:
             bucket_s=d.bucket_s, exit_ratio=d.exit_ratio,
         )
         self.detectors = DetectorSet.build(brand, brand_config, d)
+        #: The brand's own handles, lower-cased: their posts are not mentions.
+        self.own_handles = self.detectors.own_handles
         #: The detectors' ``drain`` methods (those that publish records, such as trends).
         self.drains: list[Callable[[], list[dict[str, Any]]]] = [
             drain for drain in (getattr(det, "drain", None) for det in self.detectors)
@@ -206,7 +207,7 @@ class BrandWatch:
     ) -> bool:
         """:meth:`observe` appending the alerts to ``alerts`` (the engine's hot path: no list
         or tuple per mention). Returns ``late``."""
-        self.detectors.observe_into(m, sentiment, alerts)
+        own_post = self.detectors.observe_into(m, sentiment, alerts)
         ts = m.ts
         bucket_s = self._bucket_s
         idx = int(ts // bucket_s)
@@ -220,11 +221,10 @@ class BrandWatch:
         if agg is None:
             agg = self.open[idx] = BucketAgg(start=idx * float(bucket_s))
         # count it in its bucket (the brand's own posts are not mentions)
-        author = m.author
-        own = self.own_handles
-        if m.kind == "own_post" or (own and author.handle.lower() in own):
+        if own_post:
             agg.own += 1
         else:
+            author = m.author
             label = sentiment.label
             agg.count += 1
             followers = author.followers
