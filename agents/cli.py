@@ -81,6 +81,7 @@ def worker(
         uvloop.install()  # mode's worker then runs on uvloop (≈30 % more events/s)
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
         pass
+    s.data_dir.mkdir(parents=True, exist_ok=True)  # Faust makes only the last level
     w = faust.Worker(create_app(s), loglevel=loglevel, redirect_stdouts=False)
     w.execute_from_commandline()
 

@@ -71,3 +71,52 @@ def test_every_bench_takes_json(bench):
                             capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert "--json" in result.stdout
+
+
+def test_worker_makes_its_data_dir_from_any_directory(monkeypatch, tmp_path):
+    """`veille worker` run outside the repo (no `var/`): Faust only makes the last level."""
+    import faust
+    import uvloop
+
+    started = []
+
+    class FakeWorker:
+        def __init__(self, app, **kw):
+            self.app = app
+
+        def execute_from_commandline(self):
+            started.append(Path(self.app.conf.datadir))
+
+    monkeypatch.setattr(faust, "Worker", FakeWorker)
+    monkeypatch.setattr(uvloop, "install", lambda: None)
+    monkeypatch.setenv("KAFKA_BOOTSTRAP", "127.0.0.1:1")
+    monkeypatch.setenv("VEILLE_DATA_DIR", str(tmp_path / "var" / "worker"))
+    result = runner.invoke(cli.app, ["worker"])
+    assert result.exit_code == 0, result.output
+    assert started and (tmp_path / "var" / "worker").is_dir()
+
+
+@pytest.fixture
+def no_broker(monkeypatch):
+    """KAFKA_BOOTSTRAP pointing at a loopback port where nothing listens."""
+    from agents.brokers import free_port
+
+    monkeypatch.setenv("KAFKA_BOOTSTRAP", f"127.0.0.1:{free_port()}")
+    monkeypatch.delenv("VEILLE_SETTINGS_FILE", raising=False)
+
+
+@pytest.mark.parametrize("args", [
+    ["simulate", "--hours", "0.05"],
+    ["replay", "--from-topic", "veille.mentions", "--quiet"],
+    ["replay", "ARCHIVE", "--into-kafka", "--quiet"],
+], ids=["simulate", "replay-from-topic", "replay-into-kafka"])
+def test_unreachable_broker_is_one_clear_line_not_a_traceback(no_broker, tmp_path, args):
+    archive = tmp_path / "a.jsonl"
+    archive.write_text('{"id": "1"}\n')
+    args = [str(archive) if a == "ARCHIVE" else a for a in args]
+    if args[0] == "replay":
+        args += ["--out", str(tmp_path / "out")]
+    result = runner.invoke(cli.app, args)
+    assert result.exit_code == 2, result.output
+    assert "no Kafka broker answers at 127.0.0.1:" in result.output
+    assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output
