@@ -71,7 +71,7 @@ async def _produce(settings: Settings, cfg: SimConfig, speedup: float, state: De
 
 async def _watch_alerts(settings: Settings, state: DemoState, stop: asyncio.Event) -> None:
     consumer = kafka.consumer(settings, settings.topics.alerts)
-    await consumer.start()
+    await kafka.start(consumer, settings)
     try:
         while not stop.is_set():
             batch = await consumer.getmany(timeout_ms=300)
@@ -154,9 +154,11 @@ def demo(
     worker = WorkerProcess(s)
     code = 0
     try:
+        if broker is None:  # the user's cluster: say so now if it does not answer
+            kafka.run(kafka.ensure_topics(s))
         console.print("starting the worker…")
         worker.start()
-        state = asyncio.run(_run(s, cfg, speedup, duration, worker.metrics_url, expect_crisis))
+        state = kafka.run(_run(s, cfg, speedup, duration, worker.metrics_url, expect_crisis))
         if state.crisis_seen_at is not None:
             console.print(f"[bold green]crisis alert after {state.crisis_seen_at:.0f} s of "
                           "demo time[/bold green]")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import sys
+from collections.abc import Coroutine
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
 from pipeline.settings import Settings
 
@@ -34,6 +36,36 @@ def client_kwargs(settings: Settings) -> dict[str, Any]:
     return kw
 
 
+class BrokerUnreachable(ConnectionError):
+    """No Kafka broker answered at the configured bootstrap; the message says what to check."""
+
+
+async def start(client: Any, settings: Settings) -> None:
+    """Start an aiokafka client; a broker that does not answer is a :class:`BrokerUnreachable`.
+
+    The client is closed before raising (no "Unclosed AIOKafka..." warning follows), and the
+    message names the bootstrap, so a command can print it as is.
+    """
+    try:
+        await client.start()
+    except KafkaConnectionError as exc:
+        await (client.close() if isinstance(client, AIOKafkaAdminClient) else client.stop())
+        raise BrokerUnreachable(
+            f"no Kafka broker answers at {settings.kafka_bootstrap}: is it running, and is "
+            "KAFKA_BOOTSTRAP (or kafka_bootstrap in the settings file) right? (`veille broker` "
+            "starts a local one)") from exc
+
+
+def run(main: Coroutine[Any, Any, Any]) -> Any:
+    """``asyncio.run`` for the commands: an unreachable broker exits with status 2 and its
+    message on stderr, not a traceback."""
+    try:
+        return asyncio.run(main)
+    except BrokerUnreachable as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
 def producer(settings: Settings, **kw: Any) -> AIOKafkaProducer:
     """A producer with acks=all (not started)."""
     return AIOKafkaProducer(**client_kwargs(settings), acks="all", **kw)
@@ -52,7 +84,7 @@ async def ensure_topics(settings: Settings, names: list[str] | None = None) -> N
     names = names or [t.mentions, t.scored, t.alerts, t.deadletter, t.labels, t.posts_outgoing,
                       t.posts_reviewed, t.trends]
     admin = AIOKafkaAdminClient(**client_kwargs(settings))
-    await admin.start()
+    await start(admin, settings)
     try:
         existing = set(await admin.list_topics())
         new = [NewTopic(n, t.partitions, t.replicas) for n in names if n not in existing]

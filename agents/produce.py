@@ -45,7 +45,7 @@ async def produce_mentions(
     pacer = Pacer(speedup=speedup or None, rate=rate or None,
                   live_from=None if live_from == float("-inf") else live_from)
     producer = kafka.producer(settings, linger_ms=5)
-    await producer.start()
+    await kafka.start(producer, settings)
     sent = 0
     try:
         pending = []

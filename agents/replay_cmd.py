@@ -10,7 +10,6 @@ fast as the machine allows; alerts, dead letters, per-bucket series and a summar
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,6 +28,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from agents import kafka
 from pipeline.replay import (
     BATCH,
     Archive,
@@ -85,10 +85,8 @@ async def topic_range(settings: Settings, topic: str, since: float | None,
     ``[since, until)``, located with ``offsets_for_times``; per-partition order is kept."""
     from aiokafka import TopicPartition
 
-    from agents import kafka
-
     consumer = kafka.consumer(settings)
-    await consumer.start()
+    await kafka.start(consumer, settings)
     try:
         # a consumer without subscription knows no topic yet: ask the cluster
         parts = (await consumer._client.fetch_all_metadata()).partitions_for_topic(topic)
@@ -258,7 +256,7 @@ def replay(
             summary = rep.run(arc.records(), batch=batch, on_batch=tick)
             progress.update(task, completed=arc.size)
         else:
-            summary = asyncio.run(_offline_topic(rep, s, from_topic, _time(since), _time(until),
+            summary = kafka.run(_offline_topic(rep, s, from_topic, _time(since), _time(until),
                                                  batch, progress, task))
     print_summary(summary)
     console.print(f"outputs in {out}/ — `veille report {out}` builds the HTML report")
@@ -319,7 +317,7 @@ def _into_kafka(s: Settings, archive: Optional[Path], adapter: str, from_topic: 
                 el = progress.tasks[0].elapsed or 1e-9
                 progress.update(task, completed=arc.position(), n=n, rate=n / el)
 
-        n = asyncio.run(produce_mentions(s, mentions(), speedup=speed, on_sent=tick))
+        n = kafka.run(produce_mentions(s, mentions(), speedup=speed, on_sent=tick))
         progress.update(task, completed=arc.size, n=n)
     console.print(f"{n:,} mentions published to {s.topics.mentions}"
                   + (f"; {skipped:,} records without brand/created_at not sent" if skipped else ""))

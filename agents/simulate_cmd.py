@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Optional
@@ -12,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from agents import kafka
 from agents.produce import produce_mentions
 from pipeline.settings import load_settings
 from pipeline.simulate import SimConfig, generate, write_jsonl
@@ -74,7 +74,7 @@ def simulate(
                 console.print("[red]no Kafka bootstrap:[/red] pass --out FILE or set "
                               "KAFKA_BOOTSTRAP=host:port (see `veille broker`)")
                 raise typer.Exit(2)
-            n = asyncio.run(produce_mentions(s, mentions, speedup=speedup, rate=rate,
+            n = kafka.run(produce_mentions(s, mentions, speedup=speedup, rate=rate,
                                              on_sent=tick))
         progress.update(task, completed=cfg.duration_s, n=n)
     if truth is not None:
