@@ -32,6 +32,7 @@ from agents import kafka
 from pipeline.replay import (
     BATCH,
     Archive,
+    ArchiveError,
     OfflineReplay,
     compare,
     check_keys,
@@ -234,19 +235,34 @@ def replay(
     except Exception as exc:  # noqa: BLE001 - a settings error is the user's to fix: say it
         console.print(f"[red]settings error:[/red] {exc}")
         raise typer.Exit(2) from exc
+    try:
+        arc = Archive(archive, adapter) if archive is not None else None
+    except ValueError as exc:  # unknown format or adapter
+        console.print(f"[red]archive error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    try:
+        _replay(s, arc, out, from_topic, since, until, into_kafka, speed, scored, batch, quiet,
+                compare_to)
+    except ArchiveError as exc:  # not gzip, truncated, corrupt: a bad record is dead-lettered
+        console.print(f"[red]archive error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _replay(s: Settings, arc: Optional[Archive], out: Path, from_topic: Optional[str],
+            since: Optional[str], until: Optional[str], into_kafka: bool, speed: float,
+            scored: bool, batch: int, quiet: bool, compare_to: Optional[Path]) -> None:
     if into_kafka:
-        _into_kafka(s, archive, adapter, from_topic, _time(since), _time(until), speed, quiet)
+        _into_kafka(s, arc, speed, quiet)
         return
     if from_topic is not None and not s.kafka_bootstrap:
         console.print("[red]no Kafka bootstrap:[/red] set KAFKA_BOOTSTRAP=host:port")
         raise typer.Exit(2)
-    source = str(archive) if archive else f"kafka:{from_topic}[{since or ''},{until or ''})"
+    source = str(arc.path) if arc else f"kafka:{from_topic}[{since or ''},{until or ''})"
     rep = OfflineReplay(s, out, scored=scored, source=source)
-    with _progress("bytes" if archive else "records") as progress:
+    with _progress("bytes" if arc else "records") as progress:
         progress.disable = quiet
         task = progress.add_task("replay", total=None, n=0, rate=0.0)
-        if archive is not None:
-            arc = Archive(archive, adapter)
+        if arc is not None:
             progress.update(task, total=arc.size)
 
             def tick(n: int) -> None:
@@ -257,7 +273,7 @@ def replay(
             progress.update(task, completed=arc.size)
         else:
             summary = kafka.run(_offline_topic(rep, s, from_topic, _time(since), _time(until),
-                                                 batch, progress, task))
+                                               batch, progress, task))
     print_summary(summary)
     console.print(f"outputs in {out}/ — `veille report {out}` builds the HTML report")
     if compare_to is not None:
@@ -279,19 +295,17 @@ async def _offline_topic(rep: OfflineReplay, s: Settings, topic: str, since: flo
     return rep.finish()
 
 
-def _into_kafka(s: Settings, archive: Optional[Path], adapter: str, from_topic: Optional[str],
-                since: float | None, until: float | None, speed: float, quiet: bool) -> None:
+def _into_kafka(s: Settings, arc: Optional[Archive], speed: float, quiet: bool) -> None:
     from agents.produce import produce_mentions
 
     if not s.kafka_bootstrap:
         console.print("[red]no Kafka bootstrap:[/red] set KAFKA_BOOTSTRAP=host:port "
                       "(see `veille broker`)")
         raise typer.Exit(2)
-    if archive is None:
+    if arc is None:
         console.print("[red]--into-kafka re-publishes an archive file; to re-run a topic range "
                       "use offline mode (--from-topic without --into-kafka)[/red]")
         raise typer.Exit(2)
-    arc = Archive(archive, adapter)
     skipped = 0
 
     def mentions():

@@ -8,9 +8,10 @@ into incidents, :mod:`~pipeline.replay.whatif` compares two runs. ``veille repla
 """
 
 from pipeline.replay.run import BATCH, OfflineReplay, load_run
-from pipeline.replay.sources import ADAPTERS, Archive, detect_adapter
+from pipeline.replay.sources import ADAPTERS, Archive, ArchiveError, detect_adapter
 from pipeline.replay.summary import incidents, parity_key, summary_rows
 from pipeline.replay.whatif import check_keys, compare, deep_merge, parse_sets
 
-__all__ = ["ADAPTERS", "BATCH", "Archive", "check_keys", "OfflineReplay", "compare", "deep_merge",
-           "detect_adapter", "incidents", "load_run", "parity_key", "parse_sets", "summary_rows"]
+__all__ = ["ADAPTERS", "BATCH", "Archive", "ArchiveError", "check_keys", "OfflineReplay",
+           "compare", "deep_merge", "detect_adapter", "incidents", "load_run", "parity_key",
+           "parse_sets", "summary_rows"]

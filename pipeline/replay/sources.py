@@ -40,6 +40,7 @@ import csv
 import gzip
 import io
 import itertools
+import zlib
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -123,6 +124,11 @@ def archive_format(path: str | Path) -> str:
                      "optionally .gz)")
 
 
+class ArchiveError(ValueError):
+    """An archive that cannot be read as a whole (not gzip, truncated, corrupt): the message
+    names the file and how far it was read. A bad *record* is not one: it is dead-lettered."""
+
+
 class Archive:
     """A file of mentions, read as raw wire records in file order.
 
@@ -161,7 +167,13 @@ class Archive:
         return self.adapter
 
     def records(self) -> Iterator[bytes]:
-        """Raw wire records (bytes), in file order; blank lines skipped."""
+        """Raw wire records (bytes), in file order; blank lines skipped.
+
+        Raises
+        ------
+        ArchiveError
+            When the file itself cannot be read on (not gzip, truncated, corrupt).
+        """
         raw = self._raw = open(self.path, "rb")
         try:
             fh: IO[bytes] = gzip.GzipFile(fileobj=raw) if self.path.name.endswith(".gz") else raw
@@ -169,6 +181,10 @@ class Archive:
                 yield from self._jsonl(fh)
             else:
                 yield from self._csv(fh)
+        except (OSError, EOFError, zlib.error, csv.Error) as exc:  # BadGzipFile is an OSError
+            raise ArchiveError(f"{self.path}: unreadable at byte {self.position():,} of "
+                               f"{self.size:,}, truncated or corrupt ({type(exc).__name__}: "
+                               f"{exc})") from exc
         finally:
             raw.close()
 

@@ -14,6 +14,7 @@ from pipeline.engine import Engine
 from pipeline.evidence import burst_terms
 from pipeline.replay import (
     Archive,
+    ArchiveError,
     OfflineReplay,
     compare,
     incidents,
@@ -159,6 +160,55 @@ def test_unknown_format_and_adapter(tmp_path):
     with pytest.raises(ValueError):
         Archive(tmp_path / "x.jsonl", adapter="nope")
     assert list(Archive(tmp_path / "x.jsonl").records()) == []
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not_gzip"])
+def test_unreadable_archive_is_an_archive_error_and_a_clear_cli_message(crisis_run, tmp_path,
+                                                                         damage):
+    from agents.cli import _register_optional_commands, app
+
+    _, _, archive = crisis_run
+    bad = tmp_path / "bad.jsonl.gz"
+    if damage == "truncated":  # gzip ends before its end-of-stream marker
+        bad.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
+    else:  # plain JSONL named .gz
+        bad.write_bytes(gzip.decompress(archive.read_bytes()))
+    with pytest.raises(ArchiveError, match="bad.jsonl.gz: unreadable at byte"):
+        list(Archive(bad).records())
+    _register_optional_commands()
+    r = CliRunner().invoke(app, ["replay", str(bad), "--quiet", "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2, r.output
+    assert "archive error" in r.output and "truncated or corrupt" in r.output
+    for args in (["--adapter", "nope"], []):
+        other = tmp_path / ("m.jsonl" if args else "m.parquet")
+        other.write_text("")
+        r = CliRunner().invoke(app, ["replay", str(other), "--quiet", "--out",
+                                     str(tmp_path / "o2"), *args])
+        assert r.exit_code == 2 and "archive error" in r.output, r.output
+        assert "Traceback" not in r.output
+
+
+def test_cli_replay_dead_letters_and_counts_every_malformed_line(crisis_stream, tmp_path):
+    from agents.cli import _register_optional_commands, app
+
+    _register_optional_commands()
+    good = [orjson.dumps(m) for m in crisis_stream[:50]]
+    bad = {b'{"id": broken': "invalid_json", b"not json": "invalid_json",
+           b"[1, 2]": "not_an_object", b"\xff\xfe": "invalid_utf8",
+           b'{"id": "9"}': "missing_field",
+           orjson.dumps(dict(crisis_stream[0], id="x1", created_at="soon")): "wrong_type"}
+    archive = tmp_path / "mixed.jsonl"
+    archive.write_bytes(b"\n".join(good[:20] + list(bad) + [b"", b"  "] + good[20:]) + b"\n")
+    r = CliRunner().invoke(app, ["replay", str(archive), "--quiet", "--out", str(tmp_path / "o")])
+    assert r.exit_code == 0, r.output
+    summary = load_run(tmp_path / "o")["summary"]
+    assert summary["deadletters"] == dict(Counter(bad.values()))
+    assert summary["records"] == summary["mentions"] + sum(summary["deadletters"].values()) \
+        + summary["duplicates"] == len(good) + len(bad)  # blank lines are not records
+    dead = [orjson.loads(line) for line in (tmp_path / "o" / "deadletters.jsonl").open("rb")]
+    assert [d["reason"] for d in dead] == list(bad.values())
+    assert all(d["detail"] and d["record"] for d in dead)
+    assert "dead letters: " in r.output and "invalid_json 2" in r.output
 
 
 def test_parse_sets_and_errors():
