@@ -9,9 +9,10 @@ together, each set held in a :class:`pipeline.detectors.DetectorSet` and fed as
 the detectors see it. Each figure is the median of ``--repeat`` runs. Goal (issues 8 and 9):
 the detectors together cost a few microseconds per mention.
 
-Brands run without a configuration by default (as ``bench/replay.py`` runs them: no own
-handles, so the support accounts' replies are mentions like any other); ``--demo-brands`` gives
-them the simulator's configurations (own handles, known sources, allowed domains).
+Brands run without a configuration by default (no own handles, so the support accounts'
+replies are mentions like any other, as ``bench/replay.py --no-brands``); ``--demo-brands``
+gives them the simulator's configurations (own handles, known sources, allowed domains), as
+``bench/replay.py`` does by default.
 
 ``--memory`` measures instead (tracemalloc) the worst case of the per-brand bounded memories
 (issue 9: RSS must grow only with the number of brands): the impostor detectors' name memos

@@ -5,6 +5,13 @@ has work) into a temp JSONL file first, then times ``veille replay``'s offline l
 file alone (reading, batches of 500, the engine, alerts/series/summary outputs).
 Goal (issue 8): >= 30,000 mentions/s on one core.
 
+The brands are configured as a deployment would configure them (``brands`` in the settings):
+the simulator's own :data:`~pipeline.simulate.brands.DEMO_BRANDS`, as ``veille demo`` does, so
+the brands' own accounts (acmehelp, nordair_help, globexcares...) are theirs, not impostors,
+and their replies are answers (the slow-answer detector measures them: it costs CPU).
+``--no-brands`` replays with no brand configured (every brand accepted, no own handles), as
+this bench did before: brand accounts flagged as impostors of their own brand, no answers.
+
 Prints wall-clock and CPU-time rates (on a shared machine the CPU-time one is the steadier),
 and peak RSS. ``--cpu N`` pins the process to core N; ``--archive FILE`` replays an existing
 JSONL archive instead of generating one; ``--profile FILE`` writes a cProfile of the replay;
@@ -37,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pipeline.replay import Archive, OfflineReplay  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 from pipeline.simulate import SimConfig, generate, write_jsonl  # noqa: E402
+from pipeline.simulate.brands import DEMO_BRANDS  # noqa: E402
 
 SCENARIOS = ["crisis:acme@30h*6", "launch:globex@20h", "raid:nordair@40h", "impostor:acme@12h",
              "hijack:globex@44h", "slow_response:nordair@8h", "noise_plateau:acme@50h"]
@@ -62,6 +70,9 @@ def main() -> None:
     ap.add_argument("--rss-every", type=int, metavar="N",
                     help="Print the current RSS (MB) every N mentions (to stderr; --json also "
                     "lists them).")
+    ap.add_argument("--no-brands", action="store_true",
+                    help="Configure no brand (the simulated brands' own handles then look like "
+                    "impostors), as before the brands were configured.")
     ap.add_argument("--json", action="store_true", help="Last line: one JSON object.")
     a = ap.parse_args()
     if a.cpu is not None:
@@ -83,7 +94,8 @@ def main() -> None:
               f"{gen_s:.0f} s ({archive})", file=sys.stderr)
 
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    settings = Settings(detection={"warmup_s": 6 * 3600})
+    settings = Settings(brands=[] if a.no_brands else DEMO_BRANDS,
+                        detection={"warmup_s": 6 * 3600})
     profiler = cProfile.Profile() if a.profile else None
     t, cpu = time.perf_counter(), time.process_time()
     parity = bool(a.compare) or a.parity
