@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from pipeline.risks import PostReviewer, render_review
-from pipeline.settings import load_settings
+from agents.cli_settings import settings_or_exit
 
 EXIT = {"approve": 0, "warn": 1, "block": 2}
 
@@ -31,7 +31,7 @@ def check_post(
     Prints the verdict (approve, warn, block) with the problems marked in the text. Exit code
     0 approve, 1 warn, 2 block, so scripts can gate on it.
     """
-    s = load_settings(settings)
+    s = settings_or_exit(settings)
     cfg = s.brand(brand) if brand else (s.brands[0] if len(s.brands) == 1 else None)
     if brand and cfg is None:
         Console(stderr=True).print(f"[red]unknown brand {brand!r}[/red]; configured: "

@@ -9,14 +9,14 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from pipeline.settings import Settings, load_settings
+from agents.cli_settings import settings_or_exit
 
 app = typer.Typer(
     name="veille",
     help="veille — real-time watch over a company's Twitter/X presence, on Kafka.",
     no_args_is_help=True,
     add_completion=False,
-    rich_markup_mode="rich",
+    rich_markup_mode="markdown",
 )
 console = Console(stderr=True)
 
@@ -25,14 +25,6 @@ SettingsOpt = Annotated[
     typer.Option("--settings", "-s", help="TOML settings file (else $VEILLE_SETTINGS_FILE).",
                  exists=True, dir_okay=False),
 ]
-
-
-def _settings(path: Optional[Path], **overrides) -> Settings:
-    try:
-        return load_settings(path, **overrides)
-    except Exception as exc:  # noqa: BLE001 - a settings error is the user's to fix: say it
-        console.print(f"[red]settings error:[/red] {exc}")
-        raise typer.Exit(2) from exc
 
 
 @app.command()
@@ -65,12 +57,16 @@ def worker(
 
     Point it at Kafka with KAFKA_BOOTSTRAP=host:port (or kafka_bootstrap in the settings file).
     Start as many as you like: they share the work by partition (brands are the keys).
+
+    Example:
+
+        KAFKA_BOOTSTRAP=kafka1:9092,kafka2:9092 veille worker --settings veille.toml
     """
     import faust
 
     from agents.app import create_app
 
-    s = _settings(settings)
+    s = settings_or_exit(settings)
     if not s.kafka_bootstrap:
         console.print("[red]no Kafka bootstrap:[/red] set KAFKA_BOOTSTRAP=host:port, "
                       "or run `veille demo` to get an embedded broker")

@@ -19,7 +19,8 @@ from rich.table import Table
 from agents import kafka
 from agents.produce import produce_mentions
 from agents.workers import WorkerProcess
-from pipeline.settings import Settings, load_settings
+from agents.cli_settings import settings_or_exit
+from pipeline.settings import Settings
 from pipeline.simulate import SimConfig, demo_config, generate
 from pipeline.simulate.brands import DEMO_BRANDS
 
@@ -136,7 +137,7 @@ def demo(
     """
     from agents.brokers import EmbeddedTansu, free_port, port_is_free
 
-    s = load_settings(settings)
+    s = settings_or_exit(settings)
     broker = None
     overrides: dict = {}
     if not s.kafka_bootstrap:

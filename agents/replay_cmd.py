@@ -226,7 +226,18 @@ def replay(
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Replay an archive (JSONL, gzip, CSV) or a topic's time range through veille's engine:
-    offline into an output directory (then `veille report OUTDIR`), or into Kafka."""
+    offline into an output directory (then `veille report OUTDIR`), or into Kafka.
+
+    Bad records are dead-lettered with their reason (OUTDIR/deadletters.jsonl) and counted.
+    A brand alerts only after `detection.warmup_s` of its history (a day by default); give the
+    brands (their own handles above all) with --settings, as the worker has them.
+
+    Examples:
+
+        veille replay sim.jsonl.gz --out var/replay --settings veille.toml
+        veille replay sim.jsonl.gz -o var/b --set detection.crisis_score=2 --compare-to var/replay
+        veille report var/replay
+    """
     if (archive is None) == (from_topic is None):
         console.print("[red]give an archive file or --from-topic TOPIC (one of them)[/red]")
         raise typer.Exit(2)
@@ -275,6 +286,11 @@ def _replay(s: Settings, arc: Optional[Archive], out: Path, from_topic: Optional
             summary = kafka.run(_offline_topic(rep, s, from_topic, _time(since), _time(until),
                                                batch, progress, task))
     print_summary(summary)
+    if not s.brands:
+        console.print("[yellow]note:[/yellow] no brands configured (--settings FILE with "
+                      "\\[\\[brands]]): veille does not know the brands' own handles, so their "
+                      "own accounts may be reported as impostors and their answers are not "
+                      "measured")
     console.print(f"outputs in {out}/ — `veille report {out}` builds the HTML report")
     if compare_to is not None:
         old = load_run(compare_to)["summary"]["incidents"]

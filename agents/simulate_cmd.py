@@ -13,8 +13,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from agents import kafka
 from agents.produce import produce_mentions
-from pipeline.settings import load_settings
-from pipeline.simulate import SimConfig, generate, write_jsonl
+from agents.cli_settings import settings_or_exit
+from pipeline.simulate import SCENARIOS, SimConfig, generate, write_jsonl
 
 console = Console(stderr=True)
 
@@ -28,9 +28,9 @@ def simulate(
     start: Annotated[str, typer.Option(help="Event-time start, ISO-8601 (UTC if no offset).")]
     = "2026-01-06T00:00:00Z",
     scenario: Annotated[list[str], typer.Option(
-        "--scenario", help="Scenario spec, repeatable: NAME[:BRAND][@OFFSET][*MAGNITUDE], "
-        "e.g. crisis:acme@3h*8. Names: crisis, launch, noise_plateau, raid, impostor, hijack, "
-        "slow_response.")] = [],  # noqa: B006 - typer wants a list default
+        "--scenario", help="Scenario spec, repeatable: NAME[:BRAND][@OFFSET][\\*MAGNITUDE], "
+        "e.g. crisis:acme@3h\\*8. Names: " + ", ".join(sorted(SCENARIOS)) + ".")]
+    = [],  # noqa: B006 - typer wants a list default
     seed: Annotated[int, typer.Option(help="Everything is deterministic for a seed.")] = 0,
     rate_scale: Annotated[float, typer.Option(help="Multiply every brand's base rate.")] = 1.0,
     speedup: Annotated[float, typer.Option(
@@ -45,13 +45,32 @@ def simulate(
 
     Brands acme, nordair and globex, French and English, daily and weekly cycles, realistic
     authors; scenarios inject crises, launches, raids, impostors... with ground truth.
+
+    Example (a day and a half, a crisis on acme after the first day's warm-up):
+
+        veille simulate --out sim.jsonl.gz --hours 36 --scenario crisis:acme@30h --truth truth.json
     """
-    t0 = datetime.fromisoformat(start.replace("Z", "+00:00"))
+    try:
+        t0 = datetime.fromisoformat(start.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise typer.BadParameter(f"{start!r} is not ISO-8601 (2026-01-06T00:00:00Z)",
+                                 param_hint="--start") from exc
     if t0.tzinfo is None:
         t0 = t0.replace(tzinfo=timezone.utc)
+    s = None
+    if out is None:  # publishing: the broker settings first, before any work
+        s = settings_or_exit(settings)
+        if not s.kafka_bootstrap:
+            console.print("[red]no Kafka bootstrap:[/red] pass --out FILE or set "
+                          "KAFKA_BOOTSTRAP=host:port (see `veille broker`)")
+            raise typer.Exit(2)
     cfg = SimConfig(start=t0, duration_s=hours * 3600.0, scenarios=list(scenario), seed=seed,
                     rate_scale=rate_scale)
-    mentions, gt = generate(cfg)
+    try:
+        mentions, gt = generate(cfg)
+    except (KeyError, ValueError) as exc:  # unknown scenario or brand, bad spec
+        raise typer.BadParameter(str(exc.args[0] if exc.args else exc),
+                                 param_hint="--scenario") from exc
     end = cfg.start_ts + cfg.duration_s
     with Progress(TextColumn("[bold]simulate"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TextColumn("{task.fields[n]:,} mentions"), TimeElapsedColumn(),
@@ -69,13 +88,9 @@ def simulate(
                     yield m
             n = write_jsonl(out, counted())
         else:
-            s = load_settings(settings)
-            if not s.kafka_bootstrap:
-                console.print("[red]no Kafka bootstrap:[/red] pass --out FILE or set "
-                              "KAFKA_BOOTSTRAP=host:port (see `veille broker`)")
-                raise typer.Exit(2)
+            assert s is not None
             n = kafka.run(produce_mentions(s, mentions, speedup=speedup, rate=rate,
-                                             on_sent=tick))
+                                           on_sent=tick))
         progress.update(task, completed=cfg.duration_s, n=n)
     if truth is not None:
         truth.write_bytes(orjson.dumps(gt, option=orjson.OPT_INDENT_2))

@@ -120,3 +120,40 @@ def test_unreachable_broker_is_one_clear_line_not_a_traceback(no_broker, tmp_pat
     assert result.exit_code == 2, result.output
     assert "no Kafka broker answers at 127.0.0.1:" in result.output
     assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output
+
+
+def test_help_shows_the_spec_syntax_and_examples():
+    """Help text is markdown: brackets and asterisks of the spec syntax survive, paragraphs
+    flow (no hard-wrapped lines), each long command shows an example."""
+    wide = {"COLUMNS": "200"}
+    sim = runner.invoke(cli.app, ["simulate", "--help"], env=wide).output
+    assert "NAME[:BRAND][@OFFSET][*MAGNITUDE]" in sim and "crisis:acme@3h*8" in sim
+    assert "impostor_subtle" in sim  # every registered scenario is listed
+    for name in ("simulate", "replay", "worker"):
+        out = runner.invoke(cli.app, [name, "--help"], env=wide).output
+        assert f"veille {name} " in out.split("Options")[0], name
+    demo = runner.invoke(cli.app, ["demo", "--help"], env=wide).output
+    assert "get two hours of history, then a live stream" in demo
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--scenario", "nope"], "unknown scenario 'nope'"),
+    (["--scenario", "crisis:zzz"], "unknown brand 'zzz'"),
+    (["--start", "yesterday"], "'yesterday' is not ISO-8601"),
+])
+def test_simulate_bad_spec_is_a_usage_error(tmp_path, args, message):
+    result = runner.invoke(cli.app, ["simulate", "--out", str(tmp_path / "m.jsonl"),
+                                     "--hours", "0.1", *args], env={"COLUMNS": "200"})
+    assert result.exit_code == 2, result.output
+    assert message in result.output and not (tmp_path / "m.jsonl").exists()
+
+
+@pytest.mark.parametrize("command", [["check-post", "hello"], ["simulate", "--hours", "0.1"],
+                                     ["demo"], ["worker"]])
+def test_bad_settings_file_is_one_message_naming_it(tmp_path, command):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("kafka_bootstrap = 3\nnope = 1\n")
+    result = runner.invoke(cli.app, [*command, "--settings", str(bad)], env={"COLUMNS": "300"})
+    assert result.exit_code == 2, result.output
+    assert f"settings error in {bad}" in result.output
+    assert "nope" in result.output and "Traceback" not in result.output

@@ -209,6 +209,13 @@ def test_cli_replay_dead_letters_and_counts_every_malformed_line(crisis_stream, 
     assert [d["reason"] for d in dead] == list(bad.values())
     assert all(d["detail"] and d["record"] for d in dead)
     assert "dead letters: " in r.output and "invalid_json 2" in r.output
+    assert "no brands configured (--settings FILE with [[brands]])" in " ".join(r.output.split())
+    toml = tmp_path / "brands.toml"
+    toml.write_text('[[brands]]\nname = "acme"\nhandles = ["acme"]\n'
+                    '[[brands]]\nname = "nordair"\n')
+    r = CliRunner().invoke(app, ["replay", str(archive), "--quiet", "--out", str(tmp_path / "b"),
+                                 "--settings", str(toml)])
+    assert r.exit_code == 0 and "no brands configured" not in r.output, r.output
 
 
 def test_parse_sets_and_errors():
