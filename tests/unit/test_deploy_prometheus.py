@@ -69,6 +69,9 @@ def test_every_alert_routes_by_severity_and_explains_itself():
     for a in alerts:
         assert a["labels"]["severity"] in ("critical", "warning", "info"), a["alert"]
         assert a["annotations"]["summary"] and a["annotations"]["description"], a["alert"]
+        # what the person paged should do, in plain words (no template: same for every brand)
+        assert len(a["annotations"].get("runbook", "")) > 80, a["alert"]
+        assert "{{" not in a["annotations"]["runbook"], a["alert"]
         if "brand" in a["expr"] and a["alert"] != "VeilleDeadLetterRateHigh":
             assert "$labels.brand" in a["annotations"]["summary"], a["alert"]
 
