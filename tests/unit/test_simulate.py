@@ -5,12 +5,14 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import numpy as np
 import orjson
 import pytest
 
 from pipeline.schemas import Mention
+from pipeline.settings import load_settings
 from pipeline.simulate import (
     DEMO_BRANDS,
     SCENARIOS,
@@ -24,7 +26,7 @@ from pipeline.simulate import (
     write_ground_truth,
     write_jsonl,
 )
-from pipeline.simulate.brands import DEMO_PROFILES, seasonal_rate
+from pipeline.simulate.brands import DEMO_BRANDS, DEMO_PROFILES, seasonal_rate
 from pipeline.simulate.clock import parse_ts
 
 START = datetime(2026, 1, 6, 6, tzinfo=timezone.utc)  # a Tuesday, 07:00 local for acme/nordair
@@ -355,3 +357,10 @@ def test_hard_scenarios_legitimate_lookalikes_and_subtle_attacks():
     assert all("acme." in r["text"] for r in night)  # links to the brand's own domains
     switch = scn("client_switch")
     assert switch and all(r["source"] == "Hootsuite Inc." and r["url"] for r in switch)
+
+
+def test_the_simulated_brands_settings_file_declares_the_demo_brands():
+    """docs/simulated-brands.toml is how a user replays a simulated archive with the brands'
+    own handles (as `veille demo` and bench/replay.py configure them)."""
+    path = Path(__file__).resolve().parents[2] / "docs" / "simulated-brands.toml"
+    assert load_settings(path).brands == DEMO_BRANDS
