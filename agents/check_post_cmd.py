@@ -29,13 +29,19 @@ def check_post(
     """Review a post before publishing: secrets and personal data, tone, errors, compliance.
 
     Prints the verdict (approve, warn, block) with the problems marked in the text. Exit code
-    0 approve, 1 warn, 2 block, so scripts can gate on it.
+    0 approve, 1 warn, 2 block, so scripts can gate on it (3: no review, e.g. unknown brand).
+
+    Example:
+
+        veille check-post --settings veille.toml --brand acme "Project Falcon ships Monday!"
     """
-    s = settings_or_exit(settings)
+    s = settings_or_exit(settings, exit_code=3)  # 2 is 'block': a bad file is no review
     cfg = s.brand(brand) if brand else (s.brands[0] if len(s.brands) == 1 else None)
     if brand and cfg is None:
-        Console(stderr=True).print(f"[red]unknown brand {brand!r}[/red]; configured: "
-                                   f"{[b.name for b in s.brands] or 'none'}")
+        Console(stderr=True).print(
+            f"[red]unknown brand {brand!r}[/red]; configured: "
+            + (", ".join(b.name for b in s.brands) if s.brands
+               else "none (give the brands with --settings FILE)"), highlight=False)
         raise typer.Exit(3)
     reviewer = PostReviewer(cfg, public_contacts=cfg.public_contacts if cfg else ())
     review = reviewer.review(text, lang)

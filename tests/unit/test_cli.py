@@ -64,6 +64,15 @@ def test_check_post_exit_codes_and_json():
     assert last["verdict"] == "block" and last["reasons"][0]["span"]
 
 
+def test_check_post_unknown_brand_says_which_exist(tmp_path):
+    toml = tmp_path / "v.toml"
+    toml.write_text('[[brands]]\nname = "acme"\n[[brands]]\nname = "globex"\n')
+    r = runner.invoke(cli.app, ["check-post", "hi", "--brand", "acmee", "--settings", str(toml)])
+    assert r.exit_code == 3 and "unknown brand 'acmee'; configured: acme, globex" in r.output
+    r = runner.invoke(cli.app, ["check-post", "hi", "--brand", "acme"], env={"COLUMNS": "200"})
+    assert r.exit_code == 3 and "none (give the brands with --settings FILE)" in r.output
+
+
 @pytest.mark.parametrize("bench", sorted(p.name for p in (ROOT / "bench").glob("*.py")
                                          if not p.name.startswith("_")))
 def test_every_bench_takes_json(bench):
@@ -154,6 +163,7 @@ def test_bad_settings_file_is_one_message_naming_it(tmp_path, command):
     bad = tmp_path / "bad.toml"
     bad.write_text("kafka_bootstrap = 3\nnope = 1\n")
     result = runner.invoke(cli.app, [*command, "--settings", str(bad)], env={"COLUMNS": "300"})
-    assert result.exit_code == 2, result.output
+    # check-post: 2 means "block", so a file it cannot use is 3 (no review)
+    assert result.exit_code == (3 if command[0] == "check-post" else 2), result.output
     assert f"settings error in {bad}" in result.output
     assert "nope" in result.output and "Traceback" not in result.output
