@@ -36,7 +36,10 @@ def broker(
     """Start a broker on loopback and print its bootstrap address; Ctrl-C stops it."""
     from agents.brokers import make_broker
 
-    b = make_broker(kind, port=port or None)
+    try:
+        b = make_broker(kind, port=port or None)
+    except ValueError as exc:  # unknown kind
+        raise typer.BadParameter(str(exc), param_hint="--kind") from exc
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})  # for sigwait
     b.start()
     print(b.bootstrap, flush=True)

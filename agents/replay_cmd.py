@@ -246,11 +246,22 @@ def replay(
     except Exception as exc:  # noqa: BLE001 - a settings error is the user's to fix: say it
         console.print(f"[red]settings error:[/red] {exc}")
         raise typer.Exit(2) from exc
+    for name, value in (("--since", since), ("--until", until)):
+        try:
+            _time(value)
+        except ValueError as exc:
+            raise typer.BadParameter(f"{value!r} is not ISO-8601 (2026-01-06T00:00:00Z)",
+                                     param_hint=name) from exc
     try:
         arc = Archive(archive, adapter) if archive is not None else None
     except ValueError as exc:  # unknown format or adapter
         console.print(f"[red]archive error:[/red] {exc}")
         raise typer.Exit(2) from exc
+    if compare_to is not None:  # before the replay, not after it
+        try:
+            load_run(compare_to)
+        except (FileNotFoundError, ValueError) as exc:
+            raise typer.BadParameter(str(exc), param_hint="--compare-to") from exc
     try:
         _replay(s, arc, out, from_topic, since, until, into_kafka, speed, scored, batch, quiet,
                 compare_to)

@@ -33,7 +33,7 @@ def report(
         raise typer.Exit(2)
     try:
         path, pngs = write(outdir, out, png=png, title=title)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ValueError) as exc:  # not a replay output, or a broken one
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     console.print(f"report: {path}" + (f"; {len(pngs)} PNG plots in {pngs[0].parent}" if pngs else ""))

@@ -244,11 +244,15 @@ def load_run(outdir: str | Path) -> dict[str, Any]:
     p = Path(outdir)
     if not (p / "summary.json").is_file():
         raise FileNotFoundError(f"{p}: not a replay output directory (no summary.json)")
-    run = {"summary": orjson.loads((p / "summary.json").read_bytes())}
-    alerts = p / "alerts.jsonl"
-    run["alerts"] = ([orjson.loads(x) for x in alerts.read_bytes().splitlines() if x.strip()]
-                     if alerts.is_file() else [])
-    for name in ("series", "terms", "samples"):
-        f = p / f"{name}.json"
-        run[name] = orjson.loads(f.read_bytes()) if f.is_file() else {}
+    f = p / "summary.json"
+    try:
+        run = {"summary": orjson.loads(f.read_bytes())}
+        f = p / "alerts.jsonl"
+        run["alerts"] = ([orjson.loads(x) for x in f.read_bytes().splitlines() if x.strip()]
+                         if f.is_file() else [])
+        for name in ("series", "terms", "samples"):
+            f = p / f"{name}.json"
+            run[name] = orjson.loads(f.read_bytes()) if f.is_file() else {}
+    except orjson.JSONDecodeError as exc:  # an interrupted or edited run: say which file
+        raise ValueError(f"{f}: not valid JSON ({exc}); replay again to rebuild {p}") from exc
     return run

@@ -167,3 +167,8 @@ def test_bad_settings_file_is_one_message_naming_it(tmp_path, command):
     assert result.exit_code == (3 if command[0] == "check-post" else 2), result.output
     assert f"settings error in {bad}" in result.output
     assert "nope" in result.output and "Traceback" not in result.output
+
+
+def test_broker_unknown_kind_is_a_usage_error():
+    r = runner.invoke(cli.app, ["broker", "--kind", "zookeeper"], env={"COLUMNS": "200"})
+    assert r.exit_code == 2 and "unknown broker kind 'zookeeper'" in r.output, r.output

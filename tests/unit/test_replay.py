@@ -218,6 +218,25 @@ def test_cli_replay_dead_letters_and_counts_every_malformed_line(crisis_stream, 
     assert r.exit_code == 0 and "no brands configured" not in r.output, r.output
 
 
+def test_cli_replay_and_report_refuse_bad_times_and_broken_outputs(crisis_run, tmp_path):
+    from agents.cli import _register_optional_commands, app
+
+    _register_optional_commands()
+    out, _, archive = crisis_run
+    wide = {"COLUMNS": "200"}
+    r = CliRunner().invoke(app, ["replay", "--from-topic", "t", "--since", "monday"], env=wide)
+    assert r.exit_code == 2 and "'monday' is not ISO-8601" in r.output, r.output
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "summary.json").write_bytes(b'{"records": ')  # an interrupted or edited run
+    r = CliRunner().invoke(app, ["report", str(broken)], env=wide)
+    assert r.exit_code == 2 and "summary.json: not valid JSON" in r.output, r.output
+    r = CliRunner().invoke(app, ["replay", str(archive), "--out", str(tmp_path / "o"),
+                                 "--compare-to", str(broken)], env=wide)
+    assert r.exit_code == 2 and "not valid JSON" in r.output, r.output
+    assert not (tmp_path / "o").exists()  # refused before replaying
+
+
 def test_parse_sets_and_errors():
     assert parse_sets(["detection.crisis_score=2.5", "topics.alerts=x.y", "brands=[]"]) == {
         "detection": {"crisis_score": 2.5}, "topics": {"alerts": "x.y"}, "brands": []}
