@@ -78,6 +78,10 @@ def _progress(unit: str) -> Progress:
     )
 
 
+class UnknownTopic(ValueError):
+    """The topic to replay is not on the cluster."""
+
+
 async def topic_range(settings: Settings, topic: str, since: float | None,
                       until: float | None, batch: int = BATCH,
                       on_total: Callable[[int], None] | None = None,
@@ -92,7 +96,7 @@ async def topic_range(settings: Settings, topic: str, since: float | None,
         # a consumer without subscription knows no topic yet: ask the cluster
         parts = (await consumer._client.fetch_all_metadata()).partitions_for_topic(topic)
         if not parts:
-            raise ValueError(f"topic {topic!r} does not exist")
+            raise UnknownTopic(f"topic {topic!r} does not exist on {settings.kafka_bootstrap}")
         tps = [TopicPartition(topic, p) for p in sorted(parts)]
         consumer.assign(tps)
         # Tansu answers ListOffsets wrongly (end offsets of multi-record batches, -1 timestamps
@@ -294,8 +298,11 @@ def _replay(s: Settings, arc: Optional[Archive], out: Path, from_topic: Optional
             summary = rep.run(arc.records(), batch=batch, on_batch=tick)
             progress.update(task, completed=arc.size)
         else:
-            summary = kafka.run(_offline_topic(rep, s, from_topic, _time(since), _time(until),
-                                               batch, progress, task))
+            try:
+                summary = kafka.run(_offline_topic(rep, s, from_topic, _time(since),
+                                                   _time(until), batch, progress, task))
+            except UnknownTopic as exc:
+                raise typer.BadParameter(str(exc), param_hint="--from-topic") from exc
     print_summary(summary)
     if not s.brands:
         console.print("[yellow]note:[/yellow] no brands configured (--settings FILE with "

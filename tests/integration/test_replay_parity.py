@@ -103,3 +103,13 @@ def _app():
     if not any(c.name == "replay" for c in app.registered_commands):
         _register_optional_commands()
     return app
+
+
+def test_replay_from_an_unknown_topic_is_a_usage_error(tansu, tmp_path, unique_topic):
+    topic = unique_topic("never-created")
+    r = CliRunner().invoke(_app(), [
+        "replay", "--from-topic", topic, "--out", str(tmp_path / "o"), "--quiet",
+        "--set", f"kafka_bootstrap={tansu.bootstrap}", "--set", "broker_kind=tansu"],
+        env={"COLUMNS": "300"})
+    assert r.exit_code == 2, r.output
+    assert f"topic '{topic}' does not exist on {tansu.bootstrap}" in r.output
