@@ -62,3 +62,16 @@ def test_secrets_are_masked_when_dumped():
     assert "hunter2" not in str(s.redacted())
     assert "hunter2" not in repr(s)
     assert s.security.sasl_password.get_secret_value() == "hunter2"
+
+
+def test_readme_settings_example_loads(tmp_path):
+    """The README's example `veille.toml` is a valid settings file (unknown keys are errors)."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    example = re.search(r"Example `veille.toml`:\n\n```toml\n(.*?)```", readme, re.S)
+    assert example, "README lost its settings example"
+    (tmp_path / "veille.toml").write_text(example.group(1))
+    s = load_settings(tmp_path / "veille.toml")
+    assert s.brand("acme") is not None and s.kafka_bootstrap
