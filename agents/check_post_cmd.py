@@ -9,8 +9,8 @@ import orjson
 import typer
 from rich.console import Console
 
-from pipeline.risks import PostReviewer, render_review
 from agents.cli_settings import settings_or_exit
+from pipeline.risks import PostReviewer, render_review
 
 EXIT = {"approve": 0, "warn": 1, "block": 2}
 

@@ -1,4 +1,4 @@
-"""Settings for the commands: a file or value the user got wrong is one message and exit 2."""
+"""Settings for the commands: a file or value the user got wrong is one message, not a traceback."""
 
 from __future__ import annotations
 
