@@ -17,6 +17,7 @@ from agents.workers import WorkerProcess
 from pipeline.replay import Archive, OfflineReplay, incidents, load_run, parity_key
 from pipeline.settings import Settings
 from pipeline.simulate import demo_config, generate, write_jsonl
+from tests.support.cli import flat
 
 
 async def read_alerts(settings: Settings, n: int, timeout: float) -> list[dict]:
@@ -112,4 +113,4 @@ def test_replay_from_an_unknown_topic_is_a_usage_error(tansu, tmp_path, unique_t
         "--set", f"kafka_bootstrap={tansu.bootstrap}", "--set", "broker_kind=tansu"],
         env={"COLUMNS": "300"})
     assert r.exit_code == 2, r.output
-    assert f"topic '{topic}' does not exist on {tansu.bootstrap}" in r.output
+    assert flat(f"topic '{topic}' does not exist on {tansu.bootstrap}") in flat(r.output)

@@ -24,6 +24,7 @@ from pipeline.replay import (
 )
 from pipeline.replay.sources import airline
 from pipeline.settings import BrandConfig, Settings
+from tests.support.cli import flat
 from tests.support.streams import iso, stream
 
 SETTINGS = dict(detection={"warmup_s": 6 * 3600})
@@ -178,7 +179,7 @@ def test_unreadable_archive_is_an_archive_error_and_a_clear_cli_message(crisis_r
     _register_optional_commands()
     r = CliRunner().invoke(app, ["replay", str(bad), "--quiet", "--out", str(tmp_path / "o")])
     assert r.exit_code == 2, r.output
-    assert "archive error" in r.output and "truncated or corrupt" in r.output
+    assert "archive error" in r.output and flat("truncated or corrupt") in flat(r.output)
     for args in (["--adapter", "nope"], []):
         other = tmp_path / ("m.jsonl" if args else "m.parquet")
         other.write_text("")
@@ -225,15 +226,15 @@ def test_cli_replay_and_report_refuse_bad_times_and_broken_outputs(crisis_run, t
     out, _, archive = crisis_run
     wide = {"COLUMNS": "200"}
     r = CliRunner().invoke(app, ["replay", "--from-topic", "t", "--since", "monday"], env=wide)
-    assert r.exit_code == 2 and "'monday' is not ISO-8601" in r.output, r.output
+    assert r.exit_code == 2 and flat("'monday' is not ISO-8601") in flat(r.output), r.output
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "summary.json").write_bytes(b'{"records": ')  # an interrupted or edited run
     r = CliRunner().invoke(app, ["report", str(broken)], env=wide)
-    assert r.exit_code == 2 and "summary.json: not valid JSON" in r.output, r.output
+    assert r.exit_code == 2 and flat("summary.json: not valid JSON") in flat(r.output), r.output
     r = CliRunner().invoke(app, ["replay", str(archive), "--out", str(tmp_path / "o"),
                                  "--compare-to", str(broken)], env=wide)
-    assert r.exit_code == 2 and "not valid JSON" in r.output, r.output
+    assert r.exit_code == 2 and flat("not valid JSON") in flat(r.output), r.output
     assert not (tmp_path / "o").exists()  # refused before replaying
 
 
