@@ -131,9 +131,9 @@ def demo(
     """Start an embedded broker, a worker and a simulated stream; show live alerts.
 
     Three brands (acme, nordair, globex; French and English) get two hours of history, then
-    a live stream at SPEEDUP× with a scripted crisis on acme about 20 event minutes in (about
-    20 wall seconds at 60×). With KAFKA_BOOTSTRAP set, the demo uses that cluster instead of
-    starting a broker.
+    a live stream at SPEEDUP× with a scripted crisis on acme about 20 event minutes in (its
+    alert about 25 wall seconds after the start at 60×). With KAFKA_BOOTSTRAP set, the demo
+    uses that cluster instead of starting a broker.
     """
     from agents.brokers import EmbeddedTansu, free_port, port_is_free
 
