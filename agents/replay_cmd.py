@@ -10,6 +10,7 @@ fast as the machine allows; alerts, dead letters, per-bucket series and a summar
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -340,21 +341,27 @@ def _into_kafka(s: Settings, arc: Optional[Archive], speed: float, quiet: bool) 
         console.print("[red]--into-kafka re-publishes an archive file; to re-run a topic range "
                       "use offline mode (--from-topic without --into-kafka)[/red]")
         raise typer.Exit(2)
-    skipped = 0
+    skipped: Counter[str] = Counter()  # reason -> records not sent (the engine's reasons)
 
     def mentions():
-        nonlocal skipped
         for obj in arc.dicts():
-            if isinstance(obj, dict) and isinstance(obj.get("created_at"), str) \
-                    and isinstance(obj.get("brand"), str):
+            if not isinstance(obj, dict):  # the raw line: not JSON, or JSON but not an object
                 try:
-                    datetime.fromisoformat(obj["created_at"].replace("Z", "+00:00"))
-                except ValueError:
-                    skipped += 1
-                    continue
-                yield obj
-            else:
-                skipped += 1  # no brand key or event time: nothing to publish it under
+                    orjson.loads(obj)
+                    skipped["not_an_object"] += 1
+                except orjson.JSONDecodeError:
+                    skipped["invalid_json"] += 1
+                continue
+            created, brand = obj.get("created_at"), obj.get("brand")
+            if not isinstance(created, str) or not isinstance(brand, str) or not brand:
+                skipped["missing_field"] += 1  # nothing to key it by, or to pace it by
+                continue
+            try:
+                datetime.fromisoformat(created.replace("Z", "+00:00"))
+            except ValueError:
+                skipped["wrong_type"] += 1
+                continue
+            yield obj
 
     with _progress("bytes") as progress:
         progress.disable = quiet
@@ -367,5 +374,8 @@ def _into_kafka(s: Settings, arc: Optional[Archive], speed: float, quiet: bool) 
 
         n = kafka.run(produce_mentions(s, mentions(), speedup=speed, on_sent=tick))
         progress.update(task, completed=arc.size, n=n)
-    console.print(f"{n:,} mentions published to {s.topics.mentions}"
-                  + (f"; {skipped:,} records without brand/created_at not sent" if skipped else ""))
+    console.print(f"{n:,} mentions published to {s.topics.mentions}" + (
+        f"; {sum(skipped.values()):,} records not sent ("
+        + ", ".join(f"{k} {v:,}" for k, v in sorted(skipped.items()))
+        + "): without a JSON object with a brand and an ISO-8601 created_at, a record can be "
+        "neither keyed nor paced" if skipped else ""))

@@ -114,3 +114,22 @@ def test_replay_from_an_unknown_topic_is_a_usage_error(tansu, tmp_path, unique_t
         env={"COLUMNS": "300"})
     assert r.exit_code == 2, r.output
     assert flat(f"topic '{topic}' does not exist on {tansu.bootstrap}") in flat(r.output)
+
+
+def test_replay_into_kafka_counts_the_records_it_cannot_send(tansu, tmp_path, unique_topic):
+    """A record that cannot be keyed (no brand) or paced (no valid created_at) is not published:
+    it is counted with the engine's reason names."""
+    good = {"id": "1", "created_at": "2026-01-06T00:00:00Z", "brand": "acme", "kind": "mention",
+            "text": "hello @acme", "author": {"id": "u1", "handle": "bob"}}
+    archive = tmp_path / "a.jsonl"
+    archive.write_bytes(b"\n".join([
+        orjson.dumps(good), b"{broken", b"[1, 2]", orjson.dumps({"id": "2"}),
+        orjson.dumps(dict(good, id="3", created_at="soon")), orjson.dumps(dict(good, id="4"))]))
+    r = CliRunner().invoke(_app(), [
+        "replay", str(archive), "--into-kafka", "--quiet",
+        "--set", f"kafka_bootstrap={tansu.bootstrap}", "--set", "broker_kind=tansu",
+        "--set", f"topics.mentions={unique_topic('mentions')}"], env={"COLUMNS": "300"})
+    assert r.exit_code == 0, r.output
+    assert flat("2 mentions published") in flat(r.output)
+    assert flat("4 records not sent (invalid_json 1, missing_field 1, not_an_object 1, "
+                "wrong_type 1)") in flat(r.output)
