@@ -111,22 +111,26 @@ def run_model(ep: list[float], val: list[float], bucket_s: int, **params: Any) -
     return out
 
 
-def detect(scores: list, th: SurgeThresholds = DEFAULT_SURGE, probation: int = 0) -> list[int]:
+#: Thresholds every measure uses unless given others (``--alarm`` replaces fields of it).
+ALARM: SurgeThresholds = DEFAULT_SURGE
+
+
+def detect(scores: list, th: SurgeThresholds | None = None, probation: int = 0) -> list[int]:
     """Row indices where the alarm fires.
 
     Parameters
     ----------
     scores : list of VolumeScore
         One per row, from :func:`run_model`.
-    th : SurgeThresholds
-        Alarm thresholds.
+    th : SurgeThresholds, optional
+        Alarm thresholds (default :data:`ALARM`, i.e. ``DEFAULT_SURGE``).
     probation : int
         Rows of NAB's probationary period (the scorer ignores detections there; NAB hands
         every detector this length, ``AnomalyDetector.probationaryPeriod``). They count as
         the alarm's warm-up: no episode opens there, so an episode opened in the probation
         cannot mask a window that ends just after it. 0 = off.
     """
-    alarm = SurgeAlarm(th)
+    alarm = SurgeAlarm(th or ALARM)
     out = []
     for i, s in enumerate(scores):
         if i < probation and s.warm:
@@ -158,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--thinning", action="store_true",
                     help="also the defaults on binomially thinned counts (quieter brands, "
                     "same labels): keep 50/20/10/5 %% x seeds 0/1 (~20 s)")
+    ap.add_argument("--thin-seeds", type=int, default=len(THIN_SEEDS),
+                    help="seeds of --thinning (default 2: 0 and 1; one window moves a "
+                    "seed's score by ~8 points, so 6 for a finer comparison)")
     ap.add_argument("--shifts", action="store_true",
                     help="also the defaults with the timestamps shifted by 3-21 h (day "
                     "boundaries of another time zone, same labels) (~20 s)")
@@ -170,7 +177,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=3, help="scenario seeds (default 3)")
     ap.add_argument("--days", type=float, default=3.0,
                     help="event days per scenario run, the first is warm-up (default 3)")
+    ap.add_argument("--alarm", action="append", default=[], metavar="FIELD=VALUE",
+                    help="replace a field of the alarm's defaults (SurgeThresholds) in every "
+                    "measure, e.g. --alarm sustained_z=3.5 (inf/-inf allowed; repeatable)")
     args = ap.parse_args(argv)
+    global ALARM
+    if args.alarm:
+        over = {}
+        for kv in args.alarm:
+            k, _, v = kv.partition("=")
+            over[k.strip()] = float(v)
+        ALARM = replace(DEFAULT_SURGE, **over)
     data_dir = args.data_dir.expanduser().resolve()
     labels = (args.labels or data_dir / "labels.json").expanduser().resolve()
     nab = load_scorer(args.scorer.expanduser().resolve())
@@ -196,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     for s in stems:
         _, ep, val = series[s]
         scores[s] = run_model(ep, val, infer_bucket(ep))
-        dets[s] = detect(scores[s], DEFAULT_SURGE, prob[s])
+        dets[s] = detect(scores[s], ALARM, prob[s])
         n_rows += len(ep)
     us = (time.process_time() - t0) / max(n_rows, 1) * 1e6
     res = nab_eval(dets)
@@ -222,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         figures["start_offsets"] = start_offsets(series, windows, nab,
                                                  probation=not args.no_probation)
     if args.thinning:
-        figures["thinning"] = thinning(series, stems, nab_eval, prob)
+        figures["thinning"] = thinning(series, stems, nab_eval, prob,
+                                       seeds=range(args.thin_seeds))
     if args.shifts:
         figures["tz_shifts"] = tz_shifts(series, stems, nab_eval, prob)
     if args.synthetic:
@@ -282,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.thinning:
         th_ = figures["thinning"]
         con.print("binomial thinning (kept fraction: normalised per seed; TP/FP summed): "
-                  + "  ".join(f"{k}: {v['normalized']} ({v['tp']} TP, {v['fp']} FP)"
+                  + "  ".join(f"{k}: {v['normalized']} mean {v['mean']} ({v['fp']} FP, "
+                              f"{v['fn']} FN)"
                               for k, v in th_.items()))
     if args.shifts:
         sh = figures["tz_shifts"]
@@ -357,7 +376,7 @@ def sweep(series: dict, stems: list[str], nab_eval,
         sc = {s: run_model(series[s][1], series[s][2], infer_bucket(series[s][1]), **mp)
               for s in stems}
         for ap in _grid(LOO_ALARM_GRID):
-            th = replace(DEFAULT_SURGE, **ap)
+            th = replace(ALARM, **ap)
             r = nab_eval({s: detect(sc[s], th, prob.get(s, 0)) for s in stems})
             key = tuple(mp.values()) + tuple(ap.values())
             raw[key] = {p["file"][:-4]: p["raw"] for p in r["per_file"]}
@@ -385,7 +404,7 @@ def sweep(series: dict, stems: list[str], nab_eval,
     d = VolumeModel()
     default = {"sustain_windows_s": tuple(d.sustain_windows_s), "sustain_q": d.sustain_q,
                "sustain_min_days": d.sustain_min_days,
-               **{n: getattr(DEFAULT_SURGE, n) for n in LOO_ALARM_GRID}}
+               **{n: getattr(ALARM, n) for n in LOO_ALARM_GRID}}
 
     def at(name: str, v: Any) -> float | None:
         key = tuple(v if n == name else default[n] for n in names)
@@ -409,7 +428,7 @@ def sweep(series: dict, stems: list[str], nab_eval,
 
 # ---------------------------------------------------------------------- start offsets
 def start_offsets(series: dict, windows: dict, nab, hours: Sequence[int] = range(0, 241, 12),
-                  th: SurgeThresholds = DEFAULT_SURGE, probation: bool = True) -> dict[str, Any]:
+                  th: SurgeThresholds | None = None, probation: bool = True) -> dict[str, Any]:
     """Defaults on every file with its first ``h`` hours dropped, for each ``h`` of ``hours``.
 
     The windows still ending after the new start are kept. A missed window is counted in
@@ -459,13 +478,14 @@ THIN_SEEDS = (0, 1)
 def thinning(series: dict, stems: list[str], nab_eval,
              prob: dict[str, int] | None = None,
              fractions: Sequence[float] = THIN_FRACTIONS, seeds: Sequence[int] = THIN_SEEDS,
-             th: SurgeThresholds = DEFAULT_SURGE, **params: Any) -> dict[str, Any]:
+             th: SurgeThresholds | None = None, **params: Any) -> dict[str, Any]:
     """Defaults on binomially thinned counts: each mention kept with probability ``p``.
 
     A proxy for unseen, quieter brands (the visible files run at 4-86 mentions per 5 min;
     at 10 % IBM has 0.4): the same events, the same labels, fewer mentions. Seeded
     (``numpy.random.default_rng(seed)``, files in ``stems`` order). Returns, per kept
-    fraction, the normalised score of each seed and the TP/FP/FN summed over the seeds.
+    fraction, the normalised score of each seed, their mean and the TP/FP/FN summed over
+    the seeds.
     """
     import numpy as np
 
@@ -484,12 +504,13 @@ def thinning(series: dict, stems: list[str], nab_eval,
             r = nab_eval(dets)["summary"]
             norm.append(round(r["normalized"], 1))
             tp, fp, fn = tp + r["tp"], fp + r["fp"], fn + r["fn"]
-        out[f"{round(100 * p):d}%"] = {"normalized": norm, "tp": tp, "fp": fp, "fn": fn}
+        out[f"{round(100 * p):d}%"] = {"normalized": norm, "mean": round(sum(norm) / len(norm), 2),
+                                       "tp": tp, "fp": fp, "fn": fn}
     return out
 
 
 def tz_shifts(series: dict, stems: list[str], nab_eval, prob: dict[str, int] | None = None,
-              hours: Sequence[int] = range(3, 22, 3), th: SurgeThresholds = DEFAULT_SURGE,
+              hours: Sequence[int] = range(3, 22, 3), th: SurgeThresholds | None = None,
               **params: Any) -> dict[str, Any]:
     """Defaults with every timestamp shifted by ``h`` hours (the model's day boundaries and
     daily profile in another time zone); detections map back to the original rows."""

@@ -12,7 +12,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pipeline.volume.model import VolumeScore
+from pipeline.volume.model import VolumeScore, anscombe
 
 #: Surge ``score`` at or above which an episode opens: log10 of the return period in days,
 #: so 1.0 = "a surge this size happens to this brand about once in 10 days or less often".
@@ -59,7 +59,15 @@ class SurgeThresholds:
     sustained_z : float
         ... in a bucket whose own standardised residual ``VolumeScore.z`` is at least this
         (``-inf``: any bucket): a gate on the sharpness of the bucket that tips the
-        multi-hour evidence over (:data:`SUSTAINED_Z` in :data:`DEFAULT_SURGE`).
+        multi-hour evidence over (:data:`SUSTAINED_Z` in :data:`DEFAULT_SURGE`) ...
+    sustained_ratio, sustained_zmin : float
+        Count-aware gate (``sustained_ratio = inf``: off, the default and what snapshots
+        without these fields load as). Where the expected count ``e`` is so small that even
+        a bucket at ``sustained_ratio`` times it stays under ``sustained_z`` sd (with
+        Poisson noise, ``z_R(e) = anscombe(R e) - anscombe(e)``; with R = 7, ``e`` under
+        ~1.6 mentions per bucket), the gate is ``z_R(e)``, but at least ``sustained_zmin``
+        sd: ``gate = min(sustained_z, max(sustained_zmin, z_R(e)))``. Measured on NAB
+        (thinned counts) and not in :data:`DEFAULT_SURGE`; figures in :mod:`pipeline.volume`.
     """
 
     on: float = SURGE_ON
@@ -69,6 +77,8 @@ class SurgeThresholds:
     persist: int = SURGE_PERSIST
     sustained_on: float = SUSTAINED_ON
     sustained_z: float = -math.inf
+    sustained_ratio: float = math.inf
+    sustained_zmin: float = 3.0
 
 
 #: Onset ``score`` that fires the once-per-episode alarm on its own (return period ~30
@@ -169,7 +179,7 @@ class SurgeAlarm:
         if not score.warm:
             self.run = 0
             return False
-        if v >= th.on or (sus and score.z >= th.sustained_z):
+        if v >= th.on or (sus and score.z >= self._gate(score.expected)):
             self.run += 1
             if self.run >= th.persist:
                 self.active = True
@@ -179,6 +189,16 @@ class SurgeAlarm:
         else:
             self.run = 0
         return False
+
+    def _gate(self, e: float) -> float:
+        """z a bucket with expected count ``e`` needs to open an episode on ``sustained``."""
+        th = self.th
+        g = th.sustained_z
+        if th.sustained_ratio < math.inf:
+            zr = anscombe(th.sustained_ratio * e) - anscombe(e)
+            if zr < g:
+                g = zr if zr > th.sustained_zmin else th.sustained_zmin
+        return g
 
     def to_state(self) -> dict[str, Any]:
         """JSON-able snapshot (orjson)."""
