@@ -255,16 +255,18 @@ def test_sustained_gate_in_snapshots_and_old_states():
 
 
 def test_count_aware_gate_only_where_counts_are_too_small():
-    """``sustained_ratio`` (off by default) lowers the gate to the z of a bucket at R times
+    """``sustained_ratio`` (on in the defaults) lowers the gate to the z of a bucket at R times
     its expectation, at least ``sustained_zmin``, only where that z is under ``sustained_z``."""
     quiet_gate = replace(DEFAULT_SURGE, sustained_ratio=7.0, sustained_zmin=3.0)
+    assert quiet_gate == DEFAULT_SURGE
+    no_count_gate = replace(DEFAULT_SURGE, sustained_ratio=math.inf)
 
     def fires(th, observed, expected, z):
         return SurgeAlarm(th).update(
             VolumeScore(0.0, observed, expected, 0, 0, 0.0, 0.0, True, z, 1.2))
 
     # 8 mentions against 0.7 expected: z 3.5 < 4, but x11 -- passes the count-aware gate
-    assert not fires(DEFAULT_SURGE, 8, 0.7, 3.5) and fires(quiet_gate, 8, 0.7, 3.5)
+    assert not fires(no_count_gate, 8, 0.7, 3.5) and fires(quiet_gate, 8, 0.7, 3.5)
     assert not fires(quiet_gate, 8, 0.7, 2.9)  # ... never under sustained_zmin
     # a busy bucket (7 expected) can reach 4 sd: the gate stays 4 sd whatever its ratio
     assert not fires(quiet_gate, 70, 7.0, 3.9) and fires(quiet_gate, 70, 7.0, 4.0)
@@ -278,7 +280,7 @@ def test_count_aware_gate_only_where_counts_are_too_small():
     st = orjson.loads(orjson.dumps(a.to_state()))
     assert SurgeAlarm.from_state(st).th == quiet_gate
     del st["thresholds"]["sustained_ratio"], st["thresholds"]["sustained_zmin"]
-    assert SurgeAlarm.from_state(st).th == DEFAULT_SURGE
+    assert SurgeAlarm.from_state(st).th == no_count_gate
 
 
 def _max_sustained_of_shift(m: VolumeModel, t: float, factor: float, hours: float = 6) -> float:
