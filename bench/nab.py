@@ -17,7 +17,11 @@ cannot mask a window that ends just after it. ``--no-probation`` turns that off.
 detector with little history. ``--sweep`` also prints a leave-one-file-out figure
 (parameters chosen on the other files, scored on the held-out one; the figure to expect on
 unseen series) and a sensitivity sweep around the defaults; ``--synthetic`` runs the
-defaults on synthetic series of four base rates; ``--scenarios`` runs the simulated crisis / launch / noise-plateau scenarios through
+defaults on synthetic series of four base rates (``--synthetic-seeds 6``: the 141 events the
+``pipeline.volume`` figures count); ``--thinning`` re-runs them on binomially thinned counts
+(each mention kept with probability 50/20/10/5 %, seeds 0/1, same labels: the same events
+at the volume of a quieter brand, the proxy for unseen quiet tickers); ``--shifts`` with
+every timestamp shifted by 3-21 h (the day boundaries of another time zone); ``--scenarios`` runs the simulated crisis / launch / noise-plateau scenarios through
 ``pipeline.engine.Engine`` (``bench/crisis.py``) and prints detection delay, missed crises,
 false crises and false incidents per brand-day.
 
@@ -26,6 +30,7 @@ Examples
     .venv/bin/python bench/nab.py
     .venv/bin/python bench/nab.py --out /tmp/dets.jsonl --json
     .venv/bin/python bench/nab.py --sweep --synthetic --offsets
+    .venv/bin/python bench/nab.py --thinning --shifts --synthetic --synthetic-seeds 6
     .venv/bin/python bench/nab.py --scenarios --seeds 3 --days 3
 """
 from __future__ import annotations
@@ -106,22 +111,26 @@ def run_model(ep: list[float], val: list[float], bucket_s: int, **params: Any) -
     return out
 
 
-def detect(scores: list, th: SurgeThresholds = DEFAULT_SURGE, probation: int = 0) -> list[int]:
+#: Thresholds every measure uses unless given others (``--alarm`` replaces fields of it).
+ALARM: SurgeThresholds = DEFAULT_SURGE
+
+
+def detect(scores: list, th: SurgeThresholds | None = None, probation: int = 0) -> list[int]:
     """Row indices where the alarm fires.
 
     Parameters
     ----------
     scores : list of VolumeScore
         One per row, from :func:`run_model`.
-    th : SurgeThresholds
-        Alarm thresholds.
+    th : SurgeThresholds, optional
+        Alarm thresholds (default :data:`ALARM`, i.e. ``DEFAULT_SURGE``).
     probation : int
         Rows of NAB's probationary period (the scorer ignores detections there; NAB hands
         every detector this length, ``AnomalyDetector.probationaryPeriod``). They count as
         the alarm's warm-up: no episode opens there, so an episode opened in the probation
         cannot mask a window that ends just after it. 0 = off.
     """
-    alarm = SurgeAlarm(th)
+    alarm = SurgeAlarm(th or ALARM)
     out = []
     for i, s in enumerate(scores):
         if i < probation and s.warm:
@@ -145,7 +154,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--offsets", action="store_true",
                     help="also the defaults with each file's first 0-240 h dropped (~1 min)")
     ap.add_argument("--synthetic", action="store_true",
-                    help="also synthetic series of 2/20/200/2000 mentions per 5 min (~15 s)")
+                    help="also synthetic series of 2/20/200/2000 mentions per 5 min (~15 s "
+                    "per seed)")
+    ap.add_argument("--synthetic-seeds", type=int, default=1,
+                    help="seeds of --synthetic (default 1; 6 = the 141 events of the "
+                    "docstring figures)")
+    ap.add_argument("--thinning", action="store_true",
+                    help="also the defaults on binomially thinned counts (quieter brands, "
+                    "same labels): keep 50/20/10/5 %% x seeds 0/1 (~20 s)")
+    ap.add_argument("--thin-seeds", type=int, default=len(THIN_SEEDS),
+                    help="seeds of --thinning (default 2: 0 and 1; one window moves a "
+                    "seed's score by ~8 points, so 6 for a finer comparison)")
+    ap.add_argument("--shifts", action="store_true",
+                    help="also the defaults with the timestamps shifted by 3-21 h (day "
+                    "boundaries of another time zone, same labels) (~20 s)")
     ap.add_argument("--scenarios", action="store_true",
                     help="also simulated crisis/launch/noise-plateau scenarios through the "
                     "engine (about 1 min per seed and 3 days)")
@@ -155,7 +177,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=3, help="scenario seeds (default 3)")
     ap.add_argument("--days", type=float, default=3.0,
                     help="event days per scenario run, the first is warm-up (default 3)")
+    ap.add_argument("--alarm", action="append", default=[], metavar="FIELD=VALUE",
+                    help="replace a field of the alarm's defaults (SurgeThresholds) in every "
+                    "measure, e.g. --alarm sustained_z=3.5 (inf/-inf allowed; repeatable)")
     args = ap.parse_args(argv)
+    global ALARM
+    if args.alarm:
+        over = {}
+        for kv in args.alarm:
+            k, _, v = kv.partition("=")
+            over[k.strip()] = float(v)
+        ALARM = replace(DEFAULT_SURGE, **over)
     data_dir = args.data_dir.expanduser().resolve()
     labels = (args.labels or data_dir / "labels.json").expanduser().resolve()
     nab = load_scorer(args.scorer.expanduser().resolve())
@@ -181,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     for s in stems:
         _, ep, val = series[s]
         scores[s] = run_model(ep, val, infer_bucket(ep))
-        dets[s] = detect(scores[s], DEFAULT_SURGE, prob[s])
+        dets[s] = detect(scores[s], ALARM, prob[s])
         n_rows += len(ep)
     us = (time.process_time() - t0) / max(n_rows, 1) * 1e6
     res = nab_eval(dets)
@@ -206,8 +238,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.offsets:
         figures["start_offsets"] = start_offsets(series, windows, nab,
                                                  probation=not args.no_probation)
+    if args.thinning:
+        figures["thinning"] = thinning(series, stems, nab_eval, prob,
+                                       seeds=range(args.thin_seeds))
+    if args.shifts:
+        figures["tz_shifts"] = tz_shifts(series, stems, nab_eval, prob)
     if args.synthetic:
         figures["synthetic"] = synthetic()
+        figures["synthetic_seeds"] = synthetic_total(range(args.synthetic_seeds),
+                                                     first=figures["synthetic"])
     if args.scenarios:
         from bench import crisis
 
@@ -258,7 +297,21 @@ def main(argv: list[str] | None = None) -> int:
                   f"min {so['min']} ({so['normalized']}); missed windows {so['fn']}, of which "
                   f"{so['fn_in_probation']} end inside NAB's probation period and "
                   f"{so['fn_probation']} were only detected inside it")
+    if args.thinning:
+        th_ = figures["thinning"]
+        con.print("binomial thinning (kept fraction: normalised per seed; TP/FP summed): "
+                  + "  ".join(f"{k}: {v['normalized']} mean {v['mean']} ({v['fp']} FP, "
+                              f"{v['fn']} FN)"
+                              for k, v in th_.items()))
+    if args.shifts:
+        sh = figures["tz_shifts"]
+        con.print(f"timestamps shifted by {sh['hours'][0]}-{sh['hours'][-1]} h: "
+                  f"{sh['normalized']} (min {sh['min']}, max {sh['max']})")
     if args.synthetic:
+        st = figures["synthetic_seeds"]
+        con.print(f"synthetic over {st['seeds']} seeds: found {st['found']}/{st['events']} "
+                  f"(spikes {st['spikes']}, shifts {st['shifts']}), false alarms "
+                  f"{st['false_alarms']}; by base rate {st['by_base']}")
         for k, v in figures["synthetic"].items():
             con.print(f"synthetic {k}: found {v['found']}, median delay "
                       f"{v['median_delay_min']} min, false alarms {v['false_alarms']} "
@@ -323,7 +376,7 @@ def sweep(series: dict, stems: list[str], nab_eval,
         sc = {s: run_model(series[s][1], series[s][2], infer_bucket(series[s][1]), **mp)
               for s in stems}
         for ap in _grid(LOO_ALARM_GRID):
-            th = replace(DEFAULT_SURGE, **ap)
+            th = replace(ALARM, **ap)
             r = nab_eval({s: detect(sc[s], th, prob.get(s, 0)) for s in stems})
             key = tuple(mp.values()) + tuple(ap.values())
             raw[key] = {p["file"][:-4]: p["raw"] for p in r["per_file"]}
@@ -351,7 +404,7 @@ def sweep(series: dict, stems: list[str], nab_eval,
     d = VolumeModel()
     default = {"sustain_windows_s": tuple(d.sustain_windows_s), "sustain_q": d.sustain_q,
                "sustain_min_days": d.sustain_min_days,
-               **{n: getattr(DEFAULT_SURGE, n) for n in LOO_ALARM_GRID}}
+               **{n: getattr(ALARM, n) for n in LOO_ALARM_GRID}}
 
     def at(name: str, v: Any) -> float | None:
         key = tuple(v if n == name else default[n] for n in names)
@@ -375,7 +428,7 @@ def sweep(series: dict, stems: list[str], nab_eval,
 
 # ---------------------------------------------------------------------- start offsets
 def start_offsets(series: dict, windows: dict, nab, hours: Sequence[int] = range(0, 241, 12),
-                  th: SurgeThresholds = DEFAULT_SURGE, probation: bool = True) -> dict[str, Any]:
+                  th: SurgeThresholds | None = None, probation: bool = True) -> dict[str, Any]:
     """Defaults on every file with its first ``h`` hours dropped, for each ``h`` of ``hours``.
 
     The windows still ending after the new start are kept. A missed window is counted in
@@ -416,7 +469,93 @@ def start_offsets(series: dict, windows: dict, nab, hours: Sequence[int] = range
             "fp": fps}
 
 
+# ---------------------------------------------------------------------- quieter brands
+#: Kept fractions and seeds of :func:`thinning`.
+THIN_FRACTIONS = (0.5, 0.2, 0.1, 0.05)
+THIN_SEEDS = (0, 1)
+
+
+def thinning(series: dict, stems: list[str], nab_eval,
+             prob: dict[str, int] | None = None,
+             fractions: Sequence[float] = THIN_FRACTIONS, seeds: Sequence[int] = THIN_SEEDS,
+             th: SurgeThresholds | None = None, **params: Any) -> dict[str, Any]:
+    """Defaults on binomially thinned counts: each mention kept with probability ``p``.
+
+    A proxy for unseen, quieter brands (the visible files run at 4-86 mentions per 5 min;
+    at 10 % IBM has 0.4): the same events, the same labels, fewer mentions. Seeded
+    (``numpy.random.default_rng(seed)``, files in ``stems`` order). Returns, per kept
+    fraction, the normalised score of each seed, their mean and the TP/FP/FN summed over
+    the seeds.
+    """
+    import numpy as np
+
+    prob = prob or {}
+    out: dict[str, Any] = {}
+    for p in fractions:
+        norm, tp, fp, fn = [], 0, 0, 0
+        for seed in seeds:
+            rng = np.random.default_rng(seed)
+            dets = {}
+            for s in stems:
+                _, ep, val = series[s]
+                x = rng.binomial(np.asarray(val, dtype=np.int64), p).astype(float).tolist()
+                dets[s] = detect(run_model(ep, x, infer_bucket(ep), **params), th,
+                                 prob.get(s, 0))
+            r = nab_eval(dets)["summary"]
+            norm.append(round(r["normalized"], 1))
+            tp, fp, fn = tp + r["tp"], fp + r["fp"], fn + r["fn"]
+        out[f"{round(100 * p):d}%"] = {"normalized": norm, "mean": round(sum(norm) / len(norm), 2),
+                                       "tp": tp, "fp": fp, "fn": fn}
+    return out
+
+
+def tz_shifts(series: dict, stems: list[str], nab_eval, prob: dict[str, int] | None = None,
+              hours: Sequence[int] = range(3, 22, 3), th: SurgeThresholds | None = None,
+              **params: Any) -> dict[str, Any]:
+    """Defaults with every timestamp shifted by ``h`` hours (the model's day boundaries and
+    daily profile in another time zone); detections map back to the original rows."""
+    prob = prob or {}
+    scores = []
+    for h in hours:
+        dets = {}
+        for s in stems:
+            _, ep, val = series[s]
+            e2 = [t + h * _H for t in ep]
+            dets[s] = detect(run_model(e2, val, infer_bucket(e2), **params), th,
+                             prob.get(s, 0))
+        scores.append(round(nab_eval(dets)["summary"]["normalized"], 1))
+    return {"hours": list(hours), "normalized": scores, "min": min(scores),
+            "max": max(scores)}
+
+
 # ---------------------------------------------------------------------- synthetic series
+def synthetic_total(seeds: Sequence[int], first: dict[str, Any] | None = None,
+                    **params: Any) -> dict[str, Any]:
+    """:func:`synthetic` summed over ``seeds`` (``first``: seed 0's result, if known)."""
+    found = {"spike": [0, 0], "shift": [0, 0]}
+    by_base: dict[str, list[int]] = {}
+    fa = 0
+    for seed in seeds:
+        r = first if seed == 0 and first is not None else synthetic(seed=seed, **params)
+        for base, v in r.items():
+            fa += v["false_alarms"]
+            bb = by_base.setdefault(base, [0, 0])
+            for lab, frac in v["found"].items():
+                a, b = (int(x) for x in frac.split("/"))
+                kind = found["spike" if lab.startswith("spike") else "shift"]
+                kind[0] += a
+                kind[1] += b
+                bb[0] += a
+                bb[1] += b
+    return {
+        "seeds": len(seeds), "found": found["spike"][0] + found["shift"][0],
+        "events": found["spike"][1] + found["shift"][1],
+        "spikes": "%d/%d" % tuple(found["spike"]), "shifts": "%d/%d" % tuple(found["shift"]),
+        "false_alarms": fa, "by_base": {k: "%d/%d" % tuple(v) for k, v in by_base.items()},
+    }
+
+
+
 def synthetic(seed: int = 0, days: int = 35, bucket_s: int = 300, first_day: float = 7.0,
               **params: Any) -> dict[str, Any]:
     """Detector defaults (or model ``params``) on Poisson-gamma series of different base rates.

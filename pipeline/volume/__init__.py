@@ -54,6 +54,63 @@ not the in-sample score: with 12 windows, one window caught or missed moves the 
 episode alarm, 5 days) was itself chosen looking at all 4 files, so even LOFO is
 optimistic; expect ~80-83 on unseen series.
 
+* Quiet brands (2026-12-07, later session; nothing adopted, defaults unchanged). Unseen
+  tickers may be much quieter than the visible 4-86 mentions per 5 min, so the proxy is
+  now in the bench: ``bench/nab.py --thinning`` keeps each mention with probability
+  50/20/10/5 % (seeded, same labels; ``--thin-seeds 6`` for the comparisons below, as one
+  window moves a seed's score by ~8 points), ``--shifts`` (timestamps +3..21 h),
+  ``--synthetic-seeds 6`` (the 141 events) and ``--alarm FIELD=VALUE`` (any alarm
+  variant through every measure). Figures below: ``bench/nab.py --sweep --offsets
+  --synthetic --synthetic-seeds 6 --thinning --thin-seeds 6 --shifts --json [--alarm
+  ...]`` (thinning: mean of 6 seeds at 50/20/10/5 %, FN of 72 window-runs).
+  **Defaults**: in-sample 85.9, LOFO 86.1, offsets median 80.4 (14 missed), shifts
+  85.8-86.3, synthetic 79/141 (0 false alarms), thinning 85.9 / 82.4 (4 FN) / 79.9 (7)
+  / 68.5 (17). **Gate off** (``--alarm=sustained_z=-inf``): in-sample 82.3, offsets 82.3
+  (10 missed), shifts 82.6-83.3, synthetic 113 (5 false alarms), thinning flat at
+  82.7 / 82.6 / 82.9 / 82.7 with 0 FN (143-150 FP): the z >= 4 gate wins at the visible
+  volumes, breaks even at 20 % of them and loses below (10 %: GOOG at ~2, KO ~1, IBM
+  ~0.4 mentions per 5 min).
+  Every window missed on thinned counts has ``sustained >= 1`` but no bucket at z 4:
+  GOOG 03-22 is caught at full volume by one bucket of 52 against 9.3 expected (z 5.4),
+  which at 10 % is 4 against 0.7 (z 2.1); IBM 03-22 has 0.1-0.2 expected per bucket.
+  Tried (figures as above):
+  the count-aware gate ``sustained_ratio``/``sustained_zmin`` (in ``SurgeThresholds``;
+  **on in the defaults since 2026-12-07, R 7 / zmin 3**, see below: where a bucket at R times its expectation ``e`` cannot reach 4 sd,
+  ``anscombe(R e) - anscombe(e) < 4``, i.e. ``e`` under ~1.6 for R = 7, the gate is that
+  z, at least zmin). R 7 / zmin 3, the closest to a win: in-sample 85.9, LOFO 86.1, grid
+  median 83.6, offsets and shifts identical, synthetic 80 (0 false alarms), thinning
+  85.75 / 82.38 (3 FN) / 82.1 (4) / 74.9 (11): +2.2 and +6.4 at 10 and 5 %, but -0.15 at
+  50 % (2 more FP in 24 file-runs: IBM at 0.6-0.9 expected, 7-8 mentions, z 3.0-3.5) and
+  -0.02 at 20 % (1 FN less, 16 FP more). **Taken** (lead's decision): identical at the
+  visible volumes, and the unseen brands are more likely quieter than AAPL/GOOG (IBM's
+  mean is 4.4 per 5 min, KO 11.4) than louder; the 50 % loss is two IBM buckets in 24
+  file-runs, within one seed's noise. R 7 / zmin 2.75: thinning 85.75 / 81.95
+  / 82.7 / 77.8; zmin 3.5: 85.82 / 83.12 / 80.6 / 69.5; R 6 / zmin 2.75: 85.68 / 84.0 /
+  83.7 / 78.3, synthetic 82, but in-sample 85.5 (an IBM FP: 15 against 1.8, z 3.82) and
+  offsets median 80.0; R 6 / zmin 2.5 (2 seeds) in-sample 85.5, synthetic 83 with a false
+  alarm; R 4-5: in-sample 85.0-85.5; R 8-10 (2 seeds): worse at 20 %. A plain gate at 3
+  sd (``--alarm sustained_z=3``): in-sample 83.2, thinning 84.0 / 84.75 / 84.45 / 78.6,
+  offsets 82.7 (10 missed), synthetic 99. Research harness (``/tmp``, 2 seeds, thinning
+  50/20/10/5 % seed 0/seed 1; defaults 85.5/85.5, 86.0/80.4, 81.2/74.4, 74.8/67.6):
+  the gate passed by the Anscombe z of the last buckets' sum, as many as make an expected
+  count of M (3-20) within 30-60 min: in-sample 85.5-85.9 but 10 % 76.4-77.8/71.3-72.6
+  (FP 23 -> 36-42, no window recovered); the gate OR a bucket ratio
+  ``(1 + x) / (1 + e) >= R``: R 3/4/5 in-sample 84.2/84.6/85.5 (IBM), R 6/8 no gain; an
+  exact mid-p negative-binomial tail z (probit of ``P(X > x) + P(X = x) / 2``) for the
+  onset tail (episodes and score): in-sample 85.9, synthetic 79, thinning within 1 point
+  (5 %: 73.9/67.2); the same z for the gate too: 10 % 71.2/64.9, 20 % 77.0/77.1 (more
+  FP), 5 % 78.6/80.3, offsets 79.7 (17 missed), synthetic 78. The onset tail prior (these
+  also change the live watch's score; scenarios not re-run for them): prior mean excess
+  2 / 1.5 / 2.5: in-sample 85.9 / 86.5 / 85.9, offsets median 80.0 / 79.9 / 80.4,
+  synthetic 79 / 80 / 79, thinning within +-0.6; 4 prior episodes with excess 2: 86.4
+  (AAPL one detection earlier), offsets 80.0; tail threshold ``tail_u`` 4: 86.4, 10 %
+  80.7/74.4; tail half-life 14 days: no change. Why the onset misses the synthetic 1 h x6
+  spikes: with no episode in 7 days the score is ``0.71 + 0.145 (z - 5)``, so 1.5 needs
+  z ~10.4; at 20 per 5 min they reach z 7.6-7.9 (score 1.1-1.2), at 2 per 5 min an
+  Anscombe z of 3.6-5.5 (exact tail z 4.6-7): neither a lighter prior nor the exact z
+  lifts them past 1.5 without the costs above. Live watch: ``--scenarios --seeds 3
+  --days 3`` 3/3 crises, delay median 2 / max 3 min, 0 false crises or incidents in 18
+  brand-days (the alarm is not the worker's; nothing in the model changed).
 * Gate of the sustained evidence on the tipping bucket (``SUSTAINED_Z`` = 4, 2026-12-07):
   the alarm opens on ``sustained >= 1`` only in a bucket with ``z >= 4``. Why: of the 23
   false positives before, 6 were large unlabelled spikes (onset score, z 10-30, as sharp
@@ -171,7 +228,8 @@ optimistic; expect ~80-83 on unseen series.
   found but 1-6 false alarms), a slower baseline for the evidence (level half-life
   24/48 h: 68/65).
 * The goal of > 85 on unseen series is NOT shown to be reached; with the gate expect
-  ~81-85 (LOFO 86.1 and grid median 83.6 are optimistic, the start offsets' median 80.4),
+  ~81-85 (LOFO 86.1 and grid median 83.6 are optimistic, the start offsets' median 80.4;
+  on much quieter series less: thinned to 10 % 79.9, to 5 % 68.5, see "Quiet brands"),
   against 80.5 for ARTime (best published) on these 4 files. Budget: detections land at
   the label (mid-window, TP ~0.86 each), so ~7 points are out of reach causally; 85
   needs all windows and at most ~17 FP over the 4 files (16 with the gate, 23 before).

@@ -254,6 +254,35 @@ def test_sustained_gate_in_snapshots_and_old_states():
     assert old.update(weak) is True and SurgeAlarm().update(weak) is False
 
 
+def test_count_aware_gate_only_where_counts_are_too_small():
+    """``sustained_ratio`` (on in the defaults) lowers the gate to the z of a bucket at R times
+    its expectation, at least ``sustained_zmin``, only where that z is under ``sustained_z``."""
+    quiet_gate = replace(DEFAULT_SURGE, sustained_ratio=7.0, sustained_zmin=3.0)
+    assert quiet_gate == DEFAULT_SURGE
+    no_count_gate = replace(DEFAULT_SURGE, sustained_ratio=math.inf)
+
+    def fires(th, observed, expected, z):
+        return SurgeAlarm(th).update(
+            VolumeScore(0.0, observed, expected, 0, 0, 0.0, 0.0, True, z, 1.2))
+
+    # 8 mentions against 0.7 expected: z 3.5 < 4, but x11 -- passes the count-aware gate
+    assert not fires(no_count_gate, 8, 0.7, 3.5) and fires(quiet_gate, 8, 0.7, 3.5)
+    assert not fires(quiet_gate, 8, 0.7, 2.9)  # ... never under sustained_zmin
+    # a busy bucket (7 expected) can reach 4 sd: the gate stays 4 sd whatever its ratio
+    assert not fires(quiet_gate, 70, 7.0, 3.9) and fires(quiet_gate, 70, 7.0, 4.0)
+    assert SurgeAlarm(quiet_gate)._gate(7.0) == SUSTAINED_Z
+    assert 3.0 < SurgeAlarm(quiet_gate)._gate(1.0) < SUSTAINED_Z
+    assert SurgeAlarm(quiet_gate)._gate(0.05) == 3.0
+    # the gate off (sustained_z -inf) stays off
+    assert SurgeAlarm(replace(quiet_gate, sustained_z=-math.inf))._gate(0.5) == -math.inf
+    # snapshots keep it; a snapshot from before it loads with it off
+    a = SurgeAlarm(quiet_gate)
+    st = orjson.loads(orjson.dumps(a.to_state()))
+    assert SurgeAlarm.from_state(st).th == quiet_gate
+    del st["thresholds"]["sustained_ratio"], st["thresholds"]["sustained_zmin"]
+    assert SurgeAlarm.from_state(st).th == no_count_gate
+
+
 def _max_sustained_of_shift(m: VolumeModel, t: float, factor: float, hours: float = 6) -> float:
     rng = random.Random(11)
     best = 0.0
@@ -371,3 +400,40 @@ def test_nab_start_offsets(tmp_path):
     assert so["hours"] == [0, 204] and len(so["normalized"]) == 2
     assert so["normalized"][0] > 50 and so["normalized"][1] <= 0
     assert so["fn"] == 1 and so["fn_probation"] == 0
+
+
+def test_nab_thinning_and_time_shifts(tmp_path):
+    """--thinning keeps each mention with probability p (seeded): p = 1 is the series
+    itself, p = 0 the null detector (score 0, every window missed); --shifts with 0 h is
+    the series itself. Both land in the --json figures."""
+    nab, labels, _, _ = _tiny_nab(tmp_path)
+    scorer = nab.load_scorer(nab.DEFAULT_SCORER)
+    windows = scorer.load_windows(str(labels))
+    series = {"Twitter_volume_X": nab.read_series(tmp_path / "Twitter_volume_X.csv")}
+    ts = {f"{s}.csv": [scorer.parse_ts(t) for t in series[s][0]] for s in series}
+
+    def nab_eval(dets):
+        d = {f"{s}.csv": [ts[f"{s}.csv"][i] for i in dets[s]] for s in dets}
+        return scorer.score(windows, ts, d, "standard", [f"{s}.csv" for s in dets])
+
+    stems = list(series)
+    full = nab_eval({s: nab.detect(nab.run_model(series[s][1], series[s][2], B))
+                     for s in stems})["summary"]["normalized"]
+    th = nab.thinning(series, stems, nab_eval, fractions=[1.0, 0.5, 0.0], seeds=[0, 1])
+    assert th["100%"]["normalized"] == [round(full, 1)] * 2 and full > 50
+    assert th["0%"]["normalized"] == [0.0, 0.0] and th["0%"]["fn"] == 2
+    assert th == nab.thinning(series, stems, nab_eval, fractions=[1.0, 0.5, 0.0], seeds=[0, 1])
+    assert th["50%"]["mean"] == round(sum(th["50%"]["normalized"]) / 2, 2)
+    assert nab.tz_shifts(series, stems, nab_eval, hours=[0])["normalized"] == [round(full, 1)]
+
+    import contextlib
+    import io
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert nab.main(["--data-dir", str(tmp_path), "--labels", str(labels), "--thinning",
+                         "--thin-seeds", "1", "--shifts", "--json"]) == 0
+    fig = orjson.loads(buf.getvalue().strip().splitlines()[-1])
+    assert set(fig["thinning"]) == {"50%", "20%", "10%", "5%"}
+    assert all(len(v["normalized"]) == 1 for v in fig["thinning"].values())
+    assert fig["tz_shifts"]["hours"] == list(range(3, 22, 3))
