@@ -74,7 +74,10 @@ LABELS = ("negative", "neutral", "positive")
 _LABEL_INDEX = {name: i for i, name in enumerate(LABELS)}
 # 2: ``params.prior_text_strength``; a version-1 state loads with it equal to
 # ``prior_strength`` (what version 1 did), so it learns on exactly as it would have.
-_STATE_VERSION = 2
+# 3: ``params.meta_lr`` and ``params.accumulator`` ("weight": ``G`` is per weight, n x 3); a
+# version-1 or -2 state loads with ``meta_lr = lr`` and ``accumulator="row"`` (what they did).
+_STATE_VERSION = 3
+_ACCUMULATORS = ("row", "weight")
 _DEFAULT_ARTIFACT = "model_default.json.gz"
 _CLASSES = np.arange(3)
 # Mention languages that :func:`pipeline.lang.resolve` maps to themselves (fast path).
@@ -156,6 +159,12 @@ class SentimentModel:
         Initial AdaGrad accumulator of the prior's meta rows (higher: the prior resists).
     prior_text_strength
         Initial AdaGrad accumulator of the prior's text rows (see module docstring).
+    meta_lr
+        AdaGrad base learning rate of the meta rows (bias, language bias, lexicon buckets);
+        ``None``: ``lr``.
+    accumulator
+        ``"weight"``: one AdaGrad accumulator per weight (feature row x class); ``"row"``: one
+        per feature row, shared by the three classes (state versions 1 and 2).
     class_balance
         Re-weight learnt labels by inverse class frequency.
     default_lang
@@ -178,12 +187,14 @@ class SentimentModel:
         self,
         config: FeatureConfig | None = None,
         lexicons: Mapping[str, Mapping[str, float]] | None = None,
-        lr: float = 0.4,
+        lr: float = 0.35,
         prior_strength: float = 0.1,
         prior_text_strength: float = 0.0,
         class_balance: bool = False,
         default_lang: str = "en",
         normalize: bool = True,
+        meta_lr: float | None = 0.05,
+        accumulator: str = "weight",
     ):
         self.config = config or FeatureConfig()
         self.lexicons = {k: dict(v) for k, v in (lexicons or {"en": {}, "fr": {}}).items()}
@@ -194,9 +205,16 @@ class SentimentModel:
         self.class_balance = bool(class_balance)
         self.default_lang = default_lang
         self.normalize = bool(normalize)
+        self.meta_lr = self.lr if meta_lr is None else float(meta_lr)
+        if accumulator not in _ACCUMULATORS:
+            raise ValueError(f"accumulator must be one of {_ACCUMULATORS}, not {accumulator!r}")
+        self.accumulator = accumulator
         dim = self.featurizer.dim
         self.W = np.zeros((dim, 3), dtype=np.float64)
-        self.G = np.zeros(dim, dtype=np.float64)
+        self.G = np.zeros(dim if accumulator == "row" else (dim, 3), dtype=np.float64)
+        # base learning rate per feature row (meta rows at ``meta_lr``)
+        self._row_lr = np.full(dim, self.lr)
+        self._row_lr[self.featurizer.meta_indices()] = self.meta_lr
         self._prior_idx = np.zeros(0, dtype=np.int64)
         self._prior_val = np.zeros((0, 3), dtype=np.float64)
         self._touched: set[int] = set()
@@ -213,7 +231,8 @@ class SentimentModel:
         self.G[:] = 0.0
         self.W[idx] = val
         meta = np.isin(idx, self.featurizer.meta_indices())
-        self.G[idx] = np.where(meta, self.prior_strength, self.prior_text_strength)
+        g0 = np.where(meta, self.prior_strength, self.prior_text_strength)
+        self.G[idx] = g0 if self.accumulator == "row" else g0[:, None]
         self._prior_idx, self._prior_val = idx, val
         self._touched = set()
         self.class_counts = [0, 0, 0]
@@ -387,9 +406,15 @@ class SentimentModel:
         p[y] -= 1.0
         g = w_y * p  # dLoss/dlogits
         grad = x[:, None] * g[None, :]
-        G = self.G[idx] + (grad * grad).sum(axis=1)
-        self.G[idx] = G
-        self.W[idx] = Wr - self.lr * grad / np.sqrt(G + 1e-8)[:, None]
+        lr = self._row_lr[idx][:, None]
+        if self.accumulator == "weight":
+            G = self.G[idx] + grad * grad
+            self.G[idx] = G
+            self.W[idx] = Wr - lr * grad / np.sqrt(G + 1e-8)
+        else:
+            G = self.G[idx] + (grad * grad).sum(axis=1)
+            self.G[idx] = G
+            self.W[idx] = Wr - lr * grad / np.sqrt(G + 1e-8)[:, None]
 
     # ------------------------------------------------------------ persistence
     def to_state(self) -> dict:
@@ -413,6 +438,8 @@ class SentimentModel:
                 "class_balance": self.class_balance,
                 "default_lang": self.default_lang,
                 "normalize": self.normalize,
+                "meta_lr": self.meta_lr,
+                "accumulator": self.accumulator,
             },
             "lexicons": self.lexicons,
             "prior": {"idx": _b64(self._prior_idx.astype("<i4")), "val": _b64(self._prior_val.astype("<f4"))},
@@ -430,9 +457,11 @@ class SentimentModel:
         """Rebuild a model from :meth:`to_state`; predictions are identical.
 
         A version-1 state (before ``prior_text_strength``) loads with the prior's text rows at
-        ``prior_strength``, as version 1 had them, so it scores and learns as it did."""
+        ``prior_strength``, as version 1 had them; a version-1 or -2 state (before ``meta_lr``
+        and ``accumulator``) with ``meta_lr = lr`` and per-row accumulators. So an old snapshot
+        scores and learns on exactly as it did."""
         version = state.get("version")
-        if version not in (1, _STATE_VERSION):
+        if version not in (1, 2, _STATE_VERSION):
             raise ValueError(f"unsupported sentiment state version {version!r}")
         p = state["params"]
         m = cls(
@@ -444,6 +473,8 @@ class SentimentModel:
             class_balance=p["class_balance"],
             default_lang=p["default_lang"],
             normalize=p["normalize"],
+            meta_lr=p["meta_lr"] if version > 2 else None,
+            accumulator=p["accumulator"] if version > 2 else "row",
         )
         pr = state["prior"]
         pv = pr["val"]
@@ -452,7 +483,7 @@ class SentimentModel:
         idx = _unb64(ln["idx"], "<i4").astype(np.int64)
         if len(idx):
             m.W[idx] = _unb64(ln["W"], "<f8", (-1, 3))
-            m.G[idx] = _unb64(ln["G"], "<f8")
+            m.G[idx] = _unb64(ln["G"], "<f8", (-1,) if m.accumulator == "row" else (-1, 3))
             m._touched = set(idx.tolist())
         m.class_counts = [int(c) for c in ln["class_counts"]]
         m.n_learned = int(ln["n_learned"])
