@@ -18,8 +18,9 @@ budget (~25 µs/mention) and the shipped prior. Measured with ``bench/sentiment.
 * river ``TFIDF | SoftmaxRegression`` (default SGD): 0.33 / 0.30 / 0.51;
 * river ``BagOfWords | MultinomialNB``: 0.64 / 0.54 / 0.55;
 * river ``SoftmaxRegression(optimizer=AdaGrad(0.1))`` on *these* hashed features (dict input):
-  0.75 / 0.63 / 0.61, i.e. as good as this learner (0.74 / 0.63 / 0.62 from scratch), but
-  predict+learn costs 370-760 µs per tweet and there is no batch scoring path;
+  0.751 / 0.627 / 0.608, i.e. as good as this learner from scratch (0.753 / 0.635 / 0.612 with
+  the state-version-3 learner; 0.739 / 0.630 / 0.635 with version 2's, see "Online update"), but
+  predict+learn costs 370-2000 µs per tweet and there is no batch scoring path;
 * this model: batch scoring is one numpy gather + ``reduceat`` (``bench/sentiment.py`` reports
   texts/s), and the prior lives in the same weight array that learning refines.
 
@@ -29,20 +30,32 @@ prior, not for accuracy.
 Online update (AdaGrad, class-balanced)
 ---------------------------------------
 For a labelled tweet with features ``x`` (value ``s(x)`` each), probabilities ``p`` and one-hot
-``y``: ``g = w_y * (p - y)``; for each feature row ``j``: ``G[j] += s^2 |g|^2`` and
-``W[j] -= lr * s * g / sqrt(G[j] + eps)``. ``w_y`` re-weights classes to balance them (inverse
-frequency of the labels learnt so far, clipped to [0.5, 4]) when ``class_balance`` is on; it is
-off by default because prequential macro-F1 measured slightly better without it (airline 0.73
-vs 0.72). Accumulators of the prior's *meta* rows (bias, language bias, lexicon buckets) start at
-``prior_strength``, so a first analyst label nudges, and does not erase, what the lexicons give
-(all French has at cold start); the prior's *text* rows (words, bigrams, stems learnt on
-TweetEval) start at ``prior_text_strength`` (0 by default: they learn at full speed, like rows
-unknown to the prior), because on a new domain the stream's labels should overrule the
-TweetEval vocabulary quickly. Measured (prequential macro-F1 airline / French / TweetEval 40 %
-with a prior built on its first 60 %): text rows at 0.1 (the earlier default, same as the meta
-rows) 0.734 / 0.636 / 0.638; 0.03: 0.738 / 0.637 / 0.635; 0.01: 0.741 / 0.636 / 0.637; 0.001:
-0.745 / 0.634 / 0.640; **0: 0.746 / 0.635 / 0.637**. The accumulator is per feature row (shared
-by the three classes); per-weight accumulators measured the same (±0.01).
+``y``: ``g = w_y * (p - y)``; for each feature row ``j`` and class ``c``:
+``G[j, c] += (s g_c)^2`` and ``W[j, c] -= lr_j * s * g_c / sqrt(G[j, c] + eps)``, with
+``lr_j = lr`` (0.35) for text rows and ``meta_lr`` (0.05) for the meta rows (bias, language
+bias, lexicon buckets). ``w_y`` re-weights classes to balance them (inverse frequency of the
+labels learnt so far, clipped to [0.5, 4]) when ``class_balance`` is on; it is off by default
+because prequential macro-F1 measured slightly better without it (airline 0.73 vs 0.72).
+Accumulators of the prior's *meta* rows start at ``prior_strength``, so a first analyst label
+nudges, and does not erase, what the lexicons give (all French has at cold start); the prior's
+*text* rows (words, bigrams, stems learnt on TweetEval) start at ``prior_text_strength`` (0 by
+default: they learn at full speed, like rows unknown to the prior), because on a new domain the
+stream's labels should overrule the TweetEval vocabulary quickly. Measured (prequential macro-F1
+airline / French / TweetEval 40 % with a prior built on its first 60 %, per-row accumulators,
+one rate 0.4): text rows at 0.1 (the earlier default, same as the meta rows) 0.734 / 0.636 /
+0.638; 0.03: 0.738 / 0.637 / 0.635; 0.01: 0.741 / 0.636 / 0.637; 0.001: 0.745 / 0.634 / 0.640;
+0: 0.746 / 0.635 / 0.637.
+
+State versions 1 and 2 had one accumulator per feature row (``G[j] += s^2 |g|^2``, shared by
+the three classes) and one rate for all rows (``accumulator="row"``, ``meta_lr = lr`` = 0.4);
+they still load so, and learn on exactly as they did. Version 3's per-weight accumulators and
+slower meta rows are what makes river's ``SoftmaxRegression(AdaGrad)`` on these features better
+than the version-2 learner from scratch (airline 0.751 vs 0.739): river keeps one accumulator per
+weight, and its unnormalised text features (raw counts, rate 0.1) learn several times faster
+than its bias feature, where ours (``s = 1/sqrt(n)``) learnt them slower than the meta rows.
+Measured with the prior (same streams): per-weight alone 0.752 / 0.625 / 0.628; meta rows at
+0.05 alone 0.749 / 0.647 / 0.648; **both, text rate 0.35: 0.759 / 0.645 / 0.644** (base 0.746
+/ 0.635 / 0.637). ``G`` is ``2**bits x 3`` float64 (24 MB at 20 bits, 8 MB before).
 
 Languages
 ---------
