@@ -418,7 +418,11 @@ class SentimentModel:
         p /= p.sum()
         p[y] -= 1.0
         g = w_y * p  # dLoss/dlogits
-        grad = x[:, None] * g[None, :]
+        self._update(idx, Wr, x[:, None] * g[None, :])
+
+    def _update(self, idx: np.ndarray, Wr: np.ndarray, grad: np.ndarray) -> None:
+        """AdaGrad on rows ``idx`` (distinct) of ``W`` (their current values ``Wr``), given the
+        loss gradient ``grad`` (``len(idx) x 3``) with respect to them."""
         lr = self._row_lr[idx][:, None]
         if self.accumulator == "weight":
             G = self.G[idx] + grad * grad
