@@ -68,10 +68,7 @@ def prequential(recs: list[dict], emb: np.ndarray, lr_dense: float = 0.1) -> flo
         p = np.exp(z)
         p /= p.sum()
         p[y] -= 1.0
-        g = x[:, None] * p[None, :]
-        Gs = m.G[idx] + (g * g).sum(axis=1)
-        m.G[idx] = Gs
-        m.W[idx] -= m.lr * g / np.sqrt(Gs + 1e-8)[:, None]
+        m._update(idx, m.W[idx], x[:, None] * p[None, :])
         gd = e[:, None] * p[None, :]
         G += (gd * gd).sum(axis=1)
         V -= lr_dense * gd / np.sqrt(G + 1e-8)[:, None]

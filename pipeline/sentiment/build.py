@@ -112,9 +112,11 @@ def fit_prior(
     fr_i = int(np.searchsorted(meta_cols, f._lang_bias["fr"]))
     Wm[fr_i] = Wm[en_i]
     # Stage 2: AdaGrad epochs over the text features, meta weights frozen.
+    # (per-row accumulators and one learning rate, as this stage was tuned with; the shipped
+    # model's own online settings do not change the prior)
     trainer = SentimentModel(model.config, model.lexicons, lr=lr, prior_strength=1.0,
                              class_balance=True, default_lang=model.default_lang,
-                             normalize=model.normalize)
+                             normalize=model.normalize, meta_lr=None, accumulator="row")
     trainer.set_prior(meta_cols, Wm)
     order = list(range(len(texts)))
     rng = random.Random(seed)

@@ -18,8 +18,9 @@ budget (~25 µs/mention) and the shipped prior. Measured with ``bench/sentiment.
 * river ``TFIDF | SoftmaxRegression`` (default SGD): 0.33 / 0.30 / 0.51;
 * river ``BagOfWords | MultinomialNB``: 0.64 / 0.54 / 0.55;
 * river ``SoftmaxRegression(optimizer=AdaGrad(0.1))`` on *these* hashed features (dict input):
-  0.75 / 0.63 / 0.61, i.e. as good as this learner (0.74 / 0.63 / 0.62 from scratch), but
-  predict+learn costs 370-760 µs per tweet and there is no batch scoring path;
+  0.751 / 0.627 / 0.608, i.e. as good as this learner from scratch (0.753 / 0.635 / 0.612 with
+  the state-version-3 learner; 0.739 / 0.630 / 0.635 with version 2's, see "Online update"), but
+  predict+learn costs 370-2000 µs per tweet and there is no batch scoring path;
 * this model: batch scoring is one numpy gather + ``reduceat`` (``bench/sentiment.py`` reports
   texts/s), and the prior lives in the same weight array that learning refines.
 
@@ -29,20 +30,33 @@ prior, not for accuracy.
 Online update (AdaGrad, class-balanced)
 ---------------------------------------
 For a labelled tweet with features ``x`` (value ``s(x)`` each), probabilities ``p`` and one-hot
-``y``: ``g = w_y * (p - y)``; for each feature row ``j``: ``G[j] += s^2 |g|^2`` and
-``W[j] -= lr * s * g / sqrt(G[j] + eps)``. ``w_y`` re-weights classes to balance them (inverse
-frequency of the labels learnt so far, clipped to [0.5, 4]) when ``class_balance`` is on; it is
-off by default because prequential macro-F1 measured slightly better without it (airline 0.73
-vs 0.72). Accumulators of the prior's *meta* rows (bias, language bias, lexicon buckets) start at
-``prior_strength``, so a first analyst label nudges, and does not erase, what the lexicons give
-(all French has at cold start); the prior's *text* rows (words, bigrams, stems learnt on
-TweetEval) start at ``prior_text_strength`` (0 by default: they learn at full speed, like rows
-unknown to the prior), because on a new domain the stream's labels should overrule the
-TweetEval vocabulary quickly. Measured (prequential macro-F1 airline / French / TweetEval 40 %
-with a prior built on its first 60 %): text rows at 0.1 (the earlier default, same as the meta
-rows) 0.734 / 0.636 / 0.638; 0.03: 0.738 / 0.637 / 0.635; 0.01: 0.741 / 0.636 / 0.637; 0.001:
-0.745 / 0.634 / 0.640; **0: 0.746 / 0.635 / 0.637**. The accumulator is per feature row (shared
-by the three classes); per-weight accumulators measured the same (±0.01).
+``y``: ``g = w_y * (p - y)``; for each feature row ``j`` and class ``c``:
+``G[j, c] += (s g_c)^2`` and ``W[j, c] -= lr_j * s * g_c / sqrt(G[j, c] + eps)``, with
+``lr_j = lr`` (0.35) for text rows and ``meta_lr`` (0.05) for the meta rows (bias, language
+bias, lexicon buckets). ``w_y`` re-weights classes to balance them (inverse frequency of the
+labels learnt so far, clipped to [0.5, 4]) when ``class_balance`` is on; it is off by default
+because prequential macro-F1 measured slightly better without it (airline 0.73 vs 0.72).
+Accumulators of the prior's *meta* rows start at ``prior_strength``, so a first analyst label
+nudges, and does not erase, what the lexicons give (all French has at cold start); the prior's
+*text* rows (words, bigrams, stems learnt on TweetEval) start at ``prior_text_strength`` (0 by
+default: they learn at full speed, like rows unknown to the prior), because on a new domain the
+stream's labels should overrule the TweetEval vocabulary quickly. Measured (prequential macro-F1
+airline / French / TweetEval 40 % with a prior built on its first 60 %, per-row accumulators,
+one rate 0.4): text rows at 0.1 (the earlier default, same as the meta rows) 0.734 / 0.636 /
+0.638; 0.03: 0.738 / 0.637 / 0.635; 0.01: 0.741 / 0.636 / 0.637; 0.001: 0.745 / 0.634 / 0.640;
+0: 0.746 / 0.635 / 0.637.
+
+State versions 1 and 2 had one accumulator per feature row (``G[j] += s^2 |g|^2``, shared by
+the three classes) and one rate for all rows (``accumulator="row"``, ``meta_lr = lr`` = 0.4);
+they still load so, and learn on exactly as they did. Version 3's per-weight accumulators and
+slower meta rows are what makes river's ``SoftmaxRegression(AdaGrad)`` on these features better
+than the version-2 learner from scratch (airline 0.751 vs 0.739): river keeps one accumulator per
+weight, and its unnormalised text features (raw counts, rate 0.1) learn several times faster
+than its bias feature, where ours (``s = 1/sqrt(n)``) learnt them slower than the meta rows.
+Measured with the prior (same streams): per-weight alone 0.752 / 0.625 / 0.628; meta rows at
+0.05 alone 0.749 / 0.647 / 0.648; **both, text rate 0.35: 0.759 / 0.645 / 0.644** (base 0.746
+/ 0.635 / 0.637). ``G`` is ``2**bits x 3`` float64 (24 MB at 20 bits, 8 MB before), plus a 1 MB mask of the
+meta rows.
 
 Languages
 ---------
@@ -74,7 +88,10 @@ LABELS = ("negative", "neutral", "positive")
 _LABEL_INDEX = {name: i for i, name in enumerate(LABELS)}
 # 2: ``params.prior_text_strength``; a version-1 state loads with it equal to
 # ``prior_strength`` (what version 1 did), so it learns on exactly as it would have.
-_STATE_VERSION = 2
+# 3: ``params.meta_lr`` and ``params.accumulator`` ("weight": ``G`` is per weight, n x 3); a
+# version-1 or -2 state loads with ``meta_lr = lr`` and ``accumulator="row"`` (what they did).
+_STATE_VERSION = 3
+_ACCUMULATORS = ("row", "weight")
 _DEFAULT_ARTIFACT = "model_default.json.gz"
 _CLASSES = np.arange(3)
 # Mention languages that :func:`pipeline.lang.resolve` maps to themselves (fast path).
@@ -156,6 +173,12 @@ class SentimentModel:
         Initial AdaGrad accumulator of the prior's meta rows (higher: the prior resists).
     prior_text_strength
         Initial AdaGrad accumulator of the prior's text rows (see module docstring).
+    meta_lr
+        AdaGrad base learning rate of the meta rows (bias, language bias, lexicon buckets);
+        ``None``: ``lr``.
+    accumulator
+        ``"weight"``: one AdaGrad accumulator per weight (feature row x class); ``"row"``: one
+        per feature row, shared by the three classes (state versions 1 and 2).
     class_balance
         Re-weight learnt labels by inverse class frequency.
     default_lang
@@ -178,12 +201,14 @@ class SentimentModel:
         self,
         config: FeatureConfig | None = None,
         lexicons: Mapping[str, Mapping[str, float]] | None = None,
-        lr: float = 0.4,
+        lr: float = 0.35,
         prior_strength: float = 0.1,
         prior_text_strength: float = 0.0,
         class_balance: bool = False,
         default_lang: str = "en",
         normalize: bool = True,
+        meta_lr: float | None = 0.05,
+        accumulator: str = "weight",
     ):
         self.config = config or FeatureConfig()
         self.lexicons = {k: dict(v) for k, v in (lexicons or {"en": {}, "fr": {}}).items()}
@@ -194,9 +219,15 @@ class SentimentModel:
         self.class_balance = bool(class_balance)
         self.default_lang = default_lang
         self.normalize = bool(normalize)
+        self.meta_lr = self.lr if meta_lr is None else float(meta_lr)
+        if accumulator not in _ACCUMULATORS:
+            raise ValueError(f"accumulator must be one of {_ACCUMULATORS}, not {accumulator!r}")
+        self.accumulator = accumulator
         dim = self.featurizer.dim
         self.W = np.zeros((dim, 3), dtype=np.float64)
-        self.G = np.zeros(dim, dtype=np.float64)
+        self.G = np.zeros(dim if accumulator == "row" else (dim, 3), dtype=np.float64)
+        self._is_meta = np.zeros(dim, dtype=bool)  # meta rows learn at ``meta_lr``
+        self._is_meta[self.featurizer.meta_indices()] = True
         self._prior_idx = np.zeros(0, dtype=np.int64)
         self._prior_val = np.zeros((0, 3), dtype=np.float64)
         self._touched: set[int] = set()
@@ -213,7 +244,8 @@ class SentimentModel:
         self.G[:] = 0.0
         self.W[idx] = val
         meta = np.isin(idx, self.featurizer.meta_indices())
-        self.G[idx] = np.where(meta, self.prior_strength, self.prior_text_strength)
+        g0 = np.where(meta, self.prior_strength, self.prior_text_strength)
+        self.G[idx] = g0 if self.accumulator == "row" else g0[:, None]
         self._prior_idx, self._prior_val = idx, val
         self._touched = set()
         self.class_counts = [0, 0, 0]
@@ -386,10 +418,20 @@ class SentimentModel:
         p /= p.sum()
         p[y] -= 1.0
         g = w_y * p  # dLoss/dlogits
-        grad = x[:, None] * g[None, :]
-        G = self.G[idx] + (grad * grad).sum(axis=1)
-        self.G[idx] = G
-        self.W[idx] = Wr - self.lr * grad / np.sqrt(G + 1e-8)[:, None]
+        self._update(idx, Wr, x[:, None] * g[None, :])
+
+    def _update(self, idx: np.ndarray, Wr: np.ndarray, grad: np.ndarray) -> None:
+        """AdaGrad on rows ``idx`` (distinct) of ``W`` (their current values ``Wr``), given the
+        loss gradient ``grad`` (``len(idx) x 3``) with respect to them."""
+        lr = np.where(self._is_meta[idx], self.meta_lr, self.lr)[:, None]
+        if self.accumulator == "weight":
+            G = self.G[idx] + grad * grad
+            self.G[idx] = G
+            self.W[idx] = Wr - lr * grad / np.sqrt(G + 1e-8)
+        else:
+            G = self.G[idx] + (grad * grad).sum(axis=1)
+            self.G[idx] = G
+            self.W[idx] = Wr - lr * grad / np.sqrt(G + 1e-8)[:, None]
 
     # ------------------------------------------------------------ persistence
     def to_state(self) -> dict:
@@ -413,6 +455,8 @@ class SentimentModel:
                 "class_balance": self.class_balance,
                 "default_lang": self.default_lang,
                 "normalize": self.normalize,
+                "meta_lr": self.meta_lr,
+                "accumulator": self.accumulator,
             },
             "lexicons": self.lexicons,
             "prior": {"idx": _b64(self._prior_idx.astype("<i4")), "val": _b64(self._prior_val.astype("<f4"))},
@@ -430,9 +474,11 @@ class SentimentModel:
         """Rebuild a model from :meth:`to_state`; predictions are identical.
 
         A version-1 state (before ``prior_text_strength``) loads with the prior's text rows at
-        ``prior_strength``, as version 1 had them, so it scores and learns as it did."""
+        ``prior_strength``, as version 1 had them; a version-1 or -2 state (before ``meta_lr``
+        and ``accumulator``) with ``meta_lr = lr`` and per-row accumulators. So an old snapshot
+        scores and learns on exactly as it did."""
         version = state.get("version")
-        if version not in (1, _STATE_VERSION):
+        if version not in (1, 2, _STATE_VERSION):
             raise ValueError(f"unsupported sentiment state version {version!r}")
         p = state["params"]
         m = cls(
@@ -444,6 +490,8 @@ class SentimentModel:
             class_balance=p["class_balance"],
             default_lang=p["default_lang"],
             normalize=p["normalize"],
+            meta_lr=p["meta_lr"] if version > 2 else None,
+            accumulator=p["accumulator"] if version > 2 else "row",
         )
         pr = state["prior"]
         pv = pr["val"]
@@ -452,7 +500,7 @@ class SentimentModel:
         idx = _unb64(ln["idx"], "<i4").astype(np.int64)
         if len(idx):
             m.W[idx] = _unb64(ln["W"], "<f8", (-1, 3))
-            m.G[idx] = _unb64(ln["G"], "<f8")
+            m.G[idx] = _unb64(ln["G"], "<f8", (-1,) if m.accumulator == "row" else (-1, 3))
             m._touched = set(idx.tolist())
         m.class_counts = [int(c) for c in ln["class_counts"]]
         m.n_learned = int(ln["n_learned"])

@@ -249,21 +249,77 @@ def test_prior_text_rows_learn_at_full_speed_and_meta_rows_resist(default):
     assert moved[1] < moved[0] < 0  # P(negative) rose, and more with the fast text rows
 
 
-def test_version_1_state_loads_with_its_old_accumulators():
-    m = SentimentModel.default()
+def _old_learner() -> SentimentModel:
+    """The shipped prior with the learner of state versions 1 and 2: one accumulator per
+    feature row, meta rows at the text rows' learning rate."""
+    st = SentimentModel.default().to_state()
+    st["params"] = {**st["params"], "lr": 0.4, "meta_lr": 0.4, "accumulator": "row"}
+    return SentimentModel.from_state(st)
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_old_states_load_with_their_old_learner(version):
+    m = _old_learner()
     m.learn_one("late again, ugh", "negative", "en")
-    old = m.to_state()
-    old["version"] = 1
-    del old["params"]["prior_text_strength"]
-    v1 = SentimentModel.from_state(orjson.loads(orjson.dumps(old)))
-    assert v1.prior_text_strength == v1.prior_strength
-    _, text = _prior_rows(v1)
-    untouched = np.setdiff1d(text, np.fromiter(v1._touched, np.int64))
-    assert (v1.G[untouched] == v1.prior_strength).all()
-    texts = EN_NEG + FR_NEG + ["late again"]
-    assert v1.predict_many(texts) == m.predict_many(texts)  # same weights, same scores
-    # it round-trips as a version-2 state that keeps the old setting
-    again = SentimentModel.from_state(orjson.loads(orjson.dumps(v1.to_state())))
-    assert again.to_state()["version"] == 2 and again.prior_text_strength == v1.prior_strength
+    old = orjson.loads(orjson.dumps(m.to_state()))
+    old["version"] = version
+    del old["params"]["meta_lr"], old["params"]["accumulator"]
+    if version == 1:
+        del old["params"]["prior_text_strength"]
+    loaded = SentimentModel.from_state(old)
+    assert loaded.accumulator == "row" and loaded.meta_lr == loaded.lr == 0.4
+    assert loaded.G.shape == (loaded.featurizer.dim,)
+    if version == 1:
+        assert loaded.prior_text_strength == loaded.prior_strength
+        _, text = _prior_rows(loaded)
+        untouched = np.setdiff1d(text, np.fromiter(loaded._touched, np.int64))
+        assert (loaded.G[untouched] == loaded.prior_strength).all()
+    else:
+        # a version-2 state is what the old learner wrote: same scores, and learning goes on
+        # identically
+        texts = EN_NEG + FR_NEG + ["late again"]
+        assert loaded.predict_many(texts) == m.predict_many(texts)
+        for x in (loaded, m):
+            x.learn_one("the crew was lovely", "positive", "en")
+            x.learn_one("Encore en retard, nul", "negative", "fr")
+        assert loaded.predict_many(texts) == m.predict_many(texts)
+        assert np.array_equal(loaded.G, m.G) and np.array_equal(loaded.W, m.W)
+    # it round-trips as a version-3 state that keeps the old settings
+    again = SentimentModel.from_state(orjson.loads(orjson.dumps(loaded.to_state())))
+    assert again.to_state()["version"] == 3
+    assert (again.accumulator, again.meta_lr, again.prior_text_strength) == (
+        loaded.accumulator, loaded.meta_lr, loaded.prior_text_strength)
+    assert np.array_equal(again.G, loaded.G)
     with pytest.raises(ValueError):
         SentimentModel.from_state({**old, "version": 99})
+
+
+def test_per_weight_accumulators_and_meta_rate():
+    """From zero, AdaGrad's first step moves each weight by about its own rate: with one
+    accumulator per weight every class's weight moves by ``lr`` (text rows) or ``meta_lr``
+    (meta rows); with one per row the three classes share the step's norm."""
+    from pipeline.sentiment.features import FeatureConfig
+
+    lex = {"en": {"awful": -2.5}, "fr": {}}
+    m = SentimentModel(FeatureConfig(bits=14), lex, lr=0.35, meta_lr=0.05)
+    row = SentimentModel(FeatureConfig(bits=14), lex, lr=0.35, meta_lr=0.05, accumulator="row")
+    for x in (m, row):
+        x.learn_one("awful awful service", "negative", "en")
+    meta = np.array(m.featurizer.meta_indices())
+    touched = np.array(sorted(m._touched))
+    text = np.setdiff1d(touched, meta)
+    used_meta = np.intersect1d(touched, meta)
+    assert m.G.shape == (m.featurizer.dim, 3) and len(text) and len(used_meta)
+    assert np.allclose(np.abs(m.W[text]), 0.35, atol=1e-6)
+    assert np.allclose(np.abs(m.W[used_meta]), 0.05, atol=1e-6)
+    assert (m.W[text, 0] > 0).all() and (m.W[text, 1:] < 0).all()  # towards "negative"
+    assert m.predict_one("awful awful service", "en").label == "negative"
+    # per row: the negative class moves by lr * |g_neg| / ||g|| (< lr), the others by less
+    r = np.abs(row.W[text])
+    assert np.allclose(r[:, 0], 0.35 * np.sqrt(2 / 3), atol=1e-6)
+    assert np.allclose(r[:, 1:], 0.35 * np.sqrt(1 / 6), atol=1e-6)
+    # round trip keeps the per-weight accumulators
+    again = SentimentModel.from_state(orjson.loads(orjson.dumps(m.to_state())))
+    assert np.array_equal(again.G, m.G) and np.array_equal(again.W, m.W)
+    with pytest.raises(ValueError):
+        SentimentModel(FeatureConfig(bits=12), lex, accumulator="class")
