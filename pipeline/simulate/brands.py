@@ -89,7 +89,9 @@ class BrandProfile:
     own_post_hours
         Local hours (float) of the brand's regular posting slots.
     support_hours
-        ``(open, close)`` local hours during which the brand answers quickly.
+        ``(open, close)`` local hours during which the brand answers (``open < close``): a
+        mention posted after closing is answered after the next opening, and an answer delay
+        runs in support hours only (see :func:`support_delay`): nobody answers at night.
     reply_prob
         Probability the brand answers a (negative, neutral, positive) customer mention.
     reply_median_s
@@ -212,3 +214,25 @@ def seasonal_rate(p: BrandProfile, ts: np.ndarray) -> np.ndarray:
 def local_hour(p: BrandProfile, ts: float) -> float:
     """Local hour of day (0-24, float) of epoch seconds ``ts`` for the brand's audience."""
     return ((ts + p.utc_offset_h * 3600.0) % _DAY) / 3600.0
+
+
+def support_delay(p: BrandProfile, ts: float, work_s: float) -> float:
+    """Event seconds from ``ts`` (in support hours) until ``work_s`` seconds of support time
+    have passed: the part of an answer delay that would run past closing time resumes at the
+    next opening (the support team is not there at night).
+
+    >>> p = BrandProfile(support_hours=(8.0, 22.0))          # utc_offset_h = 0
+    >>> support_delay(p, 10 * 3600.0, 1200.0)                # 10:00: answered at 10:20
+    1200.0
+    >>> support_delay(p, 21.5 * 3600.0, 3600.0) / 3600       # 21:30 + 1 h: 08:30 next day
+    11.0
+    >>> support_delay(p, 21.5 * 3600.0, 15.5 * 3600.0) / 3600  # a full day more: 09:00 in 2 days
+    35.5
+    """
+    open_h, close_h = p.support_hours
+    left = (close_h - local_hour(p, ts)) * 3600.0  # support time before today's closing
+    if work_s < left:
+        return work_s
+    day = (close_h - open_h) * 3600.0
+    days, rest = divmod(work_s - left, day)
+    return left + (_DAY - day) + days * _DAY + rest

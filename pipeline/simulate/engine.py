@@ -36,6 +36,7 @@ from pipeline.simulate.brands import (
     local_hour,
     profile_for,
     seasonal_rate,
+    support_delay,
 )
 from pipeline.simulate.clock import iso_utc, parse_ts
 from pipeline.simulate.records import NEG, NEU, POS, Rec
@@ -313,6 +314,8 @@ class World:
         if not (open_h <= h < close_h):
             wait_h = (open_h - h) % 24.0
             delay = wait_h * 3600.0 + 1200.0 * math.exp(0.7 * r.gauss(0.0, 1.0)) * slow
+        else:  # the delay runs in support hours: what is left at closing waits for the morning
+            delay = support_delay(p, rec.ts, max(delay, 45.0))
         delay = max(delay, 45.0)
         lang = rec.lang or b.main_lang
         tpl = BRAND_REPLY["fr" if lang == "fr" else "en"]

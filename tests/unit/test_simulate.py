@@ -364,3 +364,30 @@ def test_the_simulated_brands_settings_file_declares_the_demo_brands():
     own handles (as `veille demo` and bench/replay.py configure them)."""
     path = Path(__file__).resolve().parents[2] / "docs" / "simulated-brands.toml"
     assert load_settings(path).brands == DEMO_BRANDS
+
+
+def test_the_support_team_answers_only_in_its_support_hours():
+    """The simulated support answers in its support hours only: an answer delay drawn at a
+    mention's time that would run past closing resumes at the next opening. (It used to be
+    posted anyway: globex, closing at 22:00 local with 90 mentions a minute, kept answering
+    for two hours after closing, the slowest answers only, and the README walk-through
+    raised a slow_response incident on that tail at 04:33 UTC every newcomer saw.)"""
+    globex = next(b for b in DEMO_BRANDS if b.name == "globex")
+    p = DEMO_PROFILES["globex"]
+    open_h, close_h = p.support_hours
+    start = datetime(2026, 1, 7, 1, tzinfo=timezone.utc)  # 20:00 local, closing at 22:00
+    rows = list(generate(SimConfig(start=start, duration_s=15 * 3600, brands=[globex],
+                                   seed=5, rate_scale=0.25))[0])
+    at = {r["id"]: parse_ts(r["created_at"]) for r in rows}
+    replies = [r for r in rows if r["kind"] == "reply" and r["author"]["handle"] in globex.handles]
+    hour = [(parse_ts(r["created_at"]) / 3600 + p.utc_offset_h) % 24 for r in replies]
+    assert len(replies) > 250 and all(open_h <= h < close_h for h in hour)
+    # the mentions of the last hour before closing: most answered in minutes, the rest in the
+    # morning (not one answer at night)
+    close = start.timestamp() + 2 * 3600
+    waits = [at_r - at[r["in_reply_to"]] for r, at_r in
+             ((r, parse_ts(r["created_at"])) for r in replies)
+             if close - 3600 <= at[r["in_reply_to"]] < close]
+    assert len(waits) > 50
+    assert sum(w < 3600 for w in waits) > 0.5 * len(waits)
+    assert all(w < 2 * 3600 or w > (24 - close_h + open_h) * 3600 - 3600 for w in waits)
