@@ -20,8 +20,26 @@ At each closed bucket (event time ``now``):
 
 A ``slow_response`` incident opens (one per episode) when the backlog reaches
 ``slow_max_backlog`` *and* the brand gave at most ``slow_answered_ratio`` of the answers it
-usually gives to such a window, or when the p90 wait reaches ``slow_max_p90_s``. Severity high
-when both hold.
+usually gives to such a window, or when the p90 wait reaches ``slow_max_p90_s`` *and* the brand
+usually answers at least ``MIN_P90_ANSWERS`` of the awaited mentions posted in the p90 window
+(the sum of their usual answered shares, below). Severity high when both hold.
+
+The p90 is judged only where the brand is usually answering: after closing time a team often
+drains its leftover queue for an hour or two, and the answers of the last hour are then only
+the slowest ones (their p90 climbs over 3 h while nothing about the answering got worse, and
+those answers keep the brand "active"); the mentions posted meanwhile are the ones it usually
+leaves for the morning. A team overwhelmed in its support hours (answers keep coming, late) is
+still judged; one that stops answering is the backlog's case. Like the backlog, no p90 judgement
+without a day of history, and none while no mention is awaited (a queue answered late while
+nothing new comes in looks like closing time). The usual shares count answers within
+``slow_grace_s``: a brand that usually answers later than that is judged only in windows with
+that many more mentions (as for the backlog). Figures: the README walk-through with the
+simulator from before it stopped answering at closing (``veille simulate --out sim.jsonl.gz
+--hours 36 --scenario crisis:acme@30h``, ``veille replay sim.jsonl.gz --out DIR --settings
+docs/simulated-brands.toml``) had a false globex incident at 04:33 UTC (p90 192 min over 29
+answers): now only the acme crisis, identical. ``bench/risks.py --json`` (3 seeds x 14 streams):
+every detector figure and incident unchanged (slow_response precision 1.0, recall 1.0, delay
+2760 s, 0 false positive); ``bench/crisis.py --json`` unchanged.
 
 The **usual answers** are learned per mention, by the quarter of an hour of the day (UTC) it was
 posted in: the share of awaited mentions of that quarter answered within ``slow_grace_s``
@@ -151,6 +169,19 @@ class ResponsivenessDetector(StreamDetector):
         if first is None or ts - first < SLOT_HISTORY_S or self.slot_n[k] < MIN_SLOT_MENTIONS:
             return None
         return self.slot_a[k] / self.slot_n[k]
+
+    def usual_answers(self, since: float) -> float:
+        """Answers the brand usually gives (within ``slow_grace_s``) to the awaited mentions
+        posted since ``since``: the sum of their usual answered shares, a mention in a slot
+        without usable history counting 0 (event time: the shares are learned from earlier
+        days only)."""
+        total = 0.0
+        for rec in self.pending:  # every awaited mention at least since - slow_grace_s old
+            if rec[1] >= since:
+                p = self.usual_answered(rec[1])
+                if p is not None:
+                    total += p
+        return total
 
     def usual_share(self, ts: float) -> float | None:
         """Usual unanswered share of mentions posted at ``ts``'s time of day (None: unknown)."""
@@ -287,7 +318,10 @@ class ResponsivenessDetector(StreamDetector):
         on_duty = self.last_own is not None and end - self.last_own <= r.slow_grace_s
         dropped = [w for w in windows if w.dropped(r.slow_answered_ratio)]
         slow_backlog = on_duty and backlog >= r.slow_max_backlog and bool(dropped)
-        slow_wait = p90 >= r.slow_max_p90_s
+        # the p90 is judged only where the brand usually answers the mentions of its window
+        # (closing time: the answers of the last hour are the stragglers of the queue)
+        usual_p90 = self.usual_answers(end - r.slow_window_s) if p90 >= r.slow_max_p90_s else 0.0
+        slow_wait = p90 >= r.slow_max_p90_s and usual_p90 >= MIN_P90_ANSWERS
         signal = float(slow_backlog) + float(slow_wait)
         tr = self.tracker.step(t, watch=signal, crisis=0.0)
         # learn the usual answers outside incidents (bounded freeze, as the crisis baselines)
@@ -307,7 +341,8 @@ class ResponsivenessDetector(StreamDetector):
             "usual_unanswered_share": round(usual, 4), "p90_wait_s": round(p90, 1),
             "answered": w.answered, "expected_answers": round(w.expected, 1),
             "judged": w.judged, "judged_window_s": r.slow_window_s // (1 + (w is windows[1])),
-            "answers_in_window": n_answers, "waiting_total": len(self.index),
+            "answers_in_window": n_answers, "usual_answers_p90_window": round(usual_p90, 1),
+            "waiting_total": len(self.index),
             "limits": {"backlog": r.slow_max_backlog, "answered_ratio": r.slow_answered_ratio,
                        "p90_wait_s": r.slow_max_p90_s},
             "reasons": [x for x, on in (("backlog", slow_backlog), ("p90_wait", slow_wait)) if on],
