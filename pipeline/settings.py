@@ -238,7 +238,8 @@ class RiskSettings(BaseModel):
     slow_max_p90_s: int = Field(
         default=3 * 3600, ge=60,
         description="p90 time to first answer (answers in the window) that opens a "
-        "slow_response alert.",
+        "slow_response alert, in windows where the brand usually answers at least 20 of the "
+        "negative mentions posted (not after closing time, when only stragglers are answered).",
     )
     slow_max_age_s: int = Field(
         default=6 * 3600, ge=60, description="Awaited mentions are dropped after this long."
