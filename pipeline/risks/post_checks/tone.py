@@ -109,6 +109,7 @@ _EMOJI_GAP = frozenset(" \u200d\ufe0f\U0001F3FB\U0001F3FC\U0001F3FD\U0001F3FE\U0
 _TOKEN_RE = re.compile(r"\S+")
 _HAS_DIGIT = re.compile(r"\d")
 _CAPS_RE = re.compile(r"[A-ZÀ-ÖØ-ÞŒ]{2,}")
+_UPPER = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # _CAPS_RE's ASCII capitals
 ACRONYMS = frozenset(
     """SNCF RATP RER TGV TER RGPD GDPR USA UK EU UE CEO CTO CFO FAQ SAV PDF TV HD SMS API APP
     CNIL AMF PSG TTC HT CB RIB IBAN PIN OK VIP DM RT FR EN NB PS ETA ASAP HQ IT AI IA PME TPE CAF
@@ -195,7 +196,10 @@ class ToneChecks:
                                   "warn"))
 
     def _shouting(self, p: PostText, out: list[Reason]) -> None:
-        caps = [w for w in _CAPS_RE.findall(p.text) if w not in ACRONYMS]
+        text = p.text
+        if text.isascii() and len(text) - len(text.encode("ascii").translate(None, _UPPER)) < 12:
+            return  # fewer than 12 capitals in all: no run of them adds up to 12
+        caps = [w for w in _CAPS_RE.findall(text) if w not in ACRONYMS]
         if sum(map(len, caps)) < 12:
             return
         total = upper = 0
@@ -203,7 +207,6 @@ class ToneChecks:
         run_words = run_letters = 0
         runs: list[tuple[int, int]] = []
         first = last = -1
-        text = p.text
         for m in _TOKEN_RE.finditer(text):
             tok = m.group()
             if tok[0] in "#@" or _HAS_DIGIT.search(tok) or (p.urls and p.in_url(*m.span())):
