@@ -441,3 +441,41 @@ def test_post_reviewer_name_memo_forgets_without_changing_verdicts(monkeypatch):
         assert got == want
     assert all(len(rev._error._far) <= 2 and len(rev._error._close) <= 2 for rev in reviewers)
     assert any(r["check"] == "error.brand_misspelling" for b in want for p in b for r in p["reasons"])
+
+
+def test_post_text_words_are_word_re_words():
+    """PostText's words (bytes.translate + split on ASCII texts) are WORD_RE's."""
+    from pipeline.risks.post_checks._base import WORD_RE, fold, words_of
+
+    r = random.Random(11)
+    alphabet = [chr(c) for c in range(128)] + list("éÉçœŒß’\u00a0\u202f😡İ_-'0")
+    for _ in range(20_000):
+        text = "".join(r.choice(alphabet) for _ in range(r.randint(0, 40)))
+        for s in (text, fold(text)):
+            assert words_of(s) == WORD_RE.findall(s), s
+
+
+def test_tone_shortcuts_change_no_reason():
+    """ToneChecks' shortcuts (posts without any gate word of the voice skip the word-based
+    checks; ASCII posts with fewer than 12 capitals skip the shouting regex) give the reasons
+    of the full checks, on posts with and without insults, slurs, slang, tutoiement, 'u',
+    formal phrases, capitals, acronyms, punctuation and emojis."""
+    from pipeline.risks.post_checks import PostText
+    from pipeline.risks.post_checks.tone import _CAPS_RE, ACRONYMS, ToneChecks
+
+    r = random.Random(12)
+    words = ("you idiot", "vous êtes des abrutis", "ta gueule", "merde", "shit", "lol", "mdr",
+             "tu", "ton colis", "u", "wtf", "Veuillez agréer", "Dear Sir or Madam", "not stupid",
+             "WE ARE SORRY", "SNCF RGPD USA", "GRANDE NOUVELLE", "Hello", "merci", "the team",
+             "!!!", "?!?", "😡😡😡", "🎉", "https://acme.com/IDIOT", "@bob", "#Lol", "ÉNORME",
+             "ÇA", "ok", "thanks", "DM", "bro", "Bro", "ya", "sans", "con", "CON")
+    for voice in ("formal", "neutral", "casual"):
+        tone, full = ToneChecks(voice), ToneChecks(voice)
+        for i in range(4000):
+            text = " ".join(r.choice(words) for _ in range(r.randint(0, 9)))
+            p = PostText.build(text, r.choice([None, "en", "fr"]))
+            full.word_gate = p.words | {"\0"}  # never disjoint: the full checks
+            assert tone.run(p) == full.run(p), (voice, text)
+            if text.isascii() and sum(c.isupper() for c in text) < 12:
+                caps = [w for w in _CAPS_RE.findall(text) if w not in ACRONYMS]
+                assert sum(map(len, caps)) < 12  # what the capitals shortcut relies on

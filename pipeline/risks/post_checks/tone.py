@@ -134,10 +134,23 @@ class ToneChecks:
         }
         self.slang = {"en": PhraseSet(SLANG_EN), "fr": PhraseSet(SLANG_FR)}
         self.too_formal = PhraseSet(TOO_FORMAL)
+        # every word that gates a word-based check of this voice: a post with none of them
+        # only needs the shouting, punctuation and emoji checks
+        gates = [self.slur.triggers, _TARGET_GATE, *(ps.triggers for ps in self.insult.values())]
+        if self.voice == "formal":
+            gates += [_TUTOIEMENT_GATE, {"u"}, *(ps.triggers for ps in self.slang.values())]
+        elif self.voice == "casual":
+            gates.append(self.too_formal.triggers)
+        self.word_gate = frozenset().union(*gates)
 
     def run(self, p: PostText) -> list[Reason]:
         """All tone reasons of the post."""
         out: list[Reason] = []
+        if p.words.isdisjoint(self.word_gate):  # no word-based check can find anything
+            self._shouting(p, out)
+            self._punctuation(p, out)
+            self._emojis(p, out)
+            return out
         f = p.folded
         lang = p.lang if p.lang in ("en", "fr") else "en"
         other = "fr" if lang == "en" else "en"
@@ -164,9 +177,7 @@ class ToneChecks:
                 out.append(Reason("tone.insult", sp,
                                   f"insult or profanity {p.text[sp[0]:sp[1]]!r}", "warn"))
         self._shouting(p, out)
-        if "!" in p.text or "?" in p.text or "\u203c" in p.text or "\u2049" in p.text:
-            for m in _PUNCT_RE.finditer(p.text):
-                out.append(Reason("tone.punctuation", m.span(), "excessive punctuation", "warn"))
+        self._punctuation(p, out)
         if self.voice == "formal":
             self._familiar(p, lang, out)
         elif self.voice == "casual":
@@ -175,6 +186,12 @@ class ToneChecks:
                                   "too formal for the brand's casual voice", "warn"))
         self._emojis(p, out)
         return out
+
+    @staticmethod
+    def _punctuation(p: PostText, out: list[Reason]) -> None:
+        if "!" in p.text or "?" in p.text or "\u203c" in p.text or "\u2049" in p.text:
+            for m in _PUNCT_RE.finditer(p.text):
+                out.append(Reason("tone.punctuation", m.span(), "excessive punctuation", "warn"))
 
     def _familiar(self, p: PostText, lang: str, out: list[Reason]) -> None:
         f = p.folded
