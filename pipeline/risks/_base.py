@@ -62,6 +62,11 @@ def link_domains(text: str) -> tuple[str, ...]:
     """
     out: tuple[str, ...] = ()
     for chunk in text.split():
+        # a link piece holds "http" or "www." once normalised, and normalising only adds
+        # characters by decoding an entity ("&"): the other chunks (most words of a post, each a
+        # cache miss when its text is new) have no link
+        if "http" not in chunk and "www." not in chunk and "&" not in chunk:
+            continue
         found = _chunk_domains(chunk)
         if found:
             out += found

@@ -175,7 +175,7 @@ class PostReviewer:
             ISO 639-1 code when known (``"fr"``, ``"en"``, ``"fr-FR"``); guessed otherwise.
         """
         if not text:
-            return Review("approve", ())
+            return _APPROVE
         p = PostText.build(text, lang)
         reasons = self._secret.run(p)
         reasons += self._pii.run(p)
@@ -183,10 +183,13 @@ class PostReviewer:
         reasons += self._tone.run(p)
         reasons += self._error.run(p)
         if not reasons:
-            return Review("approve", ())
+            return _APPROVE
         kept = _dedupe(reasons)
         verdict: Verdict = "block" if any(r.severity == "block" for r in kept) else "warn"
         return Review(verdict, tuple(kept))
+
+
+_APPROVE = Review("approve", ())  # frozen: one for every post without a reason
 
 
 def _dedupe(reasons: list[Reason]) -> list[Reason]:

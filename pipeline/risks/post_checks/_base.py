@@ -140,6 +140,20 @@ _BARE_URL_RE = re.compile(r"\.(?:" + _TLDS + r")/[^\s<>\"«»]*")
 _HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
 _URL_BEFORE = frozenset("@./-_")
 WORD_RE = re.compile(r"[^\W_]+")
+#: ASCII letters and digits kept, every other byte a space: an ASCII text's WORD_RE words are
+#: the words of its translation split on spaces (a C loop, no regex).
+_ASCII_WORDS = bytes(c if chr(c).isalnum() and c < 128 else 32 for c in range(256))
+
+
+def words_of(folded: str) -> list[str]:
+    """``WORD_RE.findall(folded)``, faster on ASCII text.
+
+    >>> words_of("l'ete, 2x_b #acme"), words_of("ça-va")
+    (['l', 'ete', '2x', 'b', 'acme'], ['ça', 'va'])
+    """
+    if folded.isascii():
+        return folded.encode("ascii").translate(_ASCII_WORDS).decode("ascii").split()
+    return WORD_RE.findall(folded)
 
 
 def _find_urls(text: str, folded: str) -> list[tuple[int, int, str]]:
@@ -256,7 +270,7 @@ class PostText:
             masked = "".join(parts)
         else:
             masked = text
-        wl = WORD_RE.findall(folded)
+        wl = words_of(folded)
         lg = normalize_lang(lang) or _guess(wl)
         return cls(text, folded, masked, urls, lg, wl, frozenset(wl))
 

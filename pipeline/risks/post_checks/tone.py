@@ -109,6 +109,7 @@ _EMOJI_GAP = frozenset(" \u200d\ufe0f\U0001F3FB\U0001F3FC\U0001F3FD\U0001F3FE\U0
 _TOKEN_RE = re.compile(r"\S+")
 _HAS_DIGIT = re.compile(r"\d")
 _CAPS_RE = re.compile(r"[A-ZÀ-ÖØ-ÞŒ]{2,}")
+_UPPER = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # _CAPS_RE's ASCII capitals
 ACRONYMS = frozenset(
     """SNCF RATP RER TGV TER RGPD GDPR USA UK EU UE CEO CTO CFO FAQ SAV PDF TV HD SMS API APP
     CNIL AMF PSG TTC HT CB RIB IBAN PIN OK VIP DM RT FR EN NB PS ETA ASAP HQ IT AI IA PME TPE CAF
@@ -133,10 +134,23 @@ class ToneChecks:
         }
         self.slang = {"en": PhraseSet(SLANG_EN), "fr": PhraseSet(SLANG_FR)}
         self.too_formal = PhraseSet(TOO_FORMAL)
+        # every word that gates a word-based check of this voice: a post with none of them
+        # only needs the shouting, punctuation and emoji checks
+        gates = [self.slur.triggers, _TARGET_GATE, *(ps.triggers for ps in self.insult.values())]
+        if self.voice == "formal":
+            gates += [_TUTOIEMENT_GATE, {"u"}, *(ps.triggers for ps in self.slang.values())]
+        elif self.voice == "casual":
+            gates.append(self.too_formal.triggers)
+        self.word_gate = frozenset().union(*gates)
 
     def run(self, p: PostText) -> list[Reason]:
         """All tone reasons of the post."""
         out: list[Reason] = []
+        if p.words.isdisjoint(self.word_gate):  # no word-based check can find anything
+            self._shouting(p, out)
+            self._punctuation(p, out)
+            self._emojis(p, out)
+            return out
         f = p.folded
         lang = p.lang if p.lang in ("en", "fr") else "en"
         other = "fr" if lang == "en" else "en"
@@ -163,9 +177,7 @@ class ToneChecks:
                 out.append(Reason("tone.insult", sp,
                                   f"insult or profanity {p.text[sp[0]:sp[1]]!r}", "warn"))
         self._shouting(p, out)
-        if "!" in p.text or "?" in p.text or "\u203c" in p.text or "\u2049" in p.text:
-            for m in _PUNCT_RE.finditer(p.text):
-                out.append(Reason("tone.punctuation", m.span(), "excessive punctuation", "warn"))
+        self._punctuation(p, out)
         if self.voice == "formal":
             self._familiar(p, lang, out)
         elif self.voice == "casual":
@@ -174,6 +186,12 @@ class ToneChecks:
                                   "too formal for the brand's casual voice", "warn"))
         self._emojis(p, out)
         return out
+
+    @staticmethod
+    def _punctuation(p: PostText, out: list[Reason]) -> None:
+        if "!" in p.text or "?" in p.text or "\u203c" in p.text or "\u2049" in p.text:
+            for m in _PUNCT_RE.finditer(p.text):
+                out.append(Reason("tone.punctuation", m.span(), "excessive punctuation", "warn"))
 
     def _familiar(self, p: PostText, lang: str, out: list[Reason]) -> None:
         f = p.folded
@@ -195,7 +213,10 @@ class ToneChecks:
                                   "warn"))
 
     def _shouting(self, p: PostText, out: list[Reason]) -> None:
-        caps = [w for w in _CAPS_RE.findall(p.text) if w not in ACRONYMS]
+        text = p.text
+        if text.isascii() and len(text) - len(text.encode("ascii").translate(None, _UPPER)) < 12:
+            return  # fewer than 12 capitals in all: no run of them adds up to 12
+        caps = [w for w in _CAPS_RE.findall(text) if w not in ACRONYMS]
         if sum(map(len, caps)) < 12:
             return
         total = upper = 0
@@ -203,7 +224,6 @@ class ToneChecks:
         run_words = run_letters = 0
         runs: list[tuple[int, int]] = []
         first = last = -1
-        text = p.text
         for m in _TOKEN_RE.finditer(text):
             tok = m.group()
             if tok[0] in "#@" or _HAS_DIGIT.search(tok) or (p.urls and p.in_url(*m.span())):
