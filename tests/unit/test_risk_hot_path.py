@@ -187,7 +187,7 @@ def test_slow_answer_windows_judge_each_mention_by_its_usual_share(monkeypatch, 
     import orjson
 
     import pipeline.risks.responsiveness as resp
-    from pipeline.risks.responsiveness import Judged, ResponsivenessDetector
+    from pipeline.risks.responsiveness import ResponsivenessDetector
     from pipeline.settings import DetectionSettings
 
     monkeypatch.setattr(resp, "NUMPY_SCAN_FROM", numpy_from)
@@ -211,30 +211,13 @@ def test_slow_answer_windows_judge_each_mention_by_its_usual_share(monkeypatch, 
             rec[2] = r.choice([None, rec[1] + 10, rec[1] + 3 * grace])
         det.pending = type(det.pending)(pending)
         det.last_own = now - last_own_ago
-        want = [Judged(), Judged()]
-        hi, mid = now - grace, now - grace - window / 2
-        total = 0
-        for _, ts, answered in det.pending:
-            if ts > hi:
-                break
-            if ts > det.last_own - grace:
-                continue
-            total += 1
-            p = det.usual_answered(ts)
-            for w in (want if ts >= mid else want[:1]):
-                w.awaited += 1
-                if p is not None:
-                    w.judged += 1
-                    w.expected += p
-                    w.answered += not (answered is None or answered > ts + grace)
+        _, total, want = _reference_slow_windows(det, now)
         restored = ResponsivenessDetector("acme", None, DetectionSettings())
         restored.load_state(orjson.loads(orjson.dumps(det.to_state())))
         for d in (det, restored):
             _, got_total, _, _, got = d.measure(now)
             assert got_total == total
-            for g, w in zip(got, want):
-                assert (g.awaited, g.judged, g.answered, g.expected) == (
-                    w.awaited, w.judged, w.answered, w.expected)
+            assert [(g.awaited, g.judged, g.answered, g.expected) for g in got] == want
         if last_own_ago < 3600:
             assert 0 < got[0].judged < got[0].awaited  # both kinds of slots are exercised
         else:
