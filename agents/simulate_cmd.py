@@ -71,6 +71,11 @@ def simulate(
     except (KeyError, ValueError) as exc:  # unknown scenario or brand, bad spec
         raise typer.BadParameter(str(exc.args[0] if exc.args else exc),
                                  param_hint="--scenario") from exc
+    late = [f"{t['scenario']} on {t['brand']}" for t in gt
+            if t["details"]["start_offset_s"] >= cfg.duration_s]
+    if late:  # it would inject nothing, yet be listed in the ground truth
+        raise typer.BadParameter(f"{', '.join(late)} starts after the end of the simulation "
+                                 f"(--hours {hours:g})", param_hint="--scenario")
     end = cfg.start_ts + cfg.duration_s
     with Progress(TextColumn("[bold]simulate"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TextColumn("{task.fields[n]:,} mentions"), TimeElapsedColumn(),

@@ -151,6 +151,8 @@ def test_help_shows_the_spec_syntax_and_examples():
     (["--scenario", "nope"], "unknown scenario 'nope'"),
     (["--scenario", "crisis:zzz"], "unknown brand 'zzz'"),
     (["--start", "yesterday"], "'yesterday' is not ISO-8601"),
+    (["--scenario", "crisis:acme@1h"], "crisis on acme starts after the end of the simulation "
+                                       "(--hours 0.1)"),
 ])
 def test_simulate_bad_spec_is_a_usage_error(tmp_path, args, message):
     result = runner.invoke(cli.app, ["simulate", "--out", str(tmp_path / "m.jsonl"),
