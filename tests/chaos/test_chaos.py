@@ -25,6 +25,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.kafka]
 
 def _check(rep):
     row = rep.row()
+    print(f"report: {row}")  # whole, in the captured output: pytest shortens the assertion's
     assert rep.passed, row
     assert row["lost"] == 0 and row["duplicated_incidents"] == 0 and not row["state_mismatch"]
     return row
