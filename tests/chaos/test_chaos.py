@@ -35,7 +35,9 @@ def test_worker_killed_then_sigtermed_during_processing(kafka, tmp_path):
     row = _check(run_scenario("worker_killed", kafka, tmp_path))
     kill, term = row["faults"]
     assert (kill["fault"], term["fault"]) == ("SIGKILL", "SIGTERM"), row
-    assert kill["lag"] > 0 and term["lag"] > 0, row  # both left work undone
+    assert kill["lag"] > 0, row  # the SIGKILL left work undone
+    # the SIGTERM came inside the backlog (its graceful stop may finish what it fetched)
+    assert term["lag"] > 0 or term["processed"] < term["backlog_at_start"], row
     assert term["exit"] == 0, row  # a graceful shutdown, not the SIGKILL after 60 s
 
 
