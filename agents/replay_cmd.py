@@ -30,6 +30,7 @@ from rich.progress import (
 from rich.table import Table
 
 from agents import kafka
+from agents.cli_settings import settings_or_exit
 from pipeline.replay import (
     BATCH,
     Archive,
@@ -41,7 +42,7 @@ from pipeline.replay import (
     parse_sets,
     summary_rows,
 )
-from pipeline.settings import Settings, load_settings
+from pipeline.settings import Settings
 
 console = Console(stderr=True)
 out_console = Console()
@@ -59,11 +60,15 @@ def _time(value: str | None) -> float | None:
 
 
 def build_settings(path: Optional[Path], sets: list[str]) -> Settings:
-    """Settings from an optional TOML file, the environment and ``--set`` overrides."""
+    """Settings from an optional TOML file, the environment and ``--set`` overrides; a bad
+    ``--set`` is a usage error, a bad file or value one 'settings error' line (exit 2)."""
     # pydantic-settings deep-merges keyword values over the file and the environment
-    overrides = parse_sets(sets)
-    check_keys(overrides, Settings)
-    return load_settings(path, **overrides)
+    try:
+        overrides = parse_sets(sets)
+        check_keys(overrides, Settings)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--set") from exc
+    return settings_or_exit(path, **overrides)
 
 
 def _progress(unit: str) -> Progress:
@@ -246,11 +251,7 @@ def replay(
     if (archive is None) == (from_topic is None):
         console.print("[red]give an archive file or --from-topic TOPIC (one of them)[/red]")
         raise typer.Exit(2)
-    try:
-        s = build_settings(settings, set_)
-    except Exception as exc:  # noqa: BLE001 - a settings error is the user's to fix: say it
-        console.print(f"[red]settings error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    s = build_settings(settings, set_)
     for name, value in (("--since", since), ("--until", until)):
         try:
             _time(value)

@@ -162,7 +162,8 @@ def test_simulate_bad_spec_is_a_usage_error(tmp_path, args, message):
 
 
 @pytest.mark.parametrize("command", [["check-post", "hello"], ["simulate", "--hours", "0.1"],
-                                     ["demo"], ["worker"]])
+                                     ["demo"], ["worker"],
+                                     ["replay", __file__, "--out", "never-written"]])
 def test_bad_settings_file_is_one_message_naming_it(tmp_path, command):
     bad = tmp_path / "bad.toml"
     bad.write_text("kafka_bootstrap = 3\nnope = 1\n")
