@@ -210,7 +210,7 @@ class SurgeAlarm:
         if th.sustained_ratio < math.inf:
             zr = anscombe(th.sustained_ratio * e) - anscombe(e)
             if zr < g:
-                g = zr if zr > th.sustained_zmin else th.sustained_zmin
+                g = max(zr, th.sustained_zmin)
         return g
 
     def to_state(self) -> dict[str, Any]:
