@@ -286,12 +286,12 @@ from pipeline.volume.alarm import (
     SURGE_ON, SURGE_PERSIST, SURGE_QUIET_S,
     SUSTAINED_ON, SUSTAINED_Z, SurgeAlarm, SurgeThresholds,
 )
-from pipeline.volume.model import VolumeModel, VolumeScore, anscombe, inv_anscombe
+from pipeline.volume.model import VolumeModel, VolumeScore, anscombe, inv_anscombe, nb_tail_z
 
 __all__ = [
     "DEFAULT_SILENCE", "DEFAULT_SURGE", "SILENCE_COOLDOWN_S", "SILENCE_OFF", "SILENCE_ON",
     "SILENCE_QUIET_S", "SURGE_ALARM_COOLDOWN_S", "SURGE_ALARM_ON", "SURGE_ALARM_QUIET_S",
     "SUSTAINED_ON", "SUSTAINED_Z", "SURGE_COOLDOWN_S", "SURGE_OFF", "SURGE_ON", "SURGE_PERSIST",
     "SURGE_QUIET_S", "SurgeAlarm", "SurgeThresholds", "VolumeModel", "VolumeScore",
-    "anscombe", "inv_anscombe",
+    "anscombe", "inv_anscombe", "nb_tail_z",
 ]
