@@ -76,12 +76,15 @@ def nb_tail_z(x: float, e: float, phi: float) -> float:
     1e-300). For a few expected mentions the Anscombe ``z`` is a poor approximation of
     this tail (4 mentions against 0.2 expected: Anscombe z 2.7, Poisson tail z 4.0). Direct
     summation of the mass function: meant for small ``e`` (its cost grows with the spread).
+    A non-finite argument gives 0 (no evidence) rather than an error.
 
     >>> round(nb_tail_z(4, 0.2, 0.0), 2), round(nb_tail_z(4, 0.2, 0.5), 2)
     (4.02, 3.57)
     >>> nb_tail_z(0, 3.0, 0.2) < 0 < nb_tail_z(6, 3.0, 0.2) < nb_tail_z(6, 3.0, 0.0)
     True
     """
+    if not (math.isfinite(x) and math.isfinite(e) and math.isfinite(phi)):
+        return 0.0
     k = math.floor(x) if x > 0.0 else 0
     if e <= 0.0:
         return 37.5 if k > 0 else 0.0

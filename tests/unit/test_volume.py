@@ -305,6 +305,9 @@ def test_nb_tail_z_negative_binomial_mass_and_extremes():
     assert nb_tail_z(3, 1.0, 1.0) == pytest.approx(-_std_inv(2 ** -4 + 2 ** -5), abs=1e-9)
     assert nb_tail_z(10_000, 0.5, 0.3) == 37.5  # beyond double precision: capped, finite
     assert nb_tail_z(5, 0.0, 0.3) == 37.5 and nb_tail_z(0, 0.0, 0.3) == 0.0
+    bad = (math.nan, math.inf)  # bad input: no evidence, no exception
+    assert all(nb_tail_z(v, 1.0, 0.3) == nb_tail_z(3, v, 0.3) == nb_tail_z(3, 1.0, v) == 0.0
+               for v in bad)
     # below the mean: negative, and the lower sum and upper sum agree around it
     assert nb_tail_z(1, 4.0, 0.2) < 0.0
     assert nb_tail_z(3, 3.5, 0.2) < nb_tail_z(4, 3.5, 0.2) < nb_tail_z(5, 3.5, 0.2)
