@@ -94,7 +94,8 @@ def nb_tail_z(x: float, e: float, phi: float) -> float:
         lp = math.log(r / (r + e))
 
         def logpmf(j: int) -> float:
-            return math.lgamma(j + r) - math.lgamma(r) - math.lgamma(j + 1.0) + r * lp + j * lq
+            return (math.lgamma(j + r) - math.lgamma(r) - math.lgamma(j + 1.0)
+                    + r * lp + j * lq)
 
         def ratio(j: int) -> float:  # pmf(j + 1) / pmf(j)
             return (j + r) / (j + 1.0) * math.exp(lq)
