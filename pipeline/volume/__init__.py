@@ -115,7 +115,9 @@ optimistic; expect ~80-83 on unseen series.
   (independent buckets) in-sample 85.02 (2 IBM FP), thinning 85.33 / 82.50 / 79.92 /
   77.24, synthetic 68+17; with ``phi_n`` (buckets fully correlated) 85.93 / 85.67 /
   82.38 / 81.86 / 74.30, synthetic 68+14: no window recovered, more FP, as with the
-  Anscombe sums of the previous session.
+  Anscombe sums of the previous session. The exact tail z (``phi_n``, under 5 expected)
+  also for the onset tail (episodes and ``score``; it would change the live watch too):
+  85.93 / 85.36 / 84.42 / 82.12 / 74.53, synthetic 66+14 (5 more FP at 50 %): not taken.
   Left as they were: the gentle 6 h x2 shifts (14/69): their 6-12 h evidence barely
   reaches 1 (max ``sustained`` 0.85-1.23 over 21 shifts of seeds 0-1), because the x6
   spike 2-8 days earlier is the week's largest excess: the gate is not what stops most of
