@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any
 
 _DAY = 86400.0
@@ -62,6 +63,76 @@ def _clip_mass(c: float) -> float:
     return (1.0 - tail) - 2.0 * c * phi_c + c * c * tail
 
 
+_STD_NORMAL = NormalDist()
+_TAIL_TERMS = 10_000  # summation cap of nb_tail_z (bounded geometric remainder beyond it)
+
+
+def nb_tail_z(x: float, e: float, phi: float) -> float:
+    """Exact upper-tail z of a count ``x`` against mean ``e``, overdispersion ``phi``.
+
+    The count is negative binomial with ``Var = e + phi * e**2`` (Poisson for ``phi`` 0);
+    the result is the probit of the mid-p upper tail ``P(X > x) + P(X = x) / 2``, i.e. the
+    standard normal ``z`` with that upper-tail probability, capped at 37.5 (probability
+    1e-300). For a few expected mentions the Anscombe ``z`` is a poor approximation of
+    this tail (4 mentions against 0.2 expected: Anscombe z 2.7, Poisson tail z 4.0). Direct
+    summation of the mass function: meant for small ``e`` (its cost grows with the spread).
+    A non-finite argument gives 0 (no evidence) rather than an error.
+
+    >>> round(nb_tail_z(4, 0.2, 0.0), 2), round(nb_tail_z(4, 0.2, 0.5), 2)
+    (4.02, 3.57)
+    >>> nb_tail_z(0, 3.0, 0.2) < 0 < nb_tail_z(6, 3.0, 0.2) < nb_tail_z(6, 3.0, 0.0)
+    True
+    """
+    if not (math.isfinite(x) and math.isfinite(e) and math.isfinite(phi)):
+        return 0.0
+    k = math.floor(x) if x > 0.0 else 0
+    if e <= 0.0:
+        return 37.5 if k > 0 else 0.0
+    if phi > 1e-9:
+        r = 1.0 / phi  # NB size; success probability r / (r + e)
+        lq = math.log(e / (r + e))
+        lp = math.log(r / (r + e))
+
+        def logpmf(j: int) -> float:
+            return (math.lgamma(j + r) - math.lgamma(r) - math.lgamma(j + 1.0)
+                    + r * lp + j * lq)
+
+        def ratio(j: int) -> float:  # pmf(j + 1) / pmf(j)
+            return (j + r) / (j + 1.0) * math.exp(lq)
+        q_lim = math.exp(lq)  # limit of the ratio for large j
+    else:
+        le = math.log(e)
+
+        def logpmf(j: int) -> float:
+            return -e + j * le - math.lgamma(j + 1.0)
+
+        def ratio(j: int) -> float:
+            return e / (j + 1.0)
+        q_lim = 0.0
+    if k < e:  # below the mean: 1 - P(X <= x) by the lower sum (at most ~e terms)
+        low = sum(math.exp(logpmf(j)) for j in range(k))
+        mid = 1.0 - low - 0.5 * math.exp(logpmf(k))
+    else:  # the upper sum, terms falling at least geometrically past the mean
+        term = math.exp(logpmf(k))
+        mid = 0.5 * term
+        j = k
+        for _ in range(_TAIL_TERMS):
+            term *= ratio(j)
+            j += 1
+            mid += term
+            rr = max(ratio(j), q_lim)
+            if term * rr <= 1e-12 * mid * (1.0 - rr):
+                break
+        else:  # remainder bounded by the geometric series (conservative: smaller z)
+            rr = max(ratio(j), q_lim)
+            mid += term * rr / (1.0 - rr)
+    if mid <= 1e-300:
+        return 37.5
+    if mid >= 1.0:
+        return -37.5
+    return -_STD_NORMAL.inv_cdf(mid)
+
+
 @dataclass(frozen=True, slots=True)
 class VolumeScore:
     """Result of :meth:`VolumeModel.score_one` for one bucket.
@@ -101,6 +172,12 @@ class VolumeScore:
         (a ratio of ratios), slow (hours), for level shifts that a per-bucket ``score``
         misses. Until ``sustain_min_days`` days are learned, the threshold is padded with
         the prior ``ln(sustain_prior)``; 0 before the first day boundary.
+    dispersion : float
+        The brand's overdispersion in counts, ``phi_n`` of the model when the bucket was
+        scored: a bucket's count is taken as negative binomial with variance
+        ``e + phi_n * e**2``. Learned in counts, so it holds at every volume (the Anscombe
+        ``phi`` behind ``z`` falls to 0 under ~2 mentions per bucket, where the Anscombe
+        variance is under 1); for :func:`nb_tail_z` (the alarm's exact-tail gate).
     """
 
     t: float
@@ -113,6 +190,7 @@ class VolumeScore:
     warm: bool
     z: float = 0.0
     sustained: float = 0.0
+    dispersion: float = 0.0
 
 
 _PARAMS = (
@@ -126,6 +204,7 @@ _STATE = (
     "last_t", "cusum_dn", "learned_s", "n_late", "last_day",
     "tail_days", "tail_eps", "tail_exc", "in_episode", "episode_peak",
     "sus_obs", "sus_exp", "sus_day", "sus_max", "sus_hist", "sus_thr",
+    "phi_n", "gn2", "gnmu2",
 )
 
 
@@ -138,7 +217,10 @@ class VolumeModel:
     *clipped* Anscombe residual, so that one burst cannot drag the baseline. The noise is
     negative-binomial-like: in Anscombe space the residual sd is ``sqrt(1 + phi * mu)``
     (1 = Poisson floor for quiet brands, ``phi`` = overdispersion learned online by a
-    clipped method of moments). ``z`` is the residual over that sd. ``score`` turns ``z``
+    clipped method of moments). ``z`` is the residual over that sd. The overdispersion is
+    also learned in counts (``phi_n``: ``E[(x - mu)^2] = mu + phi_n mu^2``, clipped, in
+    ``VolumeScore.dispersion``), which stays right for brands with a few mentions per
+    bucket, where the Anscombe ``phi`` falls to 0. ``score`` turns ``z``
     into a brand-calibrated return period: the peaks of episodes with ``z > tail_u`` are
     fitted by an exponential tail (peaks over threshold, exponentially forgotten).
 
@@ -277,6 +359,9 @@ class VolumeModel:
         self.g2 = 0.0
         self.gmu = 0.0
         self.phi = 0.0
+        self.phi_n = 0.0  # overdispersion in counts, and its two EW moments
+        self.gn2 = 0.0
+        self.gnmu2 = 0.0
         self.n = 0
         self.n_scale = 0
         self.last_t: float | None = None
@@ -395,7 +480,7 @@ class VolumeModel:
         return VolumeScore(
             t, x, e, inv_anscombe(a - bz),
             inv_anscombe(a + bz), self._tail_score(z), silence if silence > 0.0 else 0.0,
-            self.learned_s >= self.warmup_s, z, self._sustained(x, e),
+            self.learned_s >= self.warmup_s, z, self._sustained(x, e), self.phi_n,
         )
 
     def learn_one(self, t: float, count: float) -> None:
@@ -418,6 +503,7 @@ class VolumeModel:
             self.last_day = int(t // _DAY)
             return
         mu, a, sd, i0, w1, d = self._center(t)
+        phi_n0 = self.phi_n
         self._sus_learn(t, x, self._expected(mu, sd))
         r = anscombe(x) - a
         z = r / sd
@@ -463,6 +549,14 @@ class VolumeModel:
         self.g2 += ag * (r2 - 1.0 - self.g2)
         self.gmu += ag * (mu - self.gmu)
         self.phi = self.g2 / self.gmu if self.g2 > 0.0 and self.gmu > 0.0 else 0.0
+        # the same in counts: E[(x - mu)^2] = mu + phi_n mu^2 (clipped at clip_z of that sd)
+        u2 = (x - mu) * (x - mu)
+        if robust:
+            lim = cz * cz * (mu + phi_n0 * mu * mu)
+            u2 = (lim if u2 > lim else u2) * self._kappa
+        self.gn2 += ag * (u2 - mu - self.gn2)
+        self.gnmu2 += ag * (mu * mu - self.gnmu2)
+        self.phi_n = self.gn2 / self.gnmu2 if self.gn2 > 0.0 and self.gnmu2 > 0.0 else 0.0
         day = int(t // _DAY)
         if day != self.last_day:  # keep the seasonal offsets centred (identifiability)
             self.last_day = day
@@ -484,7 +578,7 @@ class VolumeModel:
         >>> m2.score_one(50 * 300.0, 30) == m.score_one(50 * 300.0, 30)
         True
         """
-        st: dict[str, Any] = {"version": 3}
+        st: dict[str, Any] = {"version": 4}
         st["params"] = {k: getattr(self, k) for k in _PARAMS}
         for k in _STATE:
             v = getattr(self, k)
@@ -495,7 +589,7 @@ class VolumeModel:
     def from_state(cls, state: dict[str, Any]) -> "VolumeModel":
         """Rebuild a model from :meth:`to_state`; it scores identically."""
         version = state.get("version")
-        if version not in (1, 2, 3):
+        if version not in (1, 2, 3, 4):
             raise ValueError(f"unknown VolumeModel state version {version!r}")
         p = {k: v for k, v in state["params"].items() if k in _PARAMS}
         if version < 3:  # sliding-window evidence of versions 1-2: start it afresh
@@ -507,4 +601,8 @@ class VolumeModel:
             v = state[k]
             setattr(m, k, [list(x) if isinstance(x, list) else x for x in v]
                     if isinstance(v, list) else v)
+        if "phi_n" not in state:  # before version 4: start the count moments from phi
+            m.gnmu2 = m.gmu * m.gmu
+            m.gn2 = m.phi * m.gnmu2
+            m.phi_n = m.phi
         return m

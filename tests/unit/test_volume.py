@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from pipeline.volume import (
     DEFAULT_SURGE, SURGE_ALARM_COOLDOWN_S, SURGE_ALARM_ON, SURGE_ALARM_QUIET_S, SURGE_ON,
-    SUSTAINED_Z, SurgeAlarm, SurgeThresholds, VolumeModel, VolumeScore,
+    SUSTAINED_Z, SurgeAlarm, SurgeThresholds, VolumeModel, VolumeScore, nb_tail_z,
 )
 
 B = 300  # bucket seconds used by most tests
@@ -257,9 +257,10 @@ def test_sustained_gate_in_snapshots_and_old_states():
 def test_count_aware_gate_only_where_counts_are_too_small():
     """``sustained_ratio`` (on in the defaults) lowers the gate to the z of a bucket at R times
     its expectation, at least ``sustained_zmin``, only where that z is under ``sustained_z``."""
-    quiet_gate = replace(DEFAULT_SURGE, sustained_ratio=7.0, sustained_zmin=3.0)
-    assert quiet_gate == DEFAULT_SURGE
-    no_count_gate = replace(DEFAULT_SURGE, sustained_ratio=math.inf)
+    assert (DEFAULT_SURGE.sustained_ratio, DEFAULT_SURGE.sustained_zmin) == (7.0, 3.0)
+    # the Anscombe gates alone (the exact-tail gate has its own test)
+    quiet_gate = replace(DEFAULT_SURGE, sustained_exact_e=0.0)
+    no_count_gate = replace(quiet_gate, sustained_ratio=math.inf)
 
     def fires(th, observed, expected, z):
         return SurgeAlarm(th).update(
@@ -281,6 +282,105 @@ def test_count_aware_gate_only_where_counts_are_too_small():
     assert SurgeAlarm.from_state(st).th == quiet_gate
     del st["thresholds"]["sustained_ratio"], st["thresholds"]["sustained_zmin"]
     assert SurgeAlarm.from_state(st).th == no_count_gate
+
+
+def _poisson_mid_p(x: int, e: float) -> float:
+    """Mid-p upper tail of a Poisson count, from its mass function (the test's reference)."""
+    pmf = [math.exp(-e + j * math.log(e) - math.lgamma(j + 1)) for j in range(x + 200)]
+    return sum(pmf[x + 1:]) + 0.5 * pmf[x]
+
+
+@pytest.mark.parametrize("x, e", [(0, 0.3), (1, 0.3), (4, 0.2), (9, 0.4), (6, 3.0), (2, 7.0)])
+def test_nb_tail_z_matches_the_poisson_tail_and_overdispersion_widens_it(x, e):
+    from statistics import NormalDist
+
+    ref = -NormalDist().inv_cdf(_poisson_mid_p(x, e))
+    assert nb_tail_z(x, e, 0.0) == pytest.approx(ref, abs=1e-9)
+    if x >= 2 * e + 2:  # in the upper tail a wider count distribution makes it less rare
+        assert nb_tail_z(x, e, 0.5) < nb_tail_z(x, e, 0.1) < nb_tail_z(x, e, 0.0)
+
+
+def test_nb_tail_z_negative_binomial_mass_and_extremes():
+    # phi 1 with mean 1 is the geometric distribution P(X = j) = 2^-(j+1): P(X > 3) + P(3)/2
+    assert nb_tail_z(3, 1.0, 1.0) == pytest.approx(-_std_inv(2 ** -4 + 2 ** -5), abs=1e-9)
+    assert nb_tail_z(10_000, 0.5, 0.3) == 37.5  # beyond double precision: capped, finite
+    assert nb_tail_z(5, 0.0, 0.3) == 37.5 and nb_tail_z(0, 0.0, 0.3) == 0.0
+    bad = (math.nan, math.inf)  # bad input: no evidence, no exception
+    assert all(nb_tail_z(v, 1.0, 0.3) == nb_tail_z(3, v, 0.3) == nb_tail_z(3, 1.0, v) == 0.0
+               for v in bad)
+    # below the mean: negative, and the lower sum and upper sum agree around it
+    assert nb_tail_z(1, 4.0, 0.2) < 0.0
+    assert nb_tail_z(3, 3.5, 0.2) < nb_tail_z(4, 3.5, 0.2) < nb_tail_z(5, 3.5, 0.2)
+
+
+def _std_inv(p: float) -> float:
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf(p)
+
+
+def test_count_overdispersion_holds_at_low_volume():
+    """``phi_n`` (counts) is learned at a few mentions per bucket, where the Anscombe ``phi``
+    falls to 0 (the Anscombe variance of a Poisson count of mean < 2 is under 1)."""
+    rng = random.Random(5)
+
+    def nb(mean: float, phi: float) -> int:  # Poisson-gamma draw
+        return poisson(rng, rng.gammavariate(1 / phi, mean * phi))
+
+    phis = {}
+    for base in (0.5, 40.0):
+        m = VolumeModel(B)
+        t = T0
+        for _ in range(8 * 288):
+            m.learn_one(t, nb(base, 0.3))
+            t += B
+        phis[base] = (m.phi, m.phi_n, m.score_one(t, 0).dispersion)
+    assert phis[0.5][0] < 0.05 and 0.15 < phis[0.5][1] < 1.0  # Anscombe phi gone, phi_n not
+    assert 0.15 < phis[40.0][1] < 0.5 and phis[40.0][1] == phis[40.0][2]
+
+
+def test_exact_tail_gate_for_a_few_expected_mentions():
+    """Under ``sustained_exact_e`` expected mentions a bucket also passes the gate of the
+    sustained evidence when its exact negative-binomial tail z reaches ``sustained_z``."""
+    assert DEFAULT_SURGE.sustained_exact_e == 5.0
+    anscombe_only = replace(DEFAULT_SURGE, sustained_exact_e=0.0)
+
+    def fires(th, observed, expected, z, phi):
+        return SurgeAlarm(th).update(
+            VolumeScore(0.0, observed, expected, 0, 0, 0.0, 0.0, True, z, 1.2, phi))
+
+    # 12 mentions against 1.6 expected (GOOG 03-22 at 20 % of its counts): Anscombe z 3.8,
+    # under the count-aware gate there (4.0, the z of a x7 bucket), exact tail z 4.1
+    assert nb_tail_z(12, 1.6, 0.2) >= SUSTAINED_Z
+    assert fires(DEFAULT_SURGE, 12, 1.6, 3.8, 0.2) and not fires(anscombe_only, 12, 1.6, 3.8, 0.2)
+    # a wider brand (phi_n 1): the same bucket is not rare enough
+    assert nb_tail_z(12, 1.6, 1.0) < SUSTAINED_Z and not fires(DEFAULT_SURGE, 12, 1.6, 3.8, 1.0)
+    # at 5 expected and above only the Anscombe gate counts
+    assert nb_tail_z(30, 6.0, 0.1) >= SUSTAINED_Z and not fires(DEFAULT_SURGE, 30, 6.0, 3.9, 0.1)
+    # no sustained evidence: no firing, however rare the bucket
+    assert not SurgeAlarm().update(VolumeScore(0.0, 12, 1.6, 0, 0, 0.0, 0.0, True, 3.8, 0.9, 0.2))
+    # snapshots keep it; a snapshot from before it loads with it off
+    st = orjson.loads(orjson.dumps(SurgeAlarm().to_state()))
+    assert SurgeAlarm.from_state(st).th == DEFAULT_SURGE
+    del st["thresholds"]["sustained_exact_e"]
+    assert SurgeAlarm.from_state(st).th == anscombe_only
+
+
+def test_count_overdispersion_in_snapshots_and_old_states():
+    m = VolumeModel(B)
+    feed(m, 2, 3, seed=4)
+    st = orjson.loads(orjson.dumps(m.to_state()))
+    assert st["version"] == 4 and st["phi_n"] == m.phi_n > 0.0
+    t = m.last_t + B
+    assert VolumeModel.from_state(st).score_one(t, 9) == m.score_one(t, 9)
+    # version 3 had no count moments: they start from the Anscombe phi, scores otherwise equal
+    v3 = {k: v for k, v in st.items() if k not in ("phi_n", "gn2", "gnmu2")}
+    v3["version"] = 3
+    m3 = VolumeModel.from_state(v3)
+    assert m3.phi_n == m.phi and m3.gnmu2 == m.gmu ** 2
+    assert replace(m3.score_one(t, 9), dispersion=0.0) == replace(m.score_one(t, 9), dispersion=0.0)
+    m3.learn_one(t, 9)  # and it learns on
+    assert m3.phi_n >= 0.0
 
 
 def _max_sustained_of_shift(m: VolumeModel, t: float, factor: float, hours: float = 6) -> float:
