@@ -67,6 +67,7 @@ def worker(
     """
     import faust
 
+    from agents import kafka
     from agents.app import create_app
 
     s = settings_or_exit(settings)
@@ -74,6 +75,7 @@ def worker(
         console.print("[red]no Kafka bootstrap:[/red] set KAFKA_BOOTSTRAP=host:port, "
                       "or run `veille demo` to get an embedded broker")
         raise typer.Exit(2)
+    kafka.run(kafka.check_reachable(s))  # no broker: one line and exit 2, not Faust's traceback
     try:
         import uvloop
 
@@ -91,7 +93,7 @@ def _register_optional_commands() -> None:
 
     app.command(name="demo")(demo.demo)
     app.command(name="simulate")(simulate_cmd.simulate)
-    app.command(name="check-post")(check_post_cmd.check_post)
+    app.command(name="check-post", cls=check_post_cmd.CheckPostCommand)(check_post_cmd.check_post)
     app.command(name="replay")(replay_cmd.replay)
     app.command(name="report")(report_cmd.report)
 

@@ -1,6 +1,7 @@
 """The command line: every command explains itself; simulate writes valid mentions."""
 
 import gzip
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -65,6 +66,34 @@ def test_check_post_exit_codes_and_json():
     assert last["verdict"] == "block" and last["reasons"][0]["span"]
 
 
+@pytest.mark.parametrize("args", [[], ["--bogus", "hi"], ["hi", "--lang"],
+                                  ["hi", "--settings", "/nonexistent/veille.toml"]],
+                         ids=["no-text", "unknown-option", "option-without-value", "no-such-file"])
+def test_check_post_usage_error_is_no_review_not_block(args):
+    """Click exits 2 on a usage error, which a CI hook would read as "block": 3 (no review)."""
+    r = runner.invoke(cli.app, ["check-post", *args])
+    assert r.exit_code == 3, r.output
+    assert "Error" in r.output and "Traceback" not in r.output
+
+
+def test_check_post_help_exits_0_and_documents_the_exit_codes():
+    r = runner.invoke(cli.app, ["check-post", "--help"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    assert flat("0 approve, 1 warn, 2 block, 3 no review") in flat(r.output)
+
+
+def test_check_post_internal_error_is_no_review_not_warn(monkeypatch):
+    """An unexpected error would exit 1 ("warn"): it is shown, and exits 3 (no review)."""
+    from pipeline.risks import PostReviewer
+
+    def broken(self, text, lang=None):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(PostReviewer, "review", broken)
+    r = runner.invoke(cli.app, ["check-post", "hello"])
+    assert r.exit_code == 3, r.output
+
+
 def test_check_post_unknown_brand_says_which_exist(tmp_path):
     toml = tmp_path / "v.toml"
     toml.write_text('[[brands]]\nname = "acme"\n[[brands]]\nname = "globex"\n')
@@ -98,8 +127,12 @@ def test_worker_makes_its_data_dir_from_any_directory(monkeypatch, tmp_path):
         def execute_from_commandline(self):
             started.append(Path(self.app.conf.datadir))
 
+    async def reachable(settings):
+        return None
+
     monkeypatch.setattr(faust, "Worker", FakeWorker)
     monkeypatch.setattr(uvloop, "install", lambda: None)
+    monkeypatch.setattr("agents.kafka.check_reachable", reachable)
     monkeypatch.setenv("KAFKA_BOOTSTRAP", "127.0.0.1:1")
     monkeypatch.setenv("VEILLE_DATA_DIR", str(tmp_path / "var" / "worker"))
     result = runner.invoke(cli.app, ["worker"])
@@ -131,6 +164,22 @@ def test_unreachable_broker_is_one_clear_line_not_a_traceback(no_broker, tmp_pat
     assert result.exit_code == 2, result.output
     assert "no Kafka broker answers at 127.0.0.1:" in result.output
     assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("args", [["worker"], ["simulate", "--hours", "0.05"]])
+def test_no_broker_is_one_line_on_stderr_exit_2(tmp_path, args):
+    """The worker as the other commands (exit 2, the same line), not Faust's traceback and
+    exit 1; and only that line (not aiokafka's "Unable connect to ..." log line before it)."""
+    from agents.brokers import free_port
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VEILLE_", "KAFKA_"))}
+    env.update(KAFKA_BOOTSTRAP=f"127.0.0.1:{free_port()}", VEILLE_DATA_DIR=str(tmp_path / "d"),
+               TERM="dumb")
+    r = subprocess.run([sys.executable, "-m", "agents.cli", *args], capture_output=True,
+                       text=True, timeout=120, cwd=tmp_path, env=env)
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip() and not ln.startswith("simulate")]
+    assert r.returncode == 2, r.stderr
+    assert len(lines) == 1 and lines[0].startswith("no Kafka broker answers at 127.0.0.1:"), r.stderr
 
 
 def test_help_shows_the_spec_syntax_and_examples():
