@@ -176,7 +176,10 @@ def print_summary(summary: dict[str, Any]) -> None:
     dead = summary["deadletters"]
     out_console.print("dead letters: " + (", ".join(f"{k} {v:,}" for k, v in dead.items())
                                           if dead else "none"))
-    out_console.print(f"{summary['records']:,} records, {summary['mentions']:,} mentions, "
+    blank = summary.get("blank_lines", 0)
+    out_console.print(f"{summary['records']:,} records"
+                      + (f" (and {blank:,} blank lines, skipped)" if blank else "")
+                      + f", {summary['mentions']:,} mentions, "
                       f"{summary['duplicates']:,} duplicates, {summary['late']:,} late, "
                       f"{summary['elapsed_s']:.1f} s ({summary['mentions_per_s']:,.0f}/s)")
 
@@ -297,7 +300,9 @@ def _replay(s: Settings, arc: Optional[Archive], out: Path, from_topic: Optional
                 el = progress.tasks[0].elapsed or 1e-9
                 progress.update(task, completed=arc.position(), n=n, rate=n / el)
 
-            summary = rep.run(arc.records(), batch=batch, on_batch=tick)
+            rep.feed(arc.records(), batch=batch, on_batch=tick)
+            rep.blank_lines = arc.blank_lines
+            summary = rep.finish()
             progress.update(task, completed=arc.size)
         else:
             try:
@@ -375,7 +380,8 @@ def _into_kafka(s: Settings, arc: Optional[Archive], speed: float, quiet: bool) 
 
         n = kafka.run(produce_mentions(s, mentions(), speedup=speed, on_sent=tick))
         progress.update(task, completed=arc.size, n=n)
-    console.print(f"{n:,} mentions published to {s.topics.mentions}" + (
+    blank = (f" ({arc.blank_lines:,} blank lines skipped)" if arc.blank_lines else "")
+    console.print(f"{n:,} mentions published to {s.topics.mentions}{blank}" + (
         f"; {sum(skipped.values()):,} records not sent ("
         + ", ".join(f"{k} {v:,}" for k, v in sorted(skipped.items()))
         + "): without a JSON object with a brand and an ISO-8601 created_at, a record can be "

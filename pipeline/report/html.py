@@ -261,8 +261,11 @@ def render(run: dict[str, Any], figs: dict[str, str], title: str | None = None) 
         h.append("</table>")
     else:
         h.append("<p class='muted'>None: every record was a valid mention.</p>")
-    h.append(f"<p class='muted'>Replayed {s['records']:,} records in {s['elapsed_s']:.1f} s "
-             f"({_e(s['mentions_per_s'])} records/s) with the worker's engine.</p>")
+    blank = s.get("blank_lines", 0)
+    h.append(f"<p class='muted'>Replayed {s['records']:,} records"
+             + (f" (and {blank:,} blank lines of the archive, skipped)" if blank else "")
+             + f" in {s['elapsed_s']:.1f} s ({_e(s['mentions_per_s'])} records/s) with the "
+             "worker's engine.</p>")
     h.append("</main></body></html>")
     return "".join(h)
 

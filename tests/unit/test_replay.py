@@ -111,7 +111,23 @@ def test_replay_is_deterministic(crisis_run, tmp_path):
 def test_jsonl_fast_path_passes_lines_untouched(tmp_path):
     p = tmp_path / "a.jsonl"
     p.write_bytes(b'{"id":"1","brand":"x"}\n\n   \n[1]\n')
-    assert list(Archive(p).records()) == [b'{"id":"1","brand":"x"}', b"[1]"]
+    arc = Archive(p)
+    assert list(arc.records()) == [b'{"id":"1","brand":"x"}', b"[1]"]
+    assert arc.blank_lines == 2
+    assert list(arc.records()) and arc.blank_lines == 2  # counted per reading, not summed
+
+
+@pytest.mark.parametrize("name,body", [
+    ("m.jsonl.gz", b'\n{"id": "1"}\r\n\t\n{"id": "2"}\n\n'),
+    ("air.jsonl", b'{"id": "1", "airline": "United", "text": "x"}\n\n \n{"id": "2"}\n\n'),
+    ("m.csv", b"\nid,brand\n1,acme\n\n\n2,acme\n"),
+], ids=["jsonl-gz", "jsonl-adapter", "csv"])
+def test_blank_lines_are_counted_not_records(tmp_path, name, body):
+    """Every reader of an archive (fast path, adapter, CSV) counts its blank lines."""
+    p = tmp_path / name
+    p.write_bytes(gzip.compress(body) if name.endswith(".gz") else body)
+    arc = Archive(p)
+    assert len(list(arc.records())) == 2 and arc.blank_lines == 3
 
 
 def test_airline_adapter_jsonl_and_kaggle_csv(tmp_path):
@@ -206,6 +222,11 @@ def test_cli_replay_dead_letters_and_counts_every_malformed_line(crisis_stream, 
     assert summary["deadletters"] == dict(Counter(bad.values()))
     assert summary["records"] == summary["mentions"] + sum(summary["deadletters"].values()) \
         + summary["duplicates"] == len(good) + len(bad)  # blank lines are not records
+    assert summary["blank_lines"] == 2  # but counted: the archive's lines add up too
+    assert "(and 2 blank lines, skipped)" in r.output
+    from pipeline.report.html import build
+
+    assert "(and 2 blank lines of the archive, skipped)" in build(tmp_path / "o")[0]
     dead = [orjson.loads(line) for line in (tmp_path / "o" / "deadletters.jsonl").open("rb")]
     assert [d["reason"] for d in dead] == list(bad.values())
     assert all(d["detail"] and d["record"] for d in dead)
