@@ -173,6 +173,14 @@ def print_summary(summary: dict[str, Any]) -> None:
         b.add_row(name, f"{v['mentions']:,}", f"{v['negative']:,}", f"{v['late']:,}",
                   str(v["incidents"]))
     out_console.print(b)
+    dropped = {k: v["slow_waiting_dropped"] for k, v in summary["brands"].items()
+               if v.get("slow_waiting_dropped")}
+    if dropped:
+        limit = summary["settings"]["detection"]["risks"]["slow_max_waiting"]
+        out_console.print(
+            "slow answers: awaited mentions dropped, more than "
+            f"detection.risks.slow_max_waiting = {limit:,} were waiting (their answers are not "
+            "measured): " + ", ".join(f"{k} {v:,}" for k, v in dropped.items()))
     dead = summary["deadletters"]
     out_console.print("dead letters: " + (", ".join(f"{k} {v:,}" for k, v in dead.items())
                                           if dead else "none"))

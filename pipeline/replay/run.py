@@ -221,6 +221,7 @@ class OfflineReplay:
                 "first_bucket": s["t"][0] if s["t"] else None,
                 "last_bucket": s["t"][-1] if s["t"] else None,
                 "incidents": sum(1 for i in incs if i["brand"] == b),
+                "slow_waiting_dropped": _waiting_dropped(self.engine.watches.get(b)),
             }
         summary = {
             "source": self.source,
@@ -241,6 +242,12 @@ class OfflineReplay:
         (self.outdir / "summary.json").write_bytes(
             orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")
         return summary
+
+
+def _waiting_dropped(watch: Any) -> int:
+    """Awaited mentions the brand's slow-answer detector dropped (``slow_max_waiting`` full)."""
+    dets = watch.detectors if watch is not None else ()
+    return sum(getattr(det, "waiting_dropped", 0) for det in dets)
 
 
 def _settings_doc(settings: Settings) -> dict[str, Any]:

@@ -337,3 +337,28 @@ def test_configured_brands_dead_letter_others(crisis_run, tmp_path):
     summary = OfflineReplay(s, tmp_path).run(Archive(archive).records())
     assert summary["deadletters"]["unknown_brand"] == summary["records"] - 1 - summary["mentions"]
     assert set(summary["brands"]) == {"acme"}
+
+
+def test_summary_counts_mentions_dropped_from_the_slow_answer_measure(tmp_path):
+    """More awaited negative mentions than slow_max_waiting: the summary and the printed
+    table say how many were dropped from the measure (they are not silently lost)."""
+    from agents.replay_cmd import out_console, print_summary
+
+    def rec(i: int, handle: str, text: str) -> bytes:
+        return orjson.dumps({"id": f"s{i}", "created_at": f"2026-01-05T10:{i // 60:02d}:{i % 60:02d}Z",
+                             "brand": "acme", "text": text,
+                             "author": {"id": f"u-{handle}", "handle": handle, "followers": 900,
+                                        "created_at": "2019-01-01T00:00:00Z"}})
+
+    records = [rec(0, "acme", "Good morning, we are here to help!")]
+    records += [rec(i, f"c{i}", "@acme awful service, worst company ever, I hate this")
+                for i in range(1, 40)]
+    settings = Settings(brands=[{"name": "acme", "handles": ["acme"]}],
+                        detection={"risks": {"slow_max_waiting": 10}})
+    summary = OfflineReplay(settings, tmp_path).run(records)
+    dropped = summary["brands"]["acme"]["slow_waiting_dropped"]
+    assert dropped == summary["brands"]["acme"]["negative"] - 10 > 0
+    with out_console.capture() as out:
+        print_summary(summary)
+    printed = " ".join(out.get().split())
+    assert f"acme {dropped:,}" in printed and "slow_max_waiting = 10" in printed
