@@ -225,8 +225,12 @@ def render(run: dict[str, Any], figs: dict[str, str], title: str | None = None) 
         if f"volume-{safe}" not in figs:
             continue
         share = v["negative"] / v["mentions"] if v["mentions"] else 0.0
+        dropped = v.get("slow_waiting_dropped", 0)
         h.append(f"<h2 id='brand-{safe}'>{_e(b)}</h2><p class='sub'>{v['mentions']:,} mentions, "
-                 f"{share:.0%} negative, {v['incidents']} incident(s), {v['late']:,} late</p>")
+                 f"{share:.0%} negative, {v['incidents']} incident(s), {v['late']:,} late"
+                 + (f", {dropped:,} awaited negative mentions dropped from the slow-answer "
+                    "measure (detection.risks.slow_max_waiting reached)" if dropped else "")
+                 + "</p>")
         for kind in ("volume", "sentiment"):
             h.append(f"<div class='panel' id='plot-{kind}-{safe}'>{figs[f'{kind}-{safe}']}</div>")
         h.append(f"<div class='panel' id='plot-terms-{safe}'>{figs[f'terms-{safe}']}</div>")
@@ -264,10 +268,15 @@ def render(run: dict[str, Any], figs: dict[str, str], title: str | None = None) 
     blank = s.get("blank_lines", 0)
     h.append(f"<p class='muted'>Replayed {s['records']:,} records"
              + (f" (and {blank:,} blank lines of the archive, skipped)" if blank else "")
-             + f" in {s['elapsed_s']:.1f} s ({_e(s['mentions_per_s'])} records/s) with the "
+             + f" in {s['elapsed_s']:.1f} s ({_rate(s['mentions_per_s'])} records/s) with the "
              "worker's engine.</p>")
     h.append("</main></body></html>")
     return "".join(h)
+
+
+def _rate(v: Any) -> str:
+    """A records/s figure as the CLI prints it (7,511), or as is when it is not a number."""
+    return f"{v:,.0f}" if isinstance(v, (int, float)) else _e(v)
 
 
 def _txt(v: Any) -> str:

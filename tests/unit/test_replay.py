@@ -353,6 +353,7 @@ def test_summary_counts_mentions_dropped_from_the_slow_answer_measure(tmp_path):
     records = [rec(0, "acme", "Good morning, we are here to help!")]
     records += [rec(i, f"c{i}", "@acme awful service, worst company ever, I hate this")
                 for i in range(1, 40)]
+    records.append(rec(300, "z", "@acme ok"))  # closes the buckets (the report plots them)
     settings = Settings(brands=[{"name": "acme", "handles": ["acme"]}],
                         detection={"risks": {"slow_max_waiting": 10}})
     summary = OfflineReplay(settings, tmp_path).run(records)
@@ -362,3 +363,6 @@ def test_summary_counts_mentions_dropped_from_the_slow_answer_measure(tmp_path):
         print_summary(summary)
     printed = " ".join(out.get().split())
     assert f"acme {dropped:,}" in printed and "slow_max_waiting = 10" in printed
+    from pipeline.report.html import build
+
+    assert f"{dropped:,} awaited negative mentions dropped" in build(tmp_path)[0]
