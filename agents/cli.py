@@ -13,7 +13,10 @@ from agents.cli_settings import settings_or_exit
 
 app = typer.Typer(
     name="veille",
-    help="veille — real-time watch over a company's Twitter/X presence, on Kafka.",
+    help="veille — real-time watch over a company's Twitter/X presence, on Kafka.\n\n"
+    "Try it: `veille demo` (embedded broker, live alerts; Ctrl-C stops it), or offline: "
+    "`veille simulate --out sim.jsonl.gz`, then `veille replay sim.jsonl.gz`, then "
+    "`veille report var/replay`. Each command has --help.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="markdown",
@@ -60,6 +63,8 @@ def worker(
 
     Point it at Kafka with KAFKA_BOOTSTRAP=host:port (or kafka_bootstrap in the settings file).
     Start as many as you like: they share the work by partition (brands are the keys).
+    Prometheus metrics on http://127.0.0.1:9464/metrics (metrics_host, metrics_port); one line
+    says when it runs. Ctrl-C or SIGTERM stops it gracefully. No broker answering: exit 2.
 
     Example:
 

@@ -231,8 +231,8 @@ def replay(
         "--into-kafka", help="Re-publish to the mentions topic for a running worker "
         "instead of replaying offline.")] = False,
     speed: Annotated[float, typer.Option(
-        help="--into-kafka pacing: event seconds per wall second (0 = as fast as possible).")]
-    = 0.0,
+        "--speed", "--speedup", help="--into-kafka pacing: event seconds per wall second "
+        "(0 = as fast as possible; --speedup as in simulate and demo).")] = 0.0,
     settings: Annotated[Optional[Path], typer.Option(
         "--settings", "-s", help="TOML settings file (thresholds, brands, bootstrap).",
         exists=True, dir_okay=False)] = None,

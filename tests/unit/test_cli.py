@@ -25,6 +25,7 @@ def test_help_lists_every_command_with_one_line():
     assert result.exit_code == 0
     for name in ("demo", "worker", "broker", "simulate", "check-post"):
         assert name in result.output
+    assert flat("Try it: veille demo") in flat(result.output)  # where a new user starts
 
 
 @pytest.mark.parametrize("name", sorted(set(COMMANDS)))
@@ -153,7 +154,8 @@ def no_broker(monkeypatch):
     ["simulate", "--hours", "0.05"],
     ["replay", "--from-topic", "veille.mentions", "--quiet"],
     ["replay", "ARCHIVE", "--into-kafka", "--quiet"],
-], ids=["simulate", "replay-from-topic", "replay-into-kafka"])
+    ["replay", "ARCHIVE", "--into-kafka", "--speedup", "60", "--quiet"],  # simulate's name
+], ids=["simulate", "replay-from-topic", "replay-into-kafka", "replay-into-kafka-speedup"])
 def test_unreachable_broker_is_one_clear_line_not_a_traceback(no_broker, tmp_path, args):
     archive = tmp_path / "a.jsonl"
     archive.write_text('{"id": "1"}\n')
