@@ -20,6 +20,7 @@ from typer.core import TyperCommand
 
 from agents.cli_settings import settings_or_exit
 from pipeline.risks import PostReviewer, render_review
+from pipeline.risks.post_checks._base import normalize_lang
 
 EXIT = {"approve": 0, "warn": 1, "block": 2}
 #: Exit code of every outcome without a review (see the module docstring).
@@ -71,6 +72,8 @@ def check_post(
 
         veille check-post --settings veille.toml --brand acme "Project Falcon ships Monday!"
     """
+    if lang is not None and normalize_lang(lang) not in ("fr", "en"):
+        raise typer.BadParameter(f"{lang!r}: fr or en (omit it to guess)", param_hint="--lang")
     s = settings_or_exit(settings, exit_code=NO_REVIEW)  # 2 is 'block': a bad file is no review
     cfg = s.brand(brand) if brand else (s.brands[0] if len(s.brands) == 1 else None)
     if brand and cfg is None:

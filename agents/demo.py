@@ -121,9 +121,10 @@ def demo(
     settings: Annotated[Optional[Path], typer.Option(
         "--settings", "-s", help="TOML settings file (else $VEILLE_SETTINGS_FILE).",
         exists=True, dir_okay=False)] = None,
-    speedup: Annotated[float, typer.Option(help="Event seconds per wall second.")] = 60.0,
-    duration: Annotated[float, typer.Option(help="Stop after this many wall seconds (0 = Ctrl-C).")]
-    = 0.0,
+    speedup: Annotated[float, typer.Option(
+        min=0, help="Event seconds per wall second (0 = as fast as possible).")] = 60.0,
+    duration: Annotated[float, typer.Option(
+        min=0, help="Stop after this many wall seconds (0 = Ctrl-C).")] = 0.0,
     seed: Annotated[int, typer.Option(help="Simulation seed.")] = 0,
     expect_crisis: Annotated[bool, typer.Option(
         help="Exit 1 unless a crisis alert arrives; stop as soon as one does (for CI).")] = False,

@@ -231,8 +231,8 @@ def replay(
         "--into-kafka", help="Re-publish to the mentions topic for a running worker "
         "instead of replaying offline.")] = False,
     speed: Annotated[float, typer.Option(
-        "--speed", "--speedup", help="--into-kafka pacing: event seconds per wall second "
-        "(0 = as fast as possible; --speedup as in simulate and demo).")] = 0.0,
+        "--speed", "--speedup", min=0, help="--into-kafka pacing: event seconds per wall "
+        "second (0 = as fast as possible; --speedup as in simulate and demo).")] = 0.0,
     settings: Annotated[Optional[Path], typer.Option(
         "--settings", "-s", help="TOML settings file (thresholds, brands, bootstrap).",
         exists=True, dir_okay=False)] = None,
@@ -243,7 +243,8 @@ def replay(
     compare_to: Annotated[Optional[Path], typer.Option(
         "--compare-to", help="Print added / removed / changed incidents against an earlier "
         "replay's output directory.", exists=True, file_okay=False)] = None,
-    batch: Annotated[int, typer.Option(help="Records per engine batch (the worker's).")] = BATCH,
+    batch: Annotated[int, typer.Option(
+        min=1, help="Records per engine batch (the worker's).")] = BATCH,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Replay an archive (JSONL, gzip, CSV) or a topic's time range through veille's engine:

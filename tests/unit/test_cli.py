@@ -68,8 +68,10 @@ def test_check_post_exit_codes_and_json():
 
 
 @pytest.mark.parametrize("args", [[], ["--bogus", "hi"], ["hi", "--lang"],
-                                  ["hi", "--settings", "/nonexistent/veille.toml"]],
-                         ids=["no-text", "unknown-option", "option-without-value", "no-such-file"])
+                                  ["hi", "--settings", "/nonexistent/veille.toml"],
+                                  ["hi", "--lang", "de"]],
+                         ids=["no-text", "unknown-option", "option-without-value", "no-such-file",
+                              "unknown-lang"])
 def test_check_post_usage_error_is_no_review_not_block(args):
     """Click exits 2 on a usage error, which a CI hook would read as "block": 3 (no review)."""
     r = runner.invoke(cli.app, ["check-post", *args])
@@ -223,6 +225,23 @@ def test_bad_settings_file_is_one_message_naming_it(tmp_path, command):
     assert result.exit_code == (3 if command[0] == "check-post" else 2), result.output
     assert flat(f"settings error in {bad}") in flat(result.output)
     assert "nope" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("args", [
+    ["simulate", "--hours", "0", "--out", "OUT/m.jsonl"],
+    ["simulate", "--hours", "1", "--rate-scale", "0", "--out", "OUT/m.jsonl"],
+    ["replay", __file__.replace(".py", ".jsonl"), "--batch", "0", "--out", "OUT/r"],
+    ["replay", __file__.replace(".py", ".jsonl"), "--into-kafka", "--speed", "-1"],
+], ids=["simulate-0-hours", "simulate-0-rate", "replay-batch-0", "replay-negative-speed"])
+def test_numbers_that_would_do_nothing_are_usage_errors(tmp_path, args):
+    """--hours 0 wrote an empty file, --batch 0 replayed nothing: both exited 0."""
+    archive = tmp_path / "a.jsonl"
+    archive.write_text('{"id": "1"}\n')
+    args = [str(archive) if a.endswith(".jsonl") and "OUT" not in a else
+            a.replace("OUT", str(tmp_path)) for a in args]
+    r = runner.invoke(cli.app, args, env={"COLUMNS": "200"})
+    assert r.exit_code == 2 and "Invalid value" in r.output, r.output
+    assert not (tmp_path / "m.jsonl").exists() and not (tmp_path / "r").exists()
 
 
 def test_broker_unknown_kind_is_a_usage_error():
