@@ -37,14 +37,19 @@ def broker(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = a free one).")] = 0,
 ) -> None:
     """Start a broker on loopback and print its bootstrap address; Ctrl-C stops it."""
-    from agents.brokers import make_broker
+    from agents.brokers import BrokerError, make_broker
 
     try:
         b = make_broker(kind, port=port or None)
     except ValueError as exc:  # unknown kind
         raise typer.BadParameter(str(exc), param_hint="--kind") from exc
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})  # for sigwait
-    b.start()
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})  # sigwait
+    try:
+        b.start()
+    except BrokerError as exc:  # no jars, no java, port taken, the broker died: say it
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        console.print(f"[red]{b.kind} broker did not start:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
     print(b.bootstrap, flush=True)
     console.print(f"[green]{b.kind} broker on {b.bootstrap}[/green] (log: {b.log_path}); Ctrl-C stops it")
     try:

@@ -244,6 +244,15 @@ def test_numbers_that_would_do_nothing_are_usage_errors(tmp_path, args):
     assert not (tmp_path / "m.jsonl").exists() and not (tmp_path / "r").exists()
 
 
+def test_broker_that_cannot_start_is_one_message_not_a_traceback(monkeypatch):
+    monkeypatch.setenv("VEILLE_KAFKA_LIBS", "/nonexistent/kafka/libs")
+    r = runner.invoke(cli.app, ["broker", "--kind", "kafka"], env={"COLUMNS": "200"})
+    assert r.exit_code == 2, r.output
+    assert flat("kafka broker did not start: Apache Kafka jars not found in "
+                "/nonexistent/kafka/libs") in flat(r.output)
+    assert "Traceback" not in r.output and "fetch.sh" in r.output
+
+
 def test_broker_unknown_kind_is_a_usage_error():
     r = runner.invoke(cli.app, ["broker", "--kind", "zookeeper"], env={"COLUMNS": "200"})
     assert r.exit_code == 2 and flat("unknown broker kind 'zookeeper'") in flat(r.output), r.output
