@@ -108,6 +108,8 @@ async def _run(settings: Settings, cfg: SimConfig, speedup: float, duration: flo
             for t in tasks:
                 if t.done() and t.exception() is not None:
                     stop.set()
+    if not console.is_terminal:  # piped (CI): Live's last render ends without a newline
+        console.line()
     for t in tasks:
         t.cancel()
     results = await asyncio.gather(*tasks, return_exceptions=True)
