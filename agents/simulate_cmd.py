@@ -102,4 +102,5 @@ def simulate(
         progress.update(task, completed=cfg.duration_s, n=n)
     if truth is not None:
         truth.write_bytes(orjson.dumps(gt, option=orjson.OPT_INDENT_2))
-    console.print(f"{n:,} mentions, {len(gt)} scenario(s)" + (f" → {out}" if out else ""))
+    where = str(out) if s is None else f"{s.topics.mentions} on {s.kafka_bootstrap}"
+    console.print(f"{n:,} mentions, {len(gt)} scenario(s) → {where}")
