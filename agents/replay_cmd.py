@@ -159,13 +159,16 @@ async def topic_range(settings: Settings, topic: str, since: float | None,
 
 def print_summary(summary: dict[str, Any]) -> None:
     """The incident table and the dead letters, on stdout."""
-    t = Table(title=f"incidents ({len(summary['incidents'])})", show_lines=False)
-    for col in ("brand", "id", "opened (UTC)", "resolved", "kinds", "severities", "mentions",
-                "top terms"):
-        t.add_column(col, overflow="fold")
-    for row in summary_rows(summary):
-        t.add_row(*row)
-    out_console.print(t)
+    if summary["incidents"]:
+        t = Table(title=f"incidents ({len(summary['incidents'])})", show_lines=False)
+        for col in ("brand", "id", "opened (UTC)", "resolved", "kinds", "severities",
+                    "mentions", "top terms"):
+            t.add_column(col, overflow="fold")
+        for row in summary_rows(summary):
+            t.add_row(*row)
+        out_console.print(t)
+    else:
+        out_console.print("incidents: none" + _too_short(summary))
     b = Table(title="brands")
     for col in ("brand", "mentions", "negative", "late", "incidents"):
         b.add_column(col, justify="right" if col != "brand" else "left")
@@ -190,6 +193,18 @@ def print_summary(summary: dict[str, Any]) -> None:
                       + f", {summary['mentions']:,} mentions, "
                       f"{summary['duplicates']:,} duplicates, {summary['late']:,} late, "
                       f"{summary['elapsed_s']:.1f} s ({summary['mentions_per_s']:,.0f}/s)")
+
+
+def _too_short(summary: dict[str, Any]) -> str:
+    """Why no volume or crisis alert, when no brand's history reached ``detection.warmup_s``."""
+    warmup = summary["settings"]["detection"]["warmup_s"]
+    spans = [v["last_bucket"] - v["first_bucket"] for v in summary["brands"].values()
+             if v.get("first_bucket") is not None and v.get("last_bucket") is not None]
+    if summary["brands"] and max(spans, default=0) < warmup:
+        return (f" (no brand has detection.warmup_s = {warmup:,} s of history here, which "
+                "volume and crisis alerts need: replay a longer archive, or --set "
+                "detection.warmup_s=...)")
+    return ""
 
 
 def print_diff(diff: dict[str, Any], old_dir: Path) -> None:

@@ -366,3 +366,20 @@ def test_summary_counts_mentions_dropped_from_the_slow_answer_measure(tmp_path):
     from pipeline.report.html import build
 
     assert f"{dropped:,} awaited negative mentions dropped" in build(tmp_path)[0]
+
+
+def test_no_incident_says_when_the_archive_is_shorter_than_the_warmup(tmp_path):
+    """A new user's first replay of a few hours: not an empty table, but why."""
+    from agents.replay_cmd import out_console, print_summary
+
+    records = [orjson.dumps({"id": f"w{i}", "created_at": f"2026-01-05T{i // 60:02d}:{i % 60:02d}:00Z",
+                             "brand": "acme", "text": "@acme hello",
+                             "author": {"id": "u", "handle": "bob"}}) for i in range(0, 300, 5)]
+    for warmup, hint in ((86_400, True), (600, False)):
+        summary = OfflineReplay(Settings(detection={"warmup_s": warmup}),
+                                tmp_path / str(warmup)).run(records)
+        with out_console.capture() as out:
+            print_summary(summary)
+        printed = " ".join(out.get().split())
+        assert printed.startswith("incidents: none")
+        assert (f"no brand has detection.warmup_s = {warmup:,} s of history" in printed) is hint
