@@ -20,6 +20,8 @@ Examples
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
@@ -325,9 +327,11 @@ def _incident_card(i: dict[str, Any], figs: dict[str, str], samples: dict[str, A
 
 
 def write(outdir: str | Path, path: str | Path | None = None, *, png: bool = False,
-          title: str | None = None) -> tuple[Path, list[Path]]:
+          title: str | None = None, on_png: Callable[[int, int], None] | None = None
+          ) -> tuple[Path, list[Path]]:
     """Write ``report.html`` (default: in ``outdir``); with ``png``, also one PNG per plot
-    in ``plots/`` (SVG files next to them), rendered by headless Chromium."""
+    in ``plots/`` (SVG files next to them), rendered by headless Chromium; ``on_png`` is
+    called with (PNGs done, PNGs to make) as they are made (a second or so each)."""
     html, figs = build(outdir, title)
     target = Path(path) if path else Path(outdir) / "report.html"
     target.write_text(html, encoding="utf-8")
@@ -353,7 +357,12 @@ def write(outdir: str | Path, path: str | Path | None = None, *, png: bool = Fal
                 return screenshot(page, d / f"{name}.png", w, h)
             finally:
                 page.unlink(missing_ok=True)
+                if on_png is not None:
+                    with lock:
+                        done[0] += 1
+                        on_png(done[0], len(figs))
 
+        lock, done = threading.Lock(), [0]
         with ThreadPoolExecutor(max_workers=2) as pool:  # one Chromium per plot, two at a time
             pngs = list(pool.map(lambda kv: shoot(*kv), figs.items()))
     return target, pngs
