@@ -72,6 +72,8 @@ def check_post(
 
         veille check-post --settings veille.toml --brand acme "Project Falcon ships Monday!"
     """
+    if not text.strip():  # e.g. a hook that read a missing file: no review, not "approve"
+        raise typer.BadParameter("the post is empty: nothing to review", param_hint="TEXT")
     if lang is not None and normalize_lang(lang) not in ("fr", "en"):
         raise typer.BadParameter(f"{lang!r}: fr or en (omit it to guess)", param_hint="--lang")
     s = settings_or_exit(settings, exit_code=NO_REVIEW)  # 2 is 'block': a bad file is no review

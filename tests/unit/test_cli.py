@@ -69,9 +69,9 @@ def test_check_post_exit_codes_and_json():
 
 @pytest.mark.parametrize("args", [[], ["--bogus", "hi"], ["hi", "--lang"],
                                   ["hi", "--settings", "/nonexistent/veille.toml"],
-                                  ["hi", "--lang", "de"]],
+                                  ["hi", "--lang", "de"], [" \n"]],
                          ids=["no-text", "unknown-option", "option-without-value", "no-such-file",
-                              "unknown-lang"])
+                              "unknown-lang", "empty-text"])
 def test_check_post_usage_error_is_no_review_not_block(args):
     """Click exits 2 on a usage error, which a CI hook would read as "block": 3 (no review)."""
     r = runner.invoke(cli.app, ["check-post", *args])
