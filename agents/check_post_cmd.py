@@ -2,7 +2,7 @@
 
 Its exit code is the verdict (0 approve, 1 warn, 2 block), so a script or CI hook can gate on
 it; anything that gives no review exits :data:`NO_REVIEW` (3): a usage error (unknown option,
-no text, a ``--settings`` file that does not exist, which Click would exit 2, read as
+no or empty text, a ``--settings`` file that does not exist, which Click would exit 2, read as
 "block"), a bad settings file, an unknown brand, or an unexpected error (Python's 1 would read
 as "warn").
 """
@@ -66,7 +66,7 @@ def check_post(
     Prints the verdict (approve, warn, block) with the problems marked in the text.
 
     Exit code, so scripts and CI hooks can gate on it: **0** approve, **1** warn, **2** block,
-    **3** no review (usage error, bad settings file, unknown brand, internal error).
+    **3** no review (usage error, empty post, bad settings file, unknown brand, internal error).
 
     Example:
 
