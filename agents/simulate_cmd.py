@@ -36,7 +36,8 @@ def simulate(
     rate_scale: Annotated[float, typer.Option(
         min=0.001, help="Multiply every brand's base rate (> 0).")] = 1.0,
     speedup: Annotated[float, typer.Option(
-        min=0, help="Publish paced at this many event seconds per wall second (0 = as fast as possible).")]
+        min=0, help="Publish paced at this many event seconds per wall second (0 = as fast "
+        "as possible).")]
     = 0.0,
     rate: Annotated[float, typer.Option(
         min=0, help="Or publish at this many mentions per second.")] = 0.0,

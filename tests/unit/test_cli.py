@@ -183,7 +183,8 @@ def test_no_broker_is_one_line_on_stderr_exit_2(tmp_path, args):
                        text=True, timeout=120, cwd=tmp_path, env=env)
     lines = [ln for ln in r.stderr.splitlines() if ln.strip() and not ln.startswith("simulate")]
     assert r.returncode == 2, r.stderr
-    assert len(lines) == 1 and lines[0].startswith("no Kafka broker answers at 127.0.0.1:"), r.stderr
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("no Kafka broker answers at 127.0.0.1:"), r.stderr
 
 
 def test_help_shows_the_spec_syntax_and_examples():

@@ -345,8 +345,8 @@ def test_summary_counts_mentions_dropped_from_the_slow_answer_measure(tmp_path):
     from agents.replay_cmd import out_console, print_summary
 
     def rec(i: int, handle: str, text: str) -> bytes:
-        return orjson.dumps({"id": f"s{i}", "created_at": f"2026-01-05T10:{i // 60:02d}:{i % 60:02d}Z",
-                             "brand": "acme", "text": text,
+        at = f"2026-01-05T10:{i // 60:02d}:{i % 60:02d}Z"
+        return orjson.dumps({"id": f"s{i}", "created_at": at, "brand": "acme", "text": text,
                              "author": {"id": f"u-{handle}", "handle": handle, "followers": 900,
                                         "created_at": "2019-01-01T00:00:00Z"}})
 
@@ -372,9 +372,12 @@ def test_no_incident_says_when_the_archive_is_shorter_than_the_warmup(tmp_path):
     """A new user's first replay of a few hours: not an empty table, but why."""
     from agents.replay_cmd import out_console, print_summary
 
-    records = [orjson.dumps({"id": f"w{i}", "created_at": f"2026-01-05T{i // 60:02d}:{i % 60:02d}:00Z",
-                             "brand": "acme", "text": "@acme hello",
-                             "author": {"id": "u", "handle": "bob"}}) for i in range(0, 300, 5)]
+    def at(i: int) -> str:
+        return f"2026-01-05T{i // 60:02d}:{i % 60:02d}:00Z"
+
+    records = [orjson.dumps({"id": f"w{i}", "created_at": at(i), "brand": "acme",
+                             "text": "@acme hello", "author": {"id": "u", "handle": "bob"}})
+               for i in range(0, 300, 5)]
     for warmup, hint in ((86_400, True), (600, False)):
         summary = OfflineReplay(Settings(detection={"warmup_s": warmup}),
                                 tmp_path / str(warmup)).run(records)
