@@ -240,9 +240,13 @@ def _child_setup(death_signal: int, parent_pid: int):
 
     PDEATHSIG fires when the *thread* that forked the child exits, so :func:`_popen` forks from
     the main thread or from one long-lived spawner thread, never from a short-lived worker.
+    The child starts with no signal blocked: a parent that blocks SIGINT/SIGTERM to
+    ``sigwait`` for them (``veille broker``) would otherwise pass the mask on, and the child
+    would ignore its stop signal (Tansu then stopped only by SIGKILL, 10 s later).
     """
 
     def setup() -> None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, ())
         if _libc is not None:
             _libc.prctl(_PR_SET_PDEATHSIG, death_signal, 0, 0, 0)
             if os.getppid() != parent_pid:  # parent died between fork and prctl

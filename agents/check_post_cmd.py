@@ -1,18 +1,53 @@
-"""``veille check-post``: review a post before publishing it."""
+"""``veille check-post``: review a post before publishing it.
+
+Its exit code is the verdict (0 approve, 1 warn, 2 block), so a script or CI hook can gate on
+it; anything that gives no review exits :data:`NO_REVIEW` (3): a usage error (unknown option,
+no or empty text, a ``--settings`` file that does not exist, which Click would exit 2, read as
+"block"), a bad settings file, an unknown brand, or an unexpected error (Python's 1 would read
+as "warn").
+"""
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import orjson
 import typer
 from rich.console import Console
+from typer.core import TyperCommand
 
 from agents.cli_settings import settings_or_exit
 from pipeline.risks import PostReviewer, render_review
+from pipeline.risks.post_checks._base import normalize_lang
 
 EXIT = {"approve": 0, "warn": 1, "block": 2}
+#: Exit code of every outcome without a review (see the module docstring).
+NO_REVIEW = 3
+
+
+class CheckPostCommand(TyperCommand):
+    """``check-post``'s command class: whatever gives no review exits :data:`NO_REVIEW`."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except typer.TyperException as exc:  # usage errors (Click's 2 reads as "block")
+            exc.exit_code = NO_REVIEW  # type: ignore[attr-defined]
+            raise
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort):  # the verdict's exit code, Ctrl-C
+            raise
+        except typer.TyperException as exc:  # BadParameter and the like
+            exc.exit_code = NO_REVIEW  # type: ignore[attr-defined]
+            raise
+        except Exception as exc:  # a bug: show it, but as "no review", not 1 ("warn")
+            traceback.print_exc()
+            raise typer.Exit(NO_REVIEW) from exc
 
 
 def check_post(
@@ -28,21 +63,27 @@ def check_post(
 ) -> None:
     """Review a post before publishing: secrets and personal data, tone, errors, compliance.
 
-    Prints the verdict (approve, warn, block) with the problems marked in the text. Exit code
-    0 approve, 1 warn, 2 block, so scripts can gate on it (3: no review, e.g. unknown brand).
+    Prints the verdict (approve, warn, block) with the problems marked in the text.
+
+    Exit code, so scripts and CI hooks can gate on it: **0** approve, **1** warn, **2** block,
+    **3** no review (usage error, empty post, bad settings file, unknown brand, internal error).
 
     Example:
 
         veille check-post --settings veille.toml --brand acme "Project Falcon ships Monday!"
     """
-    s = settings_or_exit(settings, exit_code=3)  # 2 is 'block': a bad file is no review
+    if not text.strip():  # e.g. a hook that read a missing file: no review, not "approve"
+        raise typer.BadParameter("the post is empty: nothing to review", param_hint="TEXT")
+    if lang is not None and normalize_lang(lang) not in ("fr", "en"):
+        raise typer.BadParameter(f"{lang!r}: fr or en (omit it to guess)", param_hint="--lang")
+    s = settings_or_exit(settings, exit_code=NO_REVIEW)  # 2 is 'block': a bad file is no review
     cfg = s.brand(brand) if brand else (s.brands[0] if len(s.brands) == 1 else None)
     if brand and cfg is None:
         Console(stderr=True).print(
             f"[red]unknown brand {brand!r}[/red]; configured: "
             + (", ".join(b.name for b in s.brands) if s.brands
                else "none (give the brands with --settings FILE)"), highlight=False)
-        raise typer.Exit(3)
+        raise typer.Exit(NO_REVIEW)
     reviewer = PostReviewer(cfg, public_contacts=cfg.public_contacts if cfg else ())
     review = reviewer.review(text, lang)
     if json:

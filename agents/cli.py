@@ -13,7 +13,10 @@ from agents.cli_settings import settings_or_exit
 
 app = typer.Typer(
     name="veille",
-    help="veille — real-time watch over a company's Twitter/X presence, on Kafka.",
+    help="veille — real-time watch over a company's Twitter/X presence, on Kafka.\n\n"
+    "Try it: `veille demo` (embedded broker, live alerts; Ctrl-C stops it), or offline: "
+    "`veille simulate --out sim.jsonl.gz`, then `veille replay sim.jsonl.gz`, then "
+    "`veille report var/replay`. Each command has --help.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="markdown",
@@ -34,14 +37,19 @@ def broker(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = a free one).")] = 0,
 ) -> None:
     """Start a broker on loopback and print its bootstrap address; Ctrl-C stops it."""
-    from agents.brokers import make_broker
+    from agents.brokers import BrokerError, make_broker
 
     try:
         b = make_broker(kind, port=port or None)
     except ValueError as exc:  # unknown kind
         raise typer.BadParameter(str(exc), param_hint="--kind") from exc
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})  # for sigwait
-    b.start()
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})  # sigwait
+    try:
+        b.start()
+    except BrokerError as exc:  # no jars, no java, port taken, the broker died: say it
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        console.print(f"[red]{b.kind} broker did not start:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
     print(b.bootstrap, flush=True)
     console.print(f"[green]{b.kind} broker on {b.bootstrap}[/green] (log: {b.log_path}); Ctrl-C stops it")
     try:
@@ -60,6 +68,8 @@ def worker(
 
     Point it at Kafka with KAFKA_BOOTSTRAP=host:port (or kafka_bootstrap in the settings file).
     Start as many as you like: they share the work by partition (brands are the keys).
+    Prometheus metrics on http://127.0.0.1:9464/metrics (metrics_host, metrics_port); one line
+    says when it runs. Ctrl-C or SIGTERM stops it gracefully. No broker answering: exit 2.
 
     Example:
 
@@ -67,6 +77,7 @@ def worker(
     """
     import faust
 
+    from agents import kafka
     from agents.app import create_app
 
     s = settings_or_exit(settings)
@@ -74,6 +85,7 @@ def worker(
         console.print("[red]no Kafka bootstrap:[/red] set KAFKA_BOOTSTRAP=host:port, "
                       "or run `veille demo` to get an embedded broker")
         raise typer.Exit(2)
+    kafka.run(kafka.check_reachable(s))  # no broker: one line and exit 2, not Faust's traceback
     try:
         import uvloop
 
@@ -91,7 +103,7 @@ def _register_optional_commands() -> None:
 
     app.command(name="demo")(demo.demo)
     app.command(name="simulate")(simulate_cmd.simulate)
-    app.command(name="check-post")(check_post_cmd.check_post)
+    app.command(name="check-post", cls=check_post_cmd.CheckPostCommand)(check_post_cmd.check_post)
     app.command(name="replay")(replay_cmd.replay)
     app.command(name="report")(report_cmd.report)
 

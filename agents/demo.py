@@ -108,6 +108,8 @@ async def _run(settings: Settings, cfg: SimConfig, speedup: float, duration: flo
             for t in tasks:
                 if t.done() and t.exception() is not None:
                     stop.set()
+    if not console.is_terminal:  # piped (CI): Live's last render ends without a newline
+        console.line()
     for t in tasks:
         t.cancel()
     results = await asyncio.gather(*tasks, return_exceptions=True)
@@ -121,9 +123,10 @@ def demo(
     settings: Annotated[Optional[Path], typer.Option(
         "--settings", "-s", help="TOML settings file (else $VEILLE_SETTINGS_FILE).",
         exists=True, dir_okay=False)] = None,
-    speedup: Annotated[float, typer.Option(help="Event seconds per wall second.")] = 60.0,
-    duration: Annotated[float, typer.Option(help="Stop after this many wall seconds (0 = Ctrl-C).")]
-    = 0.0,
+    speedup: Annotated[float, typer.Option(
+        min=0, help="Event seconds per wall second (0 = as fast as possible).")] = 60.0,
+    duration: Annotated[float, typer.Option(
+        min=0, help="Stop after this many wall seconds (0 = Ctrl-C).")] = 0.0,
     seed: Annotated[int, typer.Option(help="Simulation seed.")] = 0,
     expect_crisis: Annotated[bool, typer.Option(
         help="Exit 1 unless a crisis alert arrives; stop as soon as one does (for CI).")] = False,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Coroutine
 from typing import Any
@@ -40,20 +41,52 @@ class BrokerUnreachable(ConnectionError):
     """No Kafka broker answered at the configured bootstrap; the message says what to check."""
 
 
+class _Held(logging.Filter):
+    """Holds aiokafka's log records while a client starts (see :func:`start`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.records.append(record)
+        return False
+
+
 async def start(client: Any, settings: Settings) -> None:
     """Start an aiokafka client; a broker that does not answer is a :class:`BrokerUnreachable`.
 
     The client is closed before raising (no "Unclosed AIOKafka..." warning follows), and the
-    message names the bootstrap, so a command can print it as is.
+    message names the bootstrap, so a command can print it as is: aiokafka's own "Unable
+    connect to ..." log lines of this start are then dropped (the message says it); its
+    other log records are emitted after the start, as they came.
     """
+    log = logging.getLogger("aiokafka")
+    held = _Held()
+    log.addFilter(held)
+    failed = False
     try:
         await client.start()
     except KafkaConnectionError as exc:
+        failed = True
         await (client.close() if isinstance(client, AIOKafkaAdminClient) else client.stop())
         raise BrokerUnreachable(
             f"no Kafka broker answers at {settings.kafka_bootstrap}: is it running, and is "
             "KAFKA_BOOTSTRAP (or kafka_bootstrap in the settings file) right? (`veille broker` "
             "starts a local one)") from exc
+    finally:
+        log.removeFilter(held)
+        for record in held.records:
+            if not (failed and str(record.msg).startswith("Unable connect to")):
+                log.handle(record)
+
+
+async def check_reachable(settings: Settings) -> None:
+    """Connect once to the bootstrap and close: :class:`BrokerUnreachable` when no broker
+    answers (for a command whose own client, such as Faust's, would print a traceback)."""
+    admin = AIOKafkaAdminClient(**client_kwargs(settings))
+    await start(admin, settings)
+    await admin.close()
 
 
 def run(main: Coroutine[Any, Any, Any]) -> Any:

@@ -83,6 +83,15 @@ P90_WAIT = Gauge(
     "veille_response_p90_seconds", "p90 time to the brand's first answer (recent answers).",
     ["brand"],
 )
+WAITING = Gauge(
+    "veille_response_waiting", "Negative mentions awaited for the brand's answer (kept, up to "
+    "slow_max_waiting).", ["brand"],
+)
+WAITING_DROPPED = Counter(
+    "veille_response_waiting_dropped",
+    "Awaited negative mentions dropped from the answer measure: slow_max_waiting were kept.",
+    ["brand"],
+)
 WAIT = Histogram(
     "veille_response_wait_seconds", "Event time from a negative mention to the brand's answer.",
     ["brand"], buckets=(60, 300, 900, 1800, 3600, 7200, 14400, 21600),
@@ -102,6 +111,7 @@ _RISK_GAUGES = {
     "hijack_score": HIJACK_SCORE, "impostors_active": IMPOSTORS, "raid_accounts": RAID_ACCOUNTS,
     "coordinated_share": COORDINATED, "response_backlog": BACKLOG,
     "unanswered_share": UNANSWERED, "response_p90_seconds": P90_WAIT,
+    "response_waiting": WAITING,
 }
 
 LEVELS = {"normal": 0, "watch": 1, "crisis": 2, "recovering": 3}
@@ -171,6 +181,11 @@ def record_risks(watch: BrandWatch) -> None:
         if n:
             RISK_SIGNALS.labels(b, det.name).inc(n)
             det.pending_signals = 0
+        dropped = getattr(det, "drain_dropped", None)
+        if dropped is not None:
+            n = dropped()
+            if n:
+                child(WAITING_DROPPED, b).inc(n)
         drain = getattr(det, "drain_waits", None)
         if drain is not None:
             waits = drain()

@@ -159,13 +159,16 @@ async def topic_range(settings: Settings, topic: str, since: float | None,
 
 def print_summary(summary: dict[str, Any]) -> None:
     """The incident table and the dead letters, on stdout."""
-    t = Table(title=f"incidents ({len(summary['incidents'])})", show_lines=False)
-    for col in ("brand", "id", "opened (UTC)", "resolved", "kinds", "severities", "mentions",
-                "top terms"):
-        t.add_column(col, overflow="fold")
-    for row in summary_rows(summary):
-        t.add_row(*row)
-    out_console.print(t)
+    if summary["incidents"]:
+        t = Table(title=f"incidents ({len(summary['incidents'])})", show_lines=False)
+        for col in ("brand", "id", "opened (UTC)", "resolved", "kinds", "severities",
+                    "mentions", "top terms"):
+            t.add_column(col, overflow="fold")
+        for row in summary_rows(summary):
+            t.add_row(*row)
+        out_console.print(t)
+    else:
+        out_console.print("incidents: none" + _too_short(summary))
     b = Table(title="brands")
     for col in ("brand", "mentions", "negative", "late", "incidents"):
         b.add_column(col, justify="right" if col != "brand" else "left")
@@ -173,12 +176,35 @@ def print_summary(summary: dict[str, Any]) -> None:
         b.add_row(name, f"{v['mentions']:,}", f"{v['negative']:,}", f"{v['late']:,}",
                   str(v["incidents"]))
     out_console.print(b)
+    dropped = {k: v["slow_waiting_dropped"] for k, v in summary["brands"].items()
+               if v.get("slow_waiting_dropped")}
+    if dropped:
+        limit = summary["settings"]["detection"]["risks"]["slow_max_waiting"]
+        out_console.print(
+            "slow answers: awaited mentions dropped, more than "
+            f"detection.risks.slow_max_waiting = {limit:,} were waiting (their answers are not "
+            "measured): " + ", ".join(f"{k} {v:,}" for k, v in dropped.items()))
     dead = summary["deadletters"]
     out_console.print("dead letters: " + (", ".join(f"{k} {v:,}" for k, v in dead.items())
                                           if dead else "none"))
-    out_console.print(f"{summary['records']:,} records, {summary['mentions']:,} mentions, "
+    blank = summary.get("blank_lines", 0)
+    out_console.print(f"{summary['records']:,} records"
+                      + (f" (and {blank:,} blank lines, skipped)" if blank else "")
+                      + f", {summary['mentions']:,} mentions, "
                       f"{summary['duplicates']:,} duplicates, {summary['late']:,} late, "
                       f"{summary['elapsed_s']:.1f} s ({summary['mentions_per_s']:,.0f}/s)")
+
+
+def _too_short(summary: dict[str, Any]) -> str:
+    """Why no volume or crisis alert, when no brand's history reached ``detection.warmup_s``."""
+    warmup = summary["settings"]["detection"]["warmup_s"]
+    spans = [v["last_bucket"] - v["first_bucket"] for v in summary["brands"].values()
+             if v.get("first_bucket") is not None and v.get("last_bucket") is not None]
+    if summary["brands"] and max(spans, default=0) < warmup:
+        return (f" (no brand has detection.warmup_s = {warmup:,} s of history here, which "
+                "volume and crisis alerts need: replay a longer archive, or --set "
+                "detection.warmup_s=...)")
+    return ""
 
 
 def print_diff(diff: dict[str, Any], old_dir: Path) -> None:
@@ -220,8 +246,8 @@ def replay(
         "--into-kafka", help="Re-publish to the mentions topic for a running worker "
         "instead of replaying offline.")] = False,
     speed: Annotated[float, typer.Option(
-        help="--into-kafka pacing: event seconds per wall second (0 = as fast as possible).")]
-    = 0.0,
+        "--speed", "--speedup", min=0, help="--into-kafka pacing: event seconds per wall "
+        "second (0 = as fast as possible; --speedup as in simulate and demo).")] = 0.0,
     settings: Annotated[Optional[Path], typer.Option(
         "--settings", "-s", help="TOML settings file (thresholds, brands, bootstrap).",
         exists=True, dir_okay=False)] = None,
@@ -232,7 +258,8 @@ def replay(
     compare_to: Annotated[Optional[Path], typer.Option(
         "--compare-to", help="Print added / removed / changed incidents against an earlier "
         "replay's output directory.", exists=True, file_okay=False)] = None,
-    batch: Annotated[int, typer.Option(help="Records per engine batch (the worker's).")] = BATCH,
+    batch: Annotated[int, typer.Option(
+        min=1, help="Records per engine batch (the worker's).")] = BATCH,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Replay an archive (JSONL, gzip, CSV) or a topic's time range through veille's engine:
@@ -297,7 +324,9 @@ def _replay(s: Settings, arc: Optional[Archive], out: Path, from_topic: Optional
                 el = progress.tasks[0].elapsed or 1e-9
                 progress.update(task, completed=arc.position(), n=n, rate=n / el)
 
-            summary = rep.run(arc.records(), batch=batch, on_batch=tick)
+            rep.feed(arc.records(), batch=batch, on_batch=tick)
+            rep.blank_lines = arc.blank_lines
+            summary = rep.finish()
             progress.update(task, completed=arc.size)
         else:
             try:
@@ -375,7 +404,8 @@ def _into_kafka(s: Settings, arc: Optional[Archive], speed: float, quiet: bool) 
 
         n = kafka.run(produce_mentions(s, mentions(), speedup=speed, on_sent=tick))
         progress.update(task, completed=arc.size, n=n)
-    console.print(f"{n:,} mentions published to {s.topics.mentions}" + (
+    blank = (f" ({arc.blank_lines:,} blank lines skipped)" if arc.blank_lines else "")
+    console.print(f"{n:,} mentions published to {s.topics.mentions}{blank}" + (
         f"; {sum(skipped.values()):,} records not sent ("
         + ", ".join(f"{k} {v:,}" for k, v in sorted(skipped.items()))
         + "): without a JSON object with a brand and an ISO-8601 created_at, a record can be "

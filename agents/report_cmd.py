@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 console = Console(stderr=True)
 
@@ -31,9 +32,15 @@ def report(
         console.print("[red]--png needs Chromium:[/red] apt-get install -y chromium "
                       "(or set VEILLE_CHROMIUM=/path/to/chrome)")
         raise typer.Exit(2)
-    try:
-        path, pngs = write(outdir, out, png=png, title=title)
-    except (FileNotFoundError, ValueError) as exc:  # not a replay output, or a broken one
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+    with Progress(TextColumn("[bold]png plots"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True,
+                  disable=not png) as progress:  # Chromium: about a second a plot
+        task = progress.add_task("png", total=None)
+        try:
+            path, pngs = write(outdir, out, png=png, title=title,
+                               on_png=lambda n, total: progress.update(task, completed=n,
+                                                                       total=total))
+        except (FileNotFoundError, ValueError) as exc:  # not a replay output, or a broken one
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from exc
     console.print(f"report: {path}" + (f"; {len(pngs)} PNG plots in {pngs[0].parent}" if pngs else ""))

@@ -24,7 +24,8 @@ def simulate(
         "--out", "-o", help="Write JSONL here (.gz = gzip) instead of publishing to Kafka.")] = None,
     truth: Annotated[Optional[Path], typer.Option(
         help="Write the scenarios' ground truth (JSON) here.")] = None,
-    hours: Annotated[float, typer.Option(help="Event-time length of the stream.")] = 6.0,
+    hours: Annotated[float, typer.Option(
+        min=0.001, help="Event-time length of the stream (> 0).")] = 6.0,
     start: Annotated[str, typer.Option(help="Event-time start, ISO-8601 (UTC if no offset).")]
     = "2026-01-06T00:00:00Z",
     scenario: Annotated[list[str], typer.Option(
@@ -32,11 +33,14 @@ def simulate(
         "e.g. crisis:acme@3h\\*8. Names: " + ", ".join(sorted(SCENARIOS)) + ".")]
     = [],  # noqa: B006 - typer wants a list default
     seed: Annotated[int, typer.Option(help="Everything is deterministic for a seed.")] = 0,
-    rate_scale: Annotated[float, typer.Option(help="Multiply every brand's base rate.")] = 1.0,
+    rate_scale: Annotated[float, typer.Option(
+        min=0.001, help="Multiply every brand's base rate (> 0).")] = 1.0,
     speedup: Annotated[float, typer.Option(
-        help="Publish paced at this many event seconds per wall second (0 = as fast as possible).")]
+        min=0, help="Publish paced at this many event seconds per wall second (0 = as fast "
+        "as possible).")]
     = 0.0,
-    rate: Annotated[float, typer.Option(help="Or publish at this many mentions per second.")] = 0.0,
+    rate: Annotated[float, typer.Option(
+        min=0, help="Or publish at this many mentions per second.")] = 0.0,
     settings: Annotated[Optional[Path], typer.Option(
         "--settings", "-s", help="TOML settings file (topic names, bootstrap).", exists=True,
         dir_okay=False)] = None,
@@ -99,4 +103,5 @@ def simulate(
         progress.update(task, completed=cfg.duration_s, n=n)
     if truth is not None:
         truth.write_bytes(orjson.dumps(gt, option=orjson.OPT_INDENT_2))
-    console.print(f"{n:,} mentions, {len(gt)} scenario(s)" + (f" → {out}" if out else ""))
+    where = str(out) if s is None else f"{s.topics.mentions} on {s.kafka_bootstrap}"
+    console.print(f"{n:,} mentions, {len(gt)} scenario(s) → {where}")

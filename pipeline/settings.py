@@ -245,7 +245,10 @@ class RiskSettings(BaseModel):
         default=6 * 3600, ge=60, description="Awaited mentions are dropped after this long."
     )
     slow_max_waiting: int = Field(
-        default=5000, ge=10, description="Bound on awaited mentions kept per brand."
+        default=5000, ge=10,
+        description="Bound on awaited mentions kept per brand (about 0.7 kB of memory and 43 "
+        "bytes of the brand's snapshot each); beyond it the oldest are dropped from the "
+        "measure, counted (veille_response_waiting_dropped_total).",
     )
     trends_window_s: int = Field(
         default=900, ge=60, description="Window of the emerging-terms detector (veille.trends)."

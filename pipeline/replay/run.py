@@ -20,7 +20,9 @@ a live run would publish. It writes, into ``outdir``:
 ``samples.json``
     Texts of the mentions the alerts cite (``sample_mention_ids``), for the report.
 ``summary.json``
-    Counts, dead letters by reason, per-brand figures, the incidents
+    Counts (``records`` = ``mentions`` + ``duplicates`` + dead letters; an archive's blank
+    lines are not records: ``blank_lines``), dead letters by reason, per-brand figures, the
+    incidents
     (:func:`pipeline.replay.summary.incidents`), the settings used and the speed.
 
 Examples
@@ -95,6 +97,9 @@ class OfflineReplay:
         self.negative: Counter[str] = Counter()
         self.late: Counter[str] = Counter()
         self.records = 0
+        #: Blank lines of the input file (not records: set by the caller, reported in the
+        #: summary so that its lines add up)
+        self.blank_lines = 0
         self.duplicates = 0
         self.reviews = 0
         self._alerts_fh: IO[bytes] = open(self.outdir / "alerts.jsonl", "wb")
@@ -169,9 +174,9 @@ class OfflineReplay:
             dumps = orjson.dumps
             self._scored_fh.write(b"".join(dumps(s) + b"\n" for s in out.scored))
 
-    def run(self, records: Iterable[bytes], batch: int = BATCH,
-            on_batch: Callable[[int], None] | None = None) -> dict[str, Any]:
-        """Process an iterable of raw records in batches, then :meth:`finish`.
+    def feed(self, records: Iterable[bytes], batch: int = BATCH,
+             on_batch: Callable[[int], None] | None = None) -> None:
+        """Process an iterable of raw records in batches.
 
         ``on_batch`` is called with the records processed so far after each batch.
         """
@@ -181,6 +186,11 @@ class OfflineReplay:
                 self.process(buf)
                 if on_batch is not None:
                     on_batch(self.records)
+
+    def run(self, records: Iterable[bytes], batch: int = BATCH,
+            on_batch: Callable[[int], None] | None = None) -> dict[str, Any]:
+        """:meth:`feed`, then :meth:`finish`."""
+        self.feed(records, batch, on_batch)
         return self.finish()
 
     # ------------------------------------------------------------------ outputs
@@ -211,10 +221,12 @@ class OfflineReplay:
                 "first_bucket": s["t"][0] if s["t"] else None,
                 "last_bucket": s["t"][-1] if s["t"] else None,
                 "incidents": sum(1 for i in incs if i["brand"] == b),
+                "slow_waiting_dropped": _waiting_dropped(self.engine.watches.get(b)),
             }
         summary = {
             "source": self.source,
             "records": self.records,
+            "blank_lines": self.blank_lines,
             "mentions": mentions,
             "duplicates": self.duplicates,
             "own_post_reviews": self.reviews,
@@ -230,6 +242,12 @@ class OfflineReplay:
         (self.outdir / "summary.json").write_bytes(
             orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")
         return summary
+
+
+def _waiting_dropped(watch: Any) -> int:
+    """Awaited mentions the brand's slow-answer detector dropped (``slow_max_waiting`` full)."""
+    dets = watch.detectors if watch is not None else ()
+    return sum(getattr(det, "waiting_dropped", 0) for det in dets)
 
 
 def _settings_doc(settings: Settings) -> dict[str, Any]:

@@ -143,6 +143,9 @@ class Archive:
     ----------
     size
         Bytes on disk; :meth:`position` says how many have been read (for progress and ETA).
+    blank_lines
+        Blank (or whitespace-only) lines met by the last :meth:`records`: not records, so
+        neither processed nor dead-lettered, but counted (the replay summary reports them).
     """
 
     def __init__(self, path: str | Path, adapter: str = "auto") -> None:
@@ -152,6 +155,7 @@ class Archive:
             raise ValueError(f"unknown adapter {adapter!r}: auto, {', '.join(ADAPTERS)}")
         self.adapter = adapter
         self.size = self.path.stat().st_size
+        self.blank_lines = 0
         self._raw: IO[bytes] | None = None
 
     def position(self) -> int:
@@ -167,7 +171,8 @@ class Archive:
         return self.adapter
 
     def records(self) -> Iterator[bytes]:
-        """Raw wire records (bytes), in file order; blank lines skipped.
+        """Raw wire records (bytes), in file order; blank lines skipped, counted in
+        :attr:`blank_lines`.
 
         Raises
         ------
@@ -175,6 +180,7 @@ class Archive:
             When the file itself cannot be read on (not gzip, truncated, corrupt).
         """
         raw = self._raw = open(self.path, "rb")
+        self.blank_lines = 0
         try:
             fh: IO[bytes] = gzip.GzipFile(fileobj=raw) if self.path.name.endswith(".gz") else raw
             if self.format == "jsonl":
@@ -199,8 +205,17 @@ class Archive:
                 continue
             yield obj if isinstance(obj, dict) else rec
 
+    def _lines(self, fh: IO[bytes]) -> Iterator[bytes]:
+        """The file's lines, stripped; blank ones counted in :attr:`blank_lines`, not yielded."""
+        for line in fh:
+            line = line.strip()
+            if line:
+                yield line
+            else:
+                self.blank_lines += 1
+
     def _jsonl(self, fh: IO[bytes]) -> Iterator[bytes]:
-        lines = filter(None, map(bytes.strip, fh))  # stripped, blank lines skipped (in C)
+        lines = self._lines(fh)
         first = next(lines, None)
         if first is None:
             return
@@ -224,11 +239,17 @@ class Archive:
 
     def _csv(self, fh: IO[bytes]) -> Iterator[bytes]:
         text = io.TextIOWrapper(fh, encoding="utf-8", errors="replace", newline="")
-        reader = csv.DictReader(text)
         dumps = orjson.dumps
+        header: list[str] | None = None
         adapt = None
-        for row in reader:
-            obj = {k: v for k, v in row.items() if k and v not in (None, "")}
+        for row in csv.reader(text):  # csv.DictReader's reading, blank lines counted
+            if not row:
+                self.blank_lines += 1
+                continue
+            if header is None:
+                header = row
+                continue
+            obj = {k: v for k, v in zip(header, row) if k and v != ""}
             if adapt is None:
                 adapt = ADAPTERS[self._resolve(obj)]
             yield dumps(_typed(adapt(obj)))

@@ -20,6 +20,8 @@ Examples
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
@@ -225,8 +227,12 @@ def render(run: dict[str, Any], figs: dict[str, str], title: str | None = None) 
         if f"volume-{safe}" not in figs:
             continue
         share = v["negative"] / v["mentions"] if v["mentions"] else 0.0
+        dropped = v.get("slow_waiting_dropped", 0)
         h.append(f"<h2 id='brand-{safe}'>{_e(b)}</h2><p class='sub'>{v['mentions']:,} mentions, "
-                 f"{share:.0%} negative, {v['incidents']} incident(s), {v['late']:,} late</p>")
+                 f"{share:.0%} negative, {v['incidents']} incident(s), {v['late']:,} late"
+                 + (f", {dropped:,} awaited negative mentions dropped from the slow-answer "
+                    "measure (detection.risks.slow_max_waiting reached)" if dropped else "")
+                 + "</p>")
         for kind in ("volume", "sentiment"):
             h.append(f"<div class='panel' id='plot-{kind}-{safe}'>{figs[f'{kind}-{safe}']}</div>")
         h.append(f"<div class='panel' id='plot-terms-{safe}'>{figs[f'terms-{safe}']}</div>")
@@ -261,10 +267,18 @@ def render(run: dict[str, Any], figs: dict[str, str], title: str | None = None) 
         h.append("</table>")
     else:
         h.append("<p class='muted'>None: every record was a valid mention.</p>")
-    h.append(f"<p class='muted'>Replayed {s['records']:,} records in {s['elapsed_s']:.1f} s "
-             f"({_e(s['mentions_per_s'])} records/s) with the worker's engine.</p>")
+    blank = s.get("blank_lines", 0)
+    h.append(f"<p class='muted'>Replayed {s['records']:,} records"
+             + (f" (and {blank:,} blank lines of the archive, skipped)" if blank else "")
+             + f" in {s['elapsed_s']:.1f} s ({_rate(s['mentions_per_s'])} records/s) with the "
+             "worker's engine.</p>")
     h.append("</main></body></html>")
     return "".join(h)
+
+
+def _rate(v: Any) -> str:
+    """A records/s figure as the CLI prints it (7,511), or as is when it is not a number."""
+    return f"{v:,.0f}" if isinstance(v, (int, float)) else _e(v)
 
 
 def _txt(v: Any) -> str:
@@ -313,9 +327,11 @@ def _incident_card(i: dict[str, Any], figs: dict[str, str], samples: dict[str, A
 
 
 def write(outdir: str | Path, path: str | Path | None = None, *, png: bool = False,
-          title: str | None = None) -> tuple[Path, list[Path]]:
+          title: str | None = None, on_png: Callable[[int, int], None] | None = None
+          ) -> tuple[Path, list[Path]]:
     """Write ``report.html`` (default: in ``outdir``); with ``png``, also one PNG per plot
-    in ``plots/`` (SVG files next to them), rendered by headless Chromium."""
+    in ``plots/`` (SVG files next to them), rendered by headless Chromium; ``on_png`` is
+    called with (PNGs done, PNGs to make) as they are made (a second or so each)."""
     html, figs = build(outdir, title)
     target = Path(path) if path else Path(outdir) / "report.html"
     target.write_text(html, encoding="utf-8")
@@ -341,7 +357,12 @@ def write(outdir: str | Path, path: str | Path | None = None, *, png: bool = Fal
                 return screenshot(page, d / f"{name}.png", w, h)
             finally:
                 page.unlink(missing_ok=True)
+                if on_png is not None:
+                    with lock:
+                        done[0] += 1
+                        on_png(done[0], len(figs))
 
+        lock, done = threading.Lock(), [0]
         with ThreadPoolExecutor(max_workers=2) as pool:  # one Chromium per plot, two at a time
             pngs = list(pool.map(lambda kv: shoot(*kv), figs.items()))
     return target, pngs

@@ -199,9 +199,24 @@ def line_chart(
     return "".join(out)
 
 
+def _count(v: float) -> str:
+    """A bar's value: a count in full with thousands separators (``{:g}`` turns 1,234,567
+    into 1.23457e+06), else three significant digits.
+
+    >>> _count(1234567), _count(12.0), _count(0.256)
+    ('1,234,567', '12', '0.256')
+    """
+    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.3g}"
+
+
 def bar_chart(items: Sequence[tuple[str, float]], *, title: str = "", width: int = 440,
               color: str = "#5b8def", bar_h: int = 18) -> str:
-    """Horizontal bars (label, value), largest first as given."""
+    """Horizontal bars (label, value), largest first as given.
+
+    >>> svg = bar_chart([("acme", 1234567), ("leak", 12)])
+    >>> ">1,234,567</text>" in svg and ">12</text>" in svg and "e+06" not in svg
+    True
+    """
     left, top = 130, 32
     height = max(top + bar_h * max(len(items), 1) + 14, MIN_HEIGHT)
     hi = max((v for _, v in items), default=1) or 1
@@ -220,8 +235,8 @@ def bar_chart(items: Sequence[tuple[str, float]], *, title: str = "", width: int
         out.append(f"<text x='{left - 6}' y='{yy + bar_h - 5}' text-anchor='end' "
                    f"fill='#1f2933'>{_e(lab)}</text><rect x='{left}' y='{yy + 2}' "
                    f"width='{w:.1f}' height='{bar_h - 5}' rx='2' fill='{color}'>"
-                   f"<title>{_e(label)}: {v:g}</title></rect><text x='{left + w + 4:.1f}' "
-                   f"y='{yy + bar_h - 5}' fill='{AXIS}'>{v:g}</text>")
+                   f"<title>{_e(label)}: {_count(v)}</title></rect><text x='{left + w + 4:.1f}' "
+                   f"y='{yy + bar_h - 5}' fill='{AXIS}'>{_count(v)}</text>")
     out.append("</svg>")
     return "".join(out)
 

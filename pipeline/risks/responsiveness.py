@@ -6,7 +6,23 @@ year old: a troll wave left unanswered is no slow answer) posted while the brand
 **active** (it posted within ``slow_active_s`` before: nights and week-ends when nobody is on
 duty are not slow answers). A reply of the brand (an own post whose ``in_reply_to`` is the mention's id) answers it; the wait
 (event time) goes to the time-to-first-answer histogram. Awaited mentions are dropped after
-``slow_max_age_s``, and at most ``slow_max_waiting`` are kept (the oldest go first).
+``slow_max_age_s``, and at most ``slow_max_waiting`` are kept: beyond it the oldest go first
+(those still unanswered past the backlog window, then the oldest of the window), counted in
+:attr:`ResponsivenessDetector.waiting_dropped` (the replay summary's
+``slow_waiting_dropped``, the metric ``veille_response_waiting_dropped_total``, the alert
+evidence). A dropped mention's answer, if it comes, is not measured (its wait is missing from
+the p90 and the histogram), and one dropped from the window is missing from the backlog.
+Measured on the README's walk-through stream (``veille simulate --hours 36 --scenario
+crisis:acme@30h``, its brands' settings): globex, the busiest brand (about 1,000 awaited
+negative mentions an hour at its peak, most left unanswered at night), needs up to 6,058 with
+no limit; at 5,000, 2,714 of its mentions were dropped, all unanswered past the window, and
+only 1 of them was answered later (a 336 min wait, of 5,283 answers): same p90 gauge maximum,
+same incidents. An awaited mention costs about 0.7 kB of memory (``tracemalloc``) and 43 bytes
+of the brand's snapshot, which the worker writes to the ``brand-state`` changelog: 5,000 are
+215 kB of a snapshot that must stay under Faust's 1 MB producer request limit, and globex's
+whole snapshot peaked at 576 kB (247 kB of it this detector's). Hence the default of 5,000:
+a higher one buys little (a few late answers) and brings a busy brand's snapshot nearer that
+limit.
 
 At each closed bucket (event time ``now``):
 
@@ -173,6 +189,9 @@ class ResponsivenessDetector(StreamDetector):
         self.share = 0.0
         self.p90 = 0.0
         self.waits_s: list[float] = []  # for the metrics histogram, drained by the worker
+        #: Awaited mentions dropped because ``slow_max_waiting`` were kept (in the snapshot)
+        self.waiting_dropped = 0
+        self._dropped_unread = 0  # the same, since the metrics last read them
 
     def usual_answered(self, ts: float) -> float | None:
         """Usual share of mentions posted at ``ts``'s time of day answered in time (None: unknown).
@@ -257,6 +276,8 @@ class ResponsivenessDetector(StreamDetector):
                     if self._m_of is self.pending:
                         self._mirror_pop(old)
                 self.index.pop(old[0], None)
+                self.waiting_dropped += 1
+                self._dropped_unread += 1
 
     def measure(self, now: float) -> tuple[int, int, float, int, list[Judged]]:
         """Expire old entries; (backlog, awaited in the backlog window, p90 wait, answers,
@@ -453,7 +474,8 @@ class ResponsivenessDetector(StreamDetector):
             "answered": w.answered, "expected_answers": round(w.expected, 1),
             "judged": w.judged, "judged_window_s": r.slow_window_s // (1 + (w is windows[1])),
             "answers_in_window": n_answers, "usual_answers_p90_window": round(usual_p90, 1),
-            "waiting_total": len(self.index),
+            "waiting_total": len(self.index), "waiting_limit": r.slow_max_waiting,
+            "waiting_dropped": self.waiting_dropped,
             "limits": {"backlog": r.slow_max_backlog, "answered_ratio": r.slow_answered_ratio,
                        "p90_wait_s": r.slow_max_p90_s},
             "reasons": [x for x, on in (("backlog", slow_backlog), ("p90_wait", slow_wait)) if on],
@@ -472,12 +494,17 @@ class ResponsivenessDetector(StreamDetector):
     def gauges(self) -> dict[str, float]:
         """Current figures for metrics."""
         return {"response_backlog": float(self.backlog), "response_p90_seconds": self.p90,
-                "unanswered_share": self.share}
+                "unanswered_share": self.share, "response_waiting": float(len(self.index))}
 
     def drain_waits(self) -> list[float]:
         """Times to first answer since the last call (for the metrics histogram)."""
         out, self.waits_s = self.waits_s, []
         return out
+
+    def drain_dropped(self) -> int:
+        """Awaited mentions dropped (``slow_max_waiting`` reached) since the last call."""
+        n, self._dropped_unread = self._dropped_unread, 0
+        return n
 
     def to_state(self) -> dict[str, Any]:
         """Snapshot (JSON-able)."""
@@ -490,6 +517,7 @@ class ResponsivenessDetector(StreamDetector):
             "frozen": self.frozen, "resumed": self.resumed,
             "ticker": self.ticker.to_state(), "tracker": self.tracker.to_state(),
             "backlog": self.backlog, "share": self.share, "p90": self.p90,
+            "waiting_dropped": self.waiting_dropped,
         }
 
     def load_state(self, s: dict[str, Any]) -> None:
@@ -511,3 +539,4 @@ class ResponsivenessDetector(StreamDetector):
         self.ticker.load_state(s["ticker"])
         self.tracker.load_state(s["tracker"])
         self.backlog, self.share, self.p90 = s["backlog"], s["share"], s["p90"]
+        self.waiting_dropped = s.get("waiting_dropped", 0)  # older snapshots: none counted

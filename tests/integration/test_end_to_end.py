@@ -98,6 +98,9 @@ def test_crisis_in_alert_out(broker, tmp_path):
         duplicates = metric(text, "veille_mentions_duplicate_total")
         dead = metric(text, "veille_deadletter_total")
         assert received == total, worker.tail()
+        # one line says it runs, where, and how to stop it (Faust prints nothing at warn)
+        assert (f"veille worker running: broker {settings.kafka_bootstrap}, metrics "
+                f"{worker.metrics_url}, 2 brand(s) configured") in worker.log_path.read_text()
         assert processed + duplicates + dead == received
         assert dead == len(BAD)
         assert metric(text, "veille_mentions_processed_total", brand="acme") > 0

@@ -123,7 +123,7 @@ def test_replay_into_kafka_counts_the_records_it_cannot_send(tansu, tmp_path, un
             "text": "hello @acme", "author": {"id": "u1", "handle": "bob"}}
     archive = tmp_path / "a.jsonl"
     archive.write_bytes(b"\n".join([
-        orjson.dumps(good), b"{broken", b"[1, 2]", orjson.dumps({"id": "2"}),
+        orjson.dumps(good), b"", b"{broken", b"[1, 2]", b"  ", orjson.dumps({"id": "2"}),
         orjson.dumps(dict(good, id="3", created_at="soon")), orjson.dumps(dict(good, id="4"))]))
     r = CliRunner().invoke(_app(), [
         "replay", str(archive), "--into-kafka", "--quiet",
@@ -131,5 +131,6 @@ def test_replay_into_kafka_counts_the_records_it_cannot_send(tansu, tmp_path, un
         "--set", f"topics.mentions={unique_topic('mentions')}"], env={"COLUMNS": "300"})
     assert r.exit_code == 0, r.output
     assert flat("2 mentions published") in flat(r.output)
+    assert flat("(2 blank lines skipped)") in flat(r.output)  # no records, but counted
     assert flat("4 records not sent (invalid_json 1, missing_field 1, not_an_object 1, "
                 "wrong_type 1)") in flat(r.output)

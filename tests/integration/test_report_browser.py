@@ -78,7 +78,9 @@ def test_report_renders_plots_without_scripts_and_escapes_mentions(report_dir):
 
 
 def test_png_export_one_picture_per_plot(report_dir):
-    _, pngs = write(report_dir, png=True)
+    seen: list[tuple[int, int]] = []
+    _, pngs = write(report_dir, png=True, on_png=lambda n, total: seen.append((n, total)))
+    assert seen == [(n, len(pngs)) for n in range(1, len(pngs) + 1)]  # progress, in order
     names = {p.stem for p in pngs}
     assert {"timeline", "volume-acme", "sentiment-acme", "terms-acme"} <= names
     for p in pngs:

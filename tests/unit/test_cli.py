@@ -1,6 +1,7 @@
 """The command line: every command explains itself; simulate writes valid mentions."""
 
 import gzip
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +25,7 @@ def test_help_lists_every_command_with_one_line():
     assert result.exit_code == 0
     for name in ("demo", "worker", "broker", "simulate", "check-post"):
         assert name in result.output
+    assert flat("Try it: veille demo") in flat(result.output)  # where a new user starts
 
 
 @pytest.mark.parametrize("name", sorted(set(COMMANDS)))
@@ -65,6 +67,36 @@ def test_check_post_exit_codes_and_json():
     assert last["verdict"] == "block" and last["reasons"][0]["span"]
 
 
+@pytest.mark.parametrize("args", [[], ["--bogus", "hi"], ["hi", "--lang"],
+                                  ["hi", "--settings", "/nonexistent/veille.toml"],
+                                  ["hi", "--lang", "de"], [" \n"]],
+                         ids=["no-text", "unknown-option", "option-without-value", "no-such-file",
+                              "unknown-lang", "empty-text"])
+def test_check_post_usage_error_is_no_review_not_block(args):
+    """Click exits 2 on a usage error, which a CI hook would read as "block": 3 (no review)."""
+    r = runner.invoke(cli.app, ["check-post", *args])
+    assert r.exit_code == 3, r.output
+    assert "Error" in r.output and "Traceback" not in r.output
+
+
+def test_check_post_help_exits_0_and_documents_the_exit_codes():
+    r = runner.invoke(cli.app, ["check-post", "--help"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    assert flat("0 approve, 1 warn, 2 block, 3 no review") in flat(r.output)
+
+
+def test_check_post_internal_error_is_no_review_not_warn(monkeypatch):
+    """An unexpected error would exit 1 ("warn"): it is shown, and exits 3 (no review)."""
+    from pipeline.risks import PostReviewer
+
+    def broken(self, text, lang=None):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(PostReviewer, "review", broken)
+    r = runner.invoke(cli.app, ["check-post", "hello"])
+    assert r.exit_code == 3, r.output
+
+
 def test_check_post_unknown_brand_says_which_exist(tmp_path):
     toml = tmp_path / "v.toml"
     toml.write_text('[[brands]]\nname = "acme"\n[[brands]]\nname = "globex"\n')
@@ -98,8 +130,12 @@ def test_worker_makes_its_data_dir_from_any_directory(monkeypatch, tmp_path):
         def execute_from_commandline(self):
             started.append(Path(self.app.conf.datadir))
 
+    async def reachable(settings):
+        return None
+
     monkeypatch.setattr(faust, "Worker", FakeWorker)
     monkeypatch.setattr(uvloop, "install", lambda: None)
+    monkeypatch.setattr("agents.kafka.check_reachable", reachable)
     monkeypatch.setenv("KAFKA_BOOTSTRAP", "127.0.0.1:1")
     monkeypatch.setenv("VEILLE_DATA_DIR", str(tmp_path / "var" / "worker"))
     result = runner.invoke(cli.app, ["worker"])
@@ -120,7 +156,8 @@ def no_broker(monkeypatch):
     ["simulate", "--hours", "0.05"],
     ["replay", "--from-topic", "veille.mentions", "--quiet"],
     ["replay", "ARCHIVE", "--into-kafka", "--quiet"],
-], ids=["simulate", "replay-from-topic", "replay-into-kafka"])
+    ["replay", "ARCHIVE", "--into-kafka", "--speedup", "60", "--quiet"],  # simulate's name
+], ids=["simulate", "replay-from-topic", "replay-into-kafka", "replay-into-kafka-speedup"])
 def test_unreachable_broker_is_one_clear_line_not_a_traceback(no_broker, tmp_path, args):
     archive = tmp_path / "a.jsonl"
     archive.write_text('{"id": "1"}\n')
@@ -131,6 +168,23 @@ def test_unreachable_broker_is_one_clear_line_not_a_traceback(no_broker, tmp_pat
     assert result.exit_code == 2, result.output
     assert "no Kafka broker answers at 127.0.0.1:" in result.output
     assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("args", [["worker"], ["simulate", "--hours", "0.05"]])
+def test_no_broker_is_one_line_on_stderr_exit_2(tmp_path, args):
+    """The worker as the other commands (exit 2, the same line), not Faust's traceback and
+    exit 1; and only that line (not aiokafka's "Unable connect to ..." log line before it)."""
+    from agents.brokers import free_port
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VEILLE_", "KAFKA_"))}
+    env.update(KAFKA_BOOTSTRAP=f"127.0.0.1:{free_port()}", VEILLE_DATA_DIR=str(tmp_path / "d"),
+               TERM="dumb")
+    r = subprocess.run([sys.executable, "-m", "agents.cli", *args], capture_output=True,
+                       text=True, timeout=120, cwd=tmp_path, env=env)
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip() and not ln.startswith("simulate")]
+    assert r.returncode == 2, r.stderr
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("no Kafka broker answers at 127.0.0.1:"), r.stderr
 
 
 def test_help_shows_the_spec_syntax_and_examples():
@@ -172,6 +226,32 @@ def test_bad_settings_file_is_one_message_naming_it(tmp_path, command):
     assert result.exit_code == (3 if command[0] == "check-post" else 2), result.output
     assert flat(f"settings error in {bad}") in flat(result.output)
     assert "nope" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("args", [
+    ["simulate", "--hours", "0", "--out", "OUT/m.jsonl"],
+    ["simulate", "--hours", "1", "--rate-scale", "0", "--out", "OUT/m.jsonl"],
+    ["replay", __file__.replace(".py", ".jsonl"), "--batch", "0", "--out", "OUT/r"],
+    ["replay", __file__.replace(".py", ".jsonl"), "--into-kafka", "--speed", "-1"],
+], ids=["simulate-0-hours", "simulate-0-rate", "replay-batch-0", "replay-negative-speed"])
+def test_numbers_that_would_do_nothing_are_usage_errors(tmp_path, args):
+    """--hours 0 wrote an empty file, --batch 0 replayed nothing: both exited 0."""
+    archive = tmp_path / "a.jsonl"
+    archive.write_text('{"id": "1"}\n')
+    args = [str(archive) if a.endswith(".jsonl") and "OUT" not in a else
+            a.replace("OUT", str(tmp_path)) for a in args]
+    r = runner.invoke(cli.app, args, env={"COLUMNS": "200"})
+    assert r.exit_code == 2 and "Invalid value" in r.output, r.output
+    assert not (tmp_path / "m.jsonl").exists() and not (tmp_path / "r").exists()
+
+
+def test_broker_that_cannot_start_is_one_message_not_a_traceback(monkeypatch):
+    monkeypatch.setenv("VEILLE_KAFKA_LIBS", "/nonexistent/kafka/libs")
+    r = runner.invoke(cli.app, ["broker", "--kind", "kafka"], env={"COLUMNS": "200"})
+    assert r.exit_code == 2, r.output
+    assert flat("kafka broker did not start: Apache Kafka jars not found in "
+                "/nonexistent/kafka/libs") in flat(r.output)
+    assert "Traceback" not in r.output and "fetch.sh" in r.output
 
 
 def test_broker_unknown_kind_is_a_usage_error():

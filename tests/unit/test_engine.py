@@ -191,3 +191,12 @@ def test_batch_gc_raises_the_young_threshold_and_restores_it():
                 raise RuntimeError
         assert gc.get_threshold() == (12_345, *before[1:])
     assert gc.get_threshold() == before
+
+
+def test_an_empty_record_value_is_dead_lettered_not_skipped():
+    """An empty (or tombstone) Kafka value is a record: dead-lettered with its reason, counted
+    (an archive's blank lines, no records, are counted apart by replay: blank_lines)."""
+    out = Engine(Settings()).process([b"", b"  ", None])
+    assert [(i, r.reason) for i, r in out.rejected] == [
+        (0, "invalid_json"), (1, "invalid_json"), (2, "wrong_type")]
+    assert out.processed == 0

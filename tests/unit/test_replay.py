@@ -111,7 +111,23 @@ def test_replay_is_deterministic(crisis_run, tmp_path):
 def test_jsonl_fast_path_passes_lines_untouched(tmp_path):
     p = tmp_path / "a.jsonl"
     p.write_bytes(b'{"id":"1","brand":"x"}\n\n   \n[1]\n')
-    assert list(Archive(p).records()) == [b'{"id":"1","brand":"x"}', b"[1]"]
+    arc = Archive(p)
+    assert list(arc.records()) == [b'{"id":"1","brand":"x"}', b"[1]"]
+    assert arc.blank_lines == 2
+    assert list(arc.records()) and arc.blank_lines == 2  # counted per reading, not summed
+
+
+@pytest.mark.parametrize("name,body", [
+    ("m.jsonl.gz", b'\n{"id": "1"}\r\n\t\n{"id": "2"}\n\n'),
+    ("air.jsonl", b'{"id": "1", "airline": "United", "text": "x"}\n\n \n{"id": "2"}\n\n'),
+    ("m.csv", b"\nid,brand\n1,acme\n\n\n2,acme\n"),
+], ids=["jsonl-gz", "jsonl-adapter", "csv"])
+def test_blank_lines_are_counted_not_records(tmp_path, name, body):
+    """Every reader of an archive (fast path, adapter, CSV) counts its blank lines."""
+    p = tmp_path / name
+    p.write_bytes(gzip.compress(body) if name.endswith(".gz") else body)
+    arc = Archive(p)
+    assert len(list(arc.records())) == 2 and arc.blank_lines == 3
 
 
 def test_airline_adapter_jsonl_and_kaggle_csv(tmp_path):
@@ -206,6 +222,11 @@ def test_cli_replay_dead_letters_and_counts_every_malformed_line(crisis_stream, 
     assert summary["deadletters"] == dict(Counter(bad.values()))
     assert summary["records"] == summary["mentions"] + sum(summary["deadletters"].values()) \
         + summary["duplicates"] == len(good) + len(bad)  # blank lines are not records
+    assert summary["blank_lines"] == 2  # but counted: the archive's lines add up too
+    assert "(and 2 blank lines, skipped)" in r.output
+    from pipeline.report.html import build
+
+    assert "(and 2 blank lines of the archive, skipped)" in build(tmp_path / "o")[0]
     dead = [orjson.loads(line) for line in (tmp_path / "o" / "deadletters.jsonl").open("rb")]
     assert [d["reason"] for d in dead] == list(bad.values())
     assert all(d["detail"] and d["record"] for d in dead)
@@ -316,3 +337,52 @@ def test_configured_brands_dead_letter_others(crisis_run, tmp_path):
     summary = OfflineReplay(s, tmp_path).run(Archive(archive).records())
     assert summary["deadletters"]["unknown_brand"] == summary["records"] - 1 - summary["mentions"]
     assert set(summary["brands"]) == {"acme"}
+
+
+def test_summary_counts_mentions_dropped_from_the_slow_answer_measure(tmp_path):
+    """More awaited negative mentions than slow_max_waiting: the summary and the printed
+    table say how many were dropped from the measure (they are not silently lost)."""
+    from agents.replay_cmd import out_console, print_summary
+
+    def rec(i: int, handle: str, text: str) -> bytes:
+        at = f"2026-01-05T10:{i // 60:02d}:{i % 60:02d}Z"
+        return orjson.dumps({"id": f"s{i}", "created_at": at, "brand": "acme", "text": text,
+                             "author": {"id": f"u-{handle}", "handle": handle, "followers": 900,
+                                        "created_at": "2019-01-01T00:00:00Z"}})
+
+    records = [rec(0, "acme", "Good morning, we are here to help!")]
+    records += [rec(i, f"c{i}", "@acme awful service, worst company ever, I hate this")
+                for i in range(1, 40)]
+    records.append(rec(300, "z", "@acme ok"))  # closes the buckets (the report plots them)
+    settings = Settings(brands=[{"name": "acme", "handles": ["acme"]}],
+                        detection={"risks": {"slow_max_waiting": 10}})
+    summary = OfflineReplay(settings, tmp_path).run(records)
+    dropped = summary["brands"]["acme"]["slow_waiting_dropped"]
+    assert dropped == summary["brands"]["acme"]["negative"] - 10 > 0
+    with out_console.capture() as out:
+        print_summary(summary)
+    printed = " ".join(out.get().split())
+    assert f"acme {dropped:,}" in printed and "slow_max_waiting = 10" in printed
+    from pipeline.report.html import build
+
+    assert f"{dropped:,} awaited negative mentions dropped" in build(tmp_path)[0]
+
+
+def test_no_incident_says_when_the_archive_is_shorter_than_the_warmup(tmp_path):
+    """A new user's first replay of a few hours: not an empty table, but why."""
+    from agents.replay_cmd import out_console, print_summary
+
+    def at(i: int) -> str:
+        return f"2026-01-05T{i // 60:02d}:{i % 60:02d}:00Z"
+
+    records = [orjson.dumps({"id": f"w{i}", "created_at": at(i), "brand": "acme",
+                             "text": "@acme hello", "author": {"id": "u", "handle": "bob"}})
+               for i in range(0, 300, 5)]
+    for warmup, hint in ((86_400, True), (600, False)):
+        summary = OfflineReplay(Settings(detection={"warmup_s": warmup}),
+                                tmp_path / str(warmup)).run(records)
+        with out_console.capture() as out:
+            print_summary(summary)
+        printed = " ".join(out.get().split())
+        assert printed.startswith("incidents: none")
+        assert (f"no brand has detection.warmup_s = {warmup:,} s of history" in printed) is hint

@@ -314,6 +314,8 @@ def test_slow_response_when_the_brand_stops_answering(lang):
     opened = [a for a in alerts if a.update == "opened"]
     assert len(opened) == 1 and opened[0].kind == "slow_response"
     assert opened[0].evidence["backlog"] >= 40 and "backlog" in opened[0].evidence["reasons"]
+    assert opened[0].evidence["waiting_limit"] == D.risks.slow_max_waiting
+    assert opened[0].evidence["waiting_dropped"] == 0  # none dropped: the figures are whole
     assert roundtrip(det, ResponsivenessDetector).to_state() == det.to_state()
 
 
@@ -440,6 +442,27 @@ def test_slow_response_memory_is_bounded():
     feed(det, [(post("hi", hour=9.0), NEU)] +
          [(mention("@acme bad", hour=9 + i / 10000, id=f"m{i}"), NEG) for i in range(500)])
     assert len(det.index) <= 50
+    # the dropped mentions are counted, not silent: state, evidence, metrics (drained once)
+    assert det.waiting_dropped == 500 - 50 and det.gauges()["response_waiting"] == 50
+    assert roundtrip(det, ResponsivenessDetector).waiting_dropped == 450
+    assert det.drain_dropped() == 450 and det.drain_dropped() == 0
+
+
+def test_slow_response_dropped_mentions_reach_the_metrics():
+    import agents.metrics as metrics
+    from prometheus_client import REGISTRY
+    from pipeline.watch import BrandWatch
+
+    d = D.model_copy(update={"risks": D.risks.model_copy(update={"slow_max_waiting": 10})})
+    watch = BrandWatch("drop-acme", d, ACME)
+    det = next(x for x in watch.detectors if x.name == "slow_response")
+    feed(det, [(post("hi", hour=9.0), NEU)] +
+         [(mention("@acme bad", hour=9 + i / 10000, id=f"m{i}"), NEG) for i in range(25)])
+    for _ in range(2):  # exported twice: counted once
+        metrics.record_brand(watch)
+    value = REGISTRY.get_sample_value
+    assert value("veille_response_waiting_dropped_total", {"brand": "drop-acme"}) == 15
+    assert value("veille_response_waiting", {"brand": "drop-acme"}) == 10
 
 
 # ---------------------------------------------------------------------------- trends
