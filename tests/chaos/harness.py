@@ -148,7 +148,7 @@ async def group_progress(settings: Settings) -> tuple[int, int]:
         parts = await _partitions(c, topic, time.monotonic() + 10)
         tps = [TopicPartition(topic, p) for p in parts]
         # committed first: read after them, the end offsets bound them (a lag read the other
-        # way round came out too low, even negative, when the workers committed in between)
+        # way round could come out too low, even negative, if the workers committed in between)
         committed = await admin.list_consumer_group_offsets(settings.app_id)
         end = await c.end_offsets(tps) if tps else {}
         done = sum(max(0, committed[tp].offset) for tp in tps if tp in committed)
