@@ -148,8 +148,9 @@ def test_every_bench_takes_json(bench):
 
 def test_worker_makes_its_data_dir_from_any_directory(monkeypatch, tmp_path):
     """`veille worker` run outside the repo (no `var/`): Faust only makes the last level."""
-    import faust
     import uvloop
+
+    from agents import faust_worker
 
     started = []
 
@@ -163,7 +164,7 @@ def test_worker_makes_its_data_dir_from_any_directory(monkeypatch, tmp_path):
     async def reachable(settings):
         return None
 
-    monkeypatch.setattr(faust, "Worker", FakeWorker)
+    monkeypatch.setattr(faust_worker, "VeilleWorker", FakeWorker)
     monkeypatch.setattr(uvloop, "install", lambda: None)
     monkeypatch.setattr("agents.kafka.check_reachable", reachable)
     monkeypatch.setenv("KAFKA_BOOTSTRAP", "127.0.0.1:1")
