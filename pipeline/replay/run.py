@@ -264,7 +264,8 @@ def load_run(outdir: str | Path) -> dict[str, Any]:
     """Read a replay's output directory: summary, alerts, series, terms, samples."""
     p = Path(outdir)
     if not (p / "summary.json").is_file():
-        raise FileNotFoundError(f"{p}: not a replay output directory (no summary.json)")
+        raise FileNotFoundError(f"{p}: not a replay output directory (no summary.json; a "
+                                "replay writes it last, so an interrupted one has none)")
     f = p / "summary.json"
     try:
         run = {"summary": orjson.loads(f.read_bytes())}

@@ -109,3 +109,15 @@ def test_clear_outputs_only_touches_veilles_files(tmp_path):
     assert sorted(p.name for p in removed) == sorted(OUTPUT_FILES + ("terms-acme.svg",))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["other.json"]  # plots/ emptied: gone
     assert prepare_outdir(tmp_path / "new") == [] and not (tmp_path / "new").exists()
+
+
+def test_an_interrupted_run_leaves_nothing_the_report_reads(archive, tmp_path):
+    """A run stopped before its summary: the previous run's files are gone, the report says so."""
+    from pipeline.replay import OfflineReplay
+    from pipeline.settings import Settings
+
+    assert _replay(str(archive), "-o", str(tmp_path), *WARMUP).exit_code == 0
+    rep = OfflineReplay(Settings(), tmp_path)  # started, never finished (Ctrl-C, a crash)
+    rep.process([gzip.decompress(archive.read_bytes()).splitlines()[0]])
+    with pytest.raises(FileNotFoundError, match="an interrupted one has none"):
+        build(tmp_path)
