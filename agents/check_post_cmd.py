@@ -71,8 +71,8 @@ def read_post(text: Optional[str], file: Optional[Path]) -> str:
         try:
             raw, where = file.read_bytes(), str(file)
         except OSError as exc:  # no such file, a directory, no permission
-            raise typer.BadParameter(f"{file}: {exc.strerror.lower()}", param_hint="--file"
-                                     ) from exc
+            raise typer.BadParameter(f"{file}: {(exc.strerror or str(exc)).lower()}",
+                                     param_hint="--file") from exc
     try:
         post = raw.decode("utf-8-sig")  # a BOM from a Windows editor is no part of the post
     except UnicodeDecodeError as exc:
