@@ -2,9 +2,10 @@
 
 Its exit code is the verdict (0 approve, 1 warn, 2 block), so a script or CI hook can gate on
 it; anything that gives no review exits :data:`NO_REVIEW` (3): a usage error (unknown option,
-no or empty text, a ``--settings`` file that does not exist, which Click would exit 2, read as
-"block"), a bad settings file, an unknown brand, or an unexpected error (Python's 1 would read
-as "warn").
+no or empty text, a ``--file`` or ``--settings`` file that does not exist, which Click would
+exit 2, read as "block"; a post that is not UTF-8), a bad settings file, an unknown brand, or an
+unexpected error (Python's 1 would read as "warn"). The post is an argument, a file
+(``--file``) or stdin (``-``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import traceback
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
+import click
 import orjson
 import typer
 from rich.console import Console
@@ -50,8 +52,42 @@ class CheckPostCommand(TyperCommand):
             raise typer.Exit(NO_REVIEW) from exc
 
 
+def read_post(text: Optional[str], file: Optional[Path]) -> str:
+    """The post: ``text``, or read from ``file`` (``-`` for either means stdin), as UTF-8,
+    without the line ends a file or a pipe closes it with."""
+    if (text is None) == (file is None):
+        raise typer.BadParameter(
+            "give the post as TEXT, or --file PATH, or - to read it from stdin (one of them)"
+            if text is None else "TEXT and --file both given: one post at a time",
+            param_hint="TEXT")
+    if text is not None and text != "-":
+        return text
+    if file is None or str(file) == "-":
+        stdin = click.get_binary_stream("stdin")
+        if stdin.isatty():
+            Console(stderr=True).print("reading the post from stdin (Ctrl-D ends it)")
+        raw, where = stdin.read(), "stdin"
+    else:
+        try:
+            raw, where = file.read_bytes(), str(file)
+        except OSError as exc:  # no such file, a directory, no permission
+            raise typer.BadParameter(f"{file}: {(exc.strerror or str(exc)).lower()}",
+                                     param_hint="--file") from exc
+    try:
+        post = raw.decode("utf-8-sig")  # a BOM from a Windows editor is no part of the post
+    except UnicodeDecodeError as exc:
+        raise typer.BadParameter(f"{where} is not UTF-8 text ({exc.reason} at byte "
+                                 f"{exc.start})", param_hint="--file" if file else "TEXT") from exc
+    return post.rstrip("\r\n")
+
+
 def check_post(
-    text: Annotated[str, typer.Argument(help="The post, as it would be published.")],
+    text: Annotated[Optional[str], typer.Argument(
+        help="The post, as it would be published; - reads it from stdin.", metavar="TEXT",
+        show_default=False)] = None,
+    file: Annotated[Optional[Path], typer.Option(
+        "--file", "-f", help="Read the post from this file (UTF-8; - is stdin).",
+        show_default=False)] = None,  # checked in read_post: typer's allow_dash misses Paths
     brand: Annotated[Optional[str], typer.Option(
         help="Brand whose settings apply (confidential terms, voice, allowed links...).")] = None,
     lang: Annotated[Optional[str], typer.Option(help="fr or en (guessed when absent).")] = None,
@@ -68,10 +104,16 @@ def check_post(
     Exit code, so scripts and CI hooks can gate on it: **0** approve, **1** warn, **2** block,
     **3** no review (usage error, empty post, bad settings file, unknown brand, internal error).
 
-    Example:
+    The post is TEXT, or a file (--file PATH), or stdin (- as TEXT or as PATH); the line ends
+    that close a file or a pipe are not part of it.
+
+    Examples:
 
         veille check-post --settings veille.toml --brand acme "Project Falcon ships Monday!"
+        veille check-post -s veille.toml --brand acme --file draft.txt
+        git show HEAD:post.txt | veille check-post -s veille.toml --brand acme -
     """
+    text = read_post(text, file)
     if not text.strip():  # e.g. a hook that read a missing file: no review, not "approve"
         raise typer.BadParameter("the post is empty: nothing to review", param_hint="TEXT")
     if lang is not None and normalize_lang(lang) not in ("fr", "en"):

@@ -69,16 +69,17 @@ def worker(
     Point it at Kafka with KAFKA_BOOTSTRAP=host:port (or kafka_bootstrap in the settings file).
     Start as many as you like: they share the work by partition (brands are the keys).
     Prometheus metrics on http://127.0.0.1:9464/metrics (metrics_host, metrics_port); one line
-    says when it runs. Ctrl-C or SIGTERM stops it gracefully. No broker answering: exit 2.
+    says when it runs. Ctrl-C or SIGTERM stops it gracefully: it commits what it processed
+    (exit 0); during startup (nothing assigned yet), or at a second Ctrl-C, it stops at once
+    (exit 130; 143 for SIGTERM). No broker answering: exit 2.
 
     Example:
 
         KAFKA_BOOTSTRAP=kafka1:9092,kafka2:9092 veille worker --settings veille.toml
     """
-    import faust
-
     from agents import kafka
     from agents.app import create_app
+    from agents.faust_worker import VeilleWorker
 
     s = settings_or_exit(settings)
     if not s.kafka_bootstrap:
@@ -93,7 +94,7 @@ def worker(
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
         pass
     s.data_dir.mkdir(parents=True, exist_ok=True)  # Faust makes only the last level
-    w = faust.Worker(create_app(s), loglevel=loglevel, redirect_stdouts=False)
+    w = VeilleWorker(create_app(s), loglevel=loglevel, redirect_stdouts=False)
     w.execute_from_commandline()
 
 
@@ -110,7 +111,10 @@ def _register_optional_commands() -> None:
 
 def main() -> None:
     """Entry point of the ``veille`` script."""
-    _register_optional_commands()
+    try:
+        _register_optional_commands()
+    except KeyboardInterrupt:  # Ctrl-C while the commands load: 130, as Typer exits on it
+        raise SystemExit(130) from None
     app()
 
 

@@ -6,6 +6,8 @@ fast as the machine allows; alerts, dead letters, per-bucket series and a summar
 ``--into-kafka``: the archive is re-published to the mentions topic, paced by event time
 (``--speed 60`` = one event minute per second; 0 = as fast as possible) for a running worker.
 ``--compare-to OUTDIR`` prints what changed against an earlier replay (what-if).
+Before an offline run, a previous run's files in ``--out`` are removed (and only those, see
+:mod:`pipeline.replay.outdir`), so the report never mixes two runs.
 """
 
 from __future__ import annotations
@@ -36,10 +38,12 @@ from pipeline.replay import (
     Archive,
     ArchiveError,
     OfflineReplay,
+    OutdirError,
     compare,
     check_keys,
     load_run,
     parse_sets,
+    prepare_outdir,
     summary_rows,
 )
 from pipeline.settings import Settings
@@ -231,8 +235,12 @@ def replay(
     archive: Annotated[Optional[Path], typer.Argument(
         help="Archive: .jsonl / .ndjson / .csv, optionally .gz.", exists=True, dir_okay=False)]
     = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (offline mode).")]
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (offline mode); a "
+        "previous replay's files there are replaced.")]
     = Path("var/replay"),
+    force: Annotated[bool, typer.Option(
+        "--force", help="Write into a non-empty --out that is not a replay's output (only "
+        "veille's own files there are replaced).")] = False,
     adapter: Annotated[str, typer.Option(
         help="Archive shape: auto, mention (veille's own) or airline (Twitter US Airline "
         "Sentiment, Delta→JetBlue).")] = "auto",
@@ -265,6 +273,9 @@ def replay(
     """Replay an archive (JSONL, gzip, CSV) or a topic's time range through veille's engine:
     offline into an output directory (then `veille report OUTDIR`), or into Kafka.
 
+    A previous replay's files in --out are replaced (none is left to mix into the report;
+    other files stay); a non-empty --out that is not a replay's output needs --force.
+
     Bad records are dead-lettered with their reason (OUTDIR/deadletters.jsonl) and counted.
     A brand alerts only after `detection.warmup_s` of its history (a day by default); give the
     brands (their own handles above all) with --settings, as the worker has them.
@@ -290,14 +301,21 @@ def replay(
     except ValueError as exc:  # unknown format or adapter
         console.print(f"[red]archive error:[/red] {exc}")
         raise typer.Exit(2) from exc
-    if compare_to is not None:  # before the replay, not after it
+    old: list[dict[str, Any]] | None = None
+    if compare_to is not None:  # before the replay (which clears --out: it may be the same)
         try:
-            load_run(compare_to)
+            old = load_run(compare_to)["summary"]["incidents"]
         except (FileNotFoundError, ValueError) as exc:
             raise typer.BadParameter(str(exc), param_hint="--compare-to") from exc
+    if not into_kafka:
+        try:
+            prepare_outdir(out, force)
+        except OutdirError as exc:
+            console.print(f"[red]--out:[/red] {exc}", highlight=False)
+            raise typer.Exit(2) from exc
     try:
         _replay(s, arc, out, from_topic, since, until, into_kafka, speed, scored, batch, quiet,
-                compare_to)
+                compare_to, old)
     except ArchiveError as exc:  # not gzip, truncated, corrupt: a bad record is dead-lettered
         console.print(f"[red]archive error:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -305,7 +323,8 @@ def replay(
 
 def _replay(s: Settings, arc: Optional[Archive], out: Path, from_topic: Optional[str],
             since: Optional[str], until: Optional[str], into_kafka: bool, speed: float,
-            scored: bool, batch: int, quiet: bool, compare_to: Optional[Path]) -> None:
+            scored: bool, batch: int, quiet: bool, compare_to: Optional[Path],
+            old: Optional[list[dict[str, Any]]]) -> None:
     if into_kafka:
         _into_kafka(s, arc, speed, quiet)
         return
@@ -341,8 +360,7 @@ def _replay(s: Settings, arc: Optional[Archive], out: Path, from_topic: Optional
                       "own accounts may be reported as impostors and their answers are not "
                       "measured")
     console.print(f"outputs in {out}/ — `veille report {out}` builds the HTML report")
-    if compare_to is not None:
-        old = load_run(compare_to)["summary"]["incidents"]
+    if compare_to is not None and old is not None:
         diff = compare(old, summary["incidents"])
         (Path(out) / "diff.json").write_bytes(orjson.dumps(
             {"against": str(compare_to), **diff}, option=orjson.OPT_INDENT_2))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Set as AbstractSet
 from itertools import chain
 from functools import lru_cache
 from operator import itemgetter
@@ -194,13 +194,46 @@ def iter_burst_terms(text: str) -> Iterator[str]:
     return iter(_text_terms(text))
 
 
-def burst_term_counts(texts: Iterable[str]) -> dict[str, int]:
-    """Occurrences of each :func:`burst_terms` term over ``texts``, in first-seen order.
+def burst_term_counts(texts: Iterable[str], exclude: AbstractSet[str] = frozenset()
+                      ) -> dict[str, int]:
+    """Occurrences of each :func:`burst_terms` term over ``texts``, in first-seen order, but
+    for the terms of ``exclude`` (the brand's own names: :func:`brand_terms`).
 
     >>> burst_term_counts(["Data leak!", "the leak again"])
     {'data': 1, 'leak': 2, 'again': 1}
+    >>> burst_term_counts(["Acme data leak #acme"], exclude=brand_terms(["acme"]))
+    {'data': 1, 'leak': 1}
     """
-    return dict(Counter(chain.from_iterable(map(_text_terms, texts))))
+    counts = Counter(chain.from_iterable(map(_text_terms, texts)))
+    for term in exclude & counts.keys():
+        del counts[term]
+    return dict(counts)
+
+
+def brand_terms(names: Iterable[str]) -> frozenset[str]:
+    """The terms that are a brand itself, which tell nothing about a burst of its mentions.
+
+    For each of ``names`` (the brand key, its handles, display names and keywords): its one
+    term, or for a name of several words (``Acme France``) the words joined (``acmefrance``),
+    not each word (``france`` can be news); each also as a hashtag and with ``'s``.
+
+    >>> sorted(brand_terms(["acme", "@acme_fr", "Nord Air"]))[:6]
+    ['#acme', '#acme_fr', '#nordair', 'acme', "acme's", 'acme_fr']
+    """
+    bases: set[str] = set()
+    for name in names:
+        name = name.strip().lstrip("@#").lower()
+        words = burst_terms(name)
+        if len(words) == 1:
+            bases.add(words[0].lstrip("#"))
+        elif words:
+            bases.add("".join(w.lstrip("#") for w in words))
+            bases.add(_NOT_WORD.sub("", name))  # stopwords kept: "The Shop" -> #theshop
+    return frozenset(f for b in bases if len(b) > 2
+                     for f in (b, f"#{b}", f"{b}'s"))
+
+
+_NOT_WORD = re.compile(r"[\W_]+")
 
 
 @lru_cache(maxsize=TEXT_TERMS_MEMO)

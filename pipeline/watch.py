@@ -8,7 +8,8 @@ event clock (the largest event time seen), aggregates mentions into buckets of
 
 * a :class:`~pipeline.volume.VolumeModel` of all mentions (surge and silence surprise),
 * a second one of negative mentions only,
-* a decaying baseline of the negative share and of the terms the brand usually hears.
+* a decaying baseline of the negative share and of the terms the brand usually hears (not its
+  own names: :func:`~pipeline.evidence.brand_terms`).
 
 The signals feed two :class:`~pipeline.incidents.IncidentTracker`: ``crisis`` (watch on a
 volume surge, crisis on an *angry* surge, weighted by reach) and ``silence``. Their updates
@@ -35,7 +36,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pipeline.detectors import DetectorSet, Sentimented
-from pipeline.evidence import DecayingCounter, burst_term_counts, top_lifted
+from pipeline.evidence import DecayingCounter, brand_terms, burst_term_counts, top_lifted
 from pipeline.incidents import IncidentTracker, Transition, crisis_severity
 from pipeline.schemas import Alert, Mention, MentionRecord
 from pipeline.settings import BrandConfig, DetectionSettings
@@ -159,6 +160,10 @@ class BrandWatch:
             bucket_s=d.bucket_s, exit_ratio=d.exit_ratio,
         )
         self.detectors = DetectorSet.build(brand, brand_config, d)
+        c = brand_config
+        #: Terms that are the brand itself (key, handles, names, keywords): never evidence.
+        self.own_terms = brand_terms([brand, *c.handles, *c.display_names, *c.keywords]
+                                     if c is not None else [brand])
         #: The brand's own handles, lower-cased: their posts are not mentions.
         self.own_handles = self.detectors.own_handles
         #: The detectors' ``drain`` methods (those that publish records, such as trends).
@@ -295,7 +300,7 @@ class BrandWatch:
         watch_score = vol.score if vol.warm else 0.0
 
         if agg.texts:
-            agg.terms = burst_term_counts(agg.texts)
+            agg.terms = burst_term_counts(agg.texts, self.own_terms)
             agg.texts = []
         self.recent.append(agg)
 

@@ -51,6 +51,7 @@ from typing import IO, Any
 import orjson
 
 from pipeline.engine import Engine, batch_gc
+from pipeline.replay.outdir import clear_outputs
 from pipeline.replay.summary import incidents
 from pipeline.settings import Settings
 from pipeline.watch import BucketReport
@@ -72,7 +73,8 @@ class OfflineReplay:
     settings
         The settings (thresholds, brands) the engine runs with.
     outdir
-        Output directory (created).
+        Output directory (created); a previous run's files there are removed first
+        (:func:`pipeline.replay.outdir.clear_outputs`), so no output of it outlives this run.
     scored
         Also write the scored mentions (slower: one more JSON line per mention).
     source
@@ -84,6 +86,7 @@ class OfflineReplay:
         self.settings = settings
         self.outdir = Path(outdir)
         self.outdir.mkdir(parents=True, exist_ok=True)
+        clear_outputs(self.outdir)
         self.source = source
         self.engine = Engine(settings)
         self.engine.on_bucket = self._on_bucket
@@ -261,7 +264,8 @@ def load_run(outdir: str | Path) -> dict[str, Any]:
     """Read a replay's output directory: summary, alerts, series, terms, samples."""
     p = Path(outdir)
     if not (p / "summary.json").is_file():
-        raise FileNotFoundError(f"{p}: not a replay output directory (no summary.json)")
+        raise FileNotFoundError(f"{p}: not a replay output directory (no summary.json; a "
+                                "replay writes it last, so an interrupted one has none)")
     f = p / "summary.json"
     try:
         run = {"summary": orjson.loads(f.read_bytes())}

@@ -79,10 +79,40 @@ def test_check_post_usage_error_is_no_review_not_block(args):
     assert "Error" in r.output and "Traceback" not in r.output
 
 
+@pytest.mark.parametrize("how", ["stdin-dash", "file", "file-dash"])
+def test_check_post_reads_the_post_from_stdin_or_a_file(tmp_path, how):
+    """The same verdicts (and exit codes) as with the post as an argument."""
+    for post, code, verdict in (("Our stores open at 9 tomorrow.\n", 0, "approve"),
+                                ("key AKIAZ7QK3M2XJ4P8RT5W here\r\n", 2, "block")):
+        f = tmp_path / "post.txt"
+        f.write_bytes(post.encode())
+        args = {"stdin-dash": ["-"], "file": ["--file", str(f)], "file-dash": ["-f", "-"]}[how]
+        r = runner.invoke(cli.app, ["check-post", "--json", *args],
+                          input=None if how == "file" else post.encode())
+        assert r.exit_code == code, r.output
+        last = orjson.loads(r.output.strip().splitlines()[-1])
+        assert last["verdict"] == verdict
+        if code:  # the span is in the post as read, without the line end
+            assert last["reasons"][0]["span"] == [4, 24]
+
+
+@pytest.mark.parametrize("args,stdin,message", [
+    (["--file", "/nonexistent/post.txt"], None, "/nonexistent/post.txt: no such file"),
+    (["hi", "--file", "README.md"], None, "TEXT and --file both given"),
+    (["-"], b"\xff\xfe oops", "stdin is not UTF-8 text"),
+    (["-"], b"\n\n", "the post is empty"),
+], ids=["no-such-file", "text-and-file", "not-utf8", "empty-stdin"])
+def test_check_post_unreadable_post_is_no_review(args, stdin, message):
+    r = runner.invoke(cli.app, ["check-post", *args], input=stdin)
+    assert r.exit_code == 3, r.output
+    assert flat(message) in flat(r.output) and "Traceback" not in r.output
+
+
 def test_check_post_help_exits_0_and_documents_the_exit_codes():
     r = runner.invoke(cli.app, ["check-post", "--help"], env={"COLUMNS": "200"})
     assert r.exit_code == 0, r.output
     assert flat("0 approve, 1 warn, 2 block, 3 no review") in flat(r.output)
+    assert "--file" in r.output and flat("- reads it from stdin") in flat(r.output)
 
 
 def test_check_post_internal_error_is_no_review_not_warn(monkeypatch):
@@ -118,8 +148,9 @@ def test_every_bench_takes_json(bench):
 
 def test_worker_makes_its_data_dir_from_any_directory(monkeypatch, tmp_path):
     """`veille worker` run outside the repo (no `var/`): Faust only makes the last level."""
-    import faust
     import uvloop
+
+    from agents import faust_worker
 
     started = []
 
@@ -133,7 +164,7 @@ def test_worker_makes_its_data_dir_from_any_directory(monkeypatch, tmp_path):
     async def reachable(settings):
         return None
 
-    monkeypatch.setattr(faust, "Worker", FakeWorker)
+    monkeypatch.setattr(faust_worker, "VeilleWorker", FakeWorker)
     monkeypatch.setattr(uvloop, "install", lambda: None)
     monkeypatch.setattr("agents.kafka.check_reachable", reachable)
     monkeypatch.setenv("KAFKA_BOOTSTRAP", "127.0.0.1:1")
