@@ -21,7 +21,16 @@ The design
   under exactly_once the lock is held to the end (:meth:`Recovery.commit`).
 * **Each snapshot says which input it covers**: ``{"format": 2, "partition": p, "offset": o,
   "state": <BrandWatch.to_state()>}`` where ``o`` is the last offset of partition ``p`` this
-  worker had fully processed (the batch lock guarantees no batch is half-done at that moment).
+  worker had fully processed (the batch lock guarantees no batch is half-done at that moment),
+  zlib-compressed (:mod:`agents.snapshots`; older uncompressed values still restore).
+* **A snapshot too large to write holds its partition.** One brand is one record, bounded by
+  ``snapshot_max_bytes`` (the producer's max request size and the changelog topic's
+  ``max.message.bytes`` follow it). A larger snapshot is not sent (before, the producer's
+  ``MessageSizeTooLargeError`` crashed the worker at every commit): it is counted
+  (``veille_brand_state_oversize_total``), logged, and the brand's input partition is left
+  out of the commits until its snapshot fits; the other partitions go on. A restart then
+  replays that partition from its last commit, which the brand's last written snapshot
+  covers: nothing is lost. Under exactly_once the recovery is broken instead.
 * **Skip what a snapshot already holds.** When a brand is resumed from its snapshot, events of
   that brand on partition ``p`` with offset ``<= o`` are skipped (:meth:`Recovery.filter`):
   after a crash between the snapshot and the commit they are re-delivered, but already counted.
@@ -59,9 +68,11 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-import orjson
+from agents import metrics
+from agents.snapshots import (  # noqa: F401 - the codec's names, re-exported
+    SNAPSHOT_FORMAT, decode_snapshot, encode_snapshot, pack, snapshot_json,
+)
 
-SNAPSHOT_FORMAT = 2
 CAPTURE_SLICE_S = 0.005  #: at-least-once: snapshots are encoded this long at a time (batch lock)
 log = logging.getLogger("veille.recovery")
 
@@ -69,28 +80,6 @@ log = logging.getLogger("veille.recovery")
 CURRENT_PARTITION: contextvars.ContextVar[int | None] = contextvars.ContextVar(
     "veille_current_partition", default=None
 )
-
-
-def encode_snapshot(partition: int, offset: int, state: dict[str, Any]) -> bytes:
-    """Encode a brand snapshot with the input position it covers.
-
-    Examples
-    --------
-    >>> decode_snapshot(encode_snapshot(3, 41, {"brand": "acme"}))
-    (3, 41, {'brand': 'acme'})
-    >>> decode_snapshot(b'{"brand": "acme"}')  # format 1 (no offset): nothing is skipped
-    (None, None, {'brand': 'acme'})
-    """
-    return orjson.dumps({"format": SNAPSHOT_FORMAT, "partition": partition, "offset": offset,
-                         "state": state})
-
-
-def decode_snapshot(raw: bytes) -> tuple[int | None, int | None, dict[str, Any]]:
-    """``(partition, offset, state)`` of a snapshot (format 1 had no position)."""
-    obj = orjson.loads(raw)
-    if obj.get("format") == SNAPSHOT_FORMAT:
-        return obj["partition"], obj["offset"], obj["state"]
-    return None, None, obj
 
 
 class Recovery:
@@ -119,6 +108,11 @@ class Recovery:
         self.broken: str | None = None
         self.skipped = 0
         self.snapshots = 0
+        self.max_bytes: int = worker.settings.snapshot_max_bytes
+        #: brand -> input partition, for brands whose last snapshot was too large to write:
+        #: those partitions' offsets are not committed until the brand's snapshot fits
+        self.oversize: dict[str, int] = {}
+        metrics.STATE_MAX_BYTES.set(self.max_bytes)
 
     # ------------------------------------------------------------------ restore / skip
     def _lookup(self, brand: str) -> dict[str, Any] | None:
@@ -238,9 +232,14 @@ class Recovery:
 
     # ------------------------------------------------------------------ commit hook
     async def commit(self, offsets: Mapping[Any, int],
-                     commit: Callable[[], Awaitable[bool]]) -> bool:
-        """Snapshot every changed brand, then ``commit()`` the offsets; False (nothing
-        committed) when the recovery is broken.
+                     commit: Callable[[Mapping[Any, int]], Awaitable[bool]]) -> bool:
+        """Snapshot every changed brand, then ``commit(offsets)``; False (nothing committed)
+        when the recovery is broken.
+
+        The offsets of a mentions partition holding a brand whose snapshot could not be
+        written (larger than ``snapshot_max_bytes``) are left out (:meth:`committable`): the
+        broker keeps the partition's last commit, which that brand's last written snapshot
+        covers, so a restart replays from there and loses nothing.
 
         Under at-least-once the batch lock is held only while the snapshots are taken (in
         slices of :data:`CAPTURE_SLICE_S`, so a batch may run between two slices): flushing
@@ -264,37 +263,45 @@ class Recovery:
         if self.broken or not await self._write(snapshots):
             log.error("not committing %s: %s", dict(offsets), self.broken)
             return False
-        return await commit()
+        return await commit(self.committable(offsets))
 
     async def _commit_locked(self, offsets: Mapping[Any, int],
-                             commit: Callable[[], Awaitable[bool]]) -> bool:
+                             commit: Callable[[Mapping[Any, int]], Awaitable[bool]]) -> bool:
         if self.broken or not await self._write(self._capture()):
             log.error("not committing %s: %s", dict(offsets), self.broken)
             return False
-        return await commit()
+        return await commit(self.committable(offsets))
+
+    def committable(self, offsets: Mapping[Any, int]) -> dict[Any, int]:
+        """``offsets`` without the mentions partitions held by an unwritten snapshot."""
+        held = set(self.oversize.values())
+        if not held:
+            return dict(offsets)
+        topic = self.worker.settings.topics.mentions
+        return {tp: o for tp, o in offsets.items()
+                if tp.topic != topic or tp.partition not in held}
 
     def _capture(self, until: float | None = None) -> list[tuple[bytes, int, bytes]]:
-        """Encode the snapshot of every changed brand (``(key, partition, snapshot)``), or of
-        those encoded before ``until`` (``time.perf_counter``); the caller holds the batch
-        lock. Each covers the last offset of its partition processed so far."""
+        """Encode the snapshot JSON of every changed brand (``(key, partition, json)``), or
+        of those encoded before ``until`` (``time.perf_counter``); the caller holds the batch
+        lock. Each covers the last offset of its partition processed so far. (Compressed
+        by :meth:`_write`, out of the lock.)"""
         out: list[tuple[bytes, int, bytes]] = []
         if not self.dirty:
             return out
         app = self.worker.app
         assigned = {tp.partition for tp in app.consumer.assignment()
                     if tp.topic == self.worker.settings.topics.mentions}
-        table = self.worker.state
         watches = self.worker.engine.watches
         dirty = self.dirty
         for brand, partition in list(dirty.items()):
             del dirty[brand]
             watch = watches.get(brand)
             if watch is None or partition not in assigned:
+                self.oversize.pop(brand, None)
                 continue
-            key = brand.encode()
-            value = encode_snapshot(partition, self.applied[partition], watch.to_state())
-            table.data[key] = value
-            out.append((key, partition, value))
+            raw = snapshot_json(partition, self.applied[partition], watch.to_state())
+            out.append((brand.encode(), partition, raw))
             if until is not None and time.perf_counter() >= until:
                 break
         return out
@@ -327,20 +334,67 @@ class Recovery:
                 return False
         if not snapshots:
             return not self.broken
+        values = self._pack(snapshots)
+        if self.broken:
+            return False
         app = self.worker.app
         await app.producer.flush()  # outputs durable before the snapshots that cover them
         if self.broken:
             return False
         topic = self.worker.state.changelog_topic.get_topic_name()
+        table = self.worker.state
         pending = []
-        for key, partition, value in snapshots:
-            pending.append(await app.producer.send(
-                topic, key, value, partition, None, None,
-                transactional_id=self.transactional_id(partition) if self.exactly_once else None,
-            ))
-        self.snapshots += len(pending)
-        await asyncio.gather(*pending)
+        try:
+            for key, partition, value in values:
+                table.data[key] = value
+                pending.append(await app.producer.send(
+                    topic, key, value, partition, None, None,
+                    transactional_id=(self.transactional_id(partition) if self.exactly_once
+                                      else None),
+                ))
+            self.snapshots += len(pending)
+            await asyncio.gather(*pending)
+        except Exception as exc:  # noqa: BLE001 - e.g. a topic whose max.message.bytes is lower
+            self.broken = f"snapshot delivery failed: {exc!r}"[:300]
+            log.error("%s; no commit until restart", self.broken)
+            return False
         return not self.broken
+
+    def _pack(self, snapshots: Sequence[tuple[bytes, int, bytes]]
+              ) -> list[tuple[bytes, int, bytes]]:
+        """Compress the snapshots; keep those that fit in ``snapshot_max_bytes``.
+
+        A brand whose snapshot does not fit stays dirty (tried again at the next commit) and
+        holds its input partition's commit (:meth:`committable`); under exactly_once, where a
+        partition's transaction cannot stay open, the recovery is broken instead (the worker
+        stops, nothing is committed).
+        """
+        out = []
+        for key, partition, raw in snapshots:
+            value = pack(raw)
+            brand = key.decode("utf-8", "replace")
+            fits = len(key) + len(value) <= self.max_bytes
+            metrics.record_snapshot(brand, len(key) + len(value), len(raw), fits)
+            if fits:
+                if self.oversize.pop(brand, None) is not None:
+                    log.warning("snapshot of brand %r fits again (%d bytes): partition %d is "
+                                "committed again", brand, len(value), partition)
+                out.append((key, partition, value))
+                continue
+            why = (f"snapshot of brand {brand!r} is {len(value):,} bytes compressed "
+                   f"({len(raw):,} uncompressed), over snapshot_max_bytes={self.max_bytes:,}")
+            if self.exactly_once:
+                self.broken = why[:300]
+                log.error("%s; exactly_once: no commit until restart", why)
+                return []
+            if brand not in self.oversize:
+                log.error("%s: not written; input partition %d is not committed until it "
+                          "fits (raise snapshot_max_bytes and the changelog topic's "
+                          "max.message.bytes, or lower the brand's bounded memories)",
+                          why, partition)
+            self.oversize[brand] = partition
+            self.dirty.setdefault(brand, partition)  # tried again at the next commit
+        return out
 
     # ------------------------------------------------------------------ rebalance
     async def revoke(self, revoked: Any) -> None:
@@ -372,7 +426,8 @@ class Recovery:
                 del watches[brand]  # with its memory of seen ids (BrandWatch.seen)
                 self.partition_of.pop(brand, None)
                 self.dirty.pop(brand, None)
-        for table in (self.partition_of, self.dirty):  # brands looked up, never restored
+        # brands looked up, never restored; unwritten snapshots (their partition is gone)
+        for table in (self.partition_of, self.dirty, self.oversize):
             for brand, p in list(table.items()):
                 if p in parts:
                     del table[brand]
@@ -406,8 +461,14 @@ def install(app: Any, recovery: Recovery) -> None:
 
         async def _commit_offsets(offsets: Mapping[Any, int], start_new_transaction: bool = True
                                   ) -> bool:
-            done = await recovery.commit(offsets, lambda: commit_offsets(
-                offsets, start_new_transaction=start_new_transaction))
+            async def commit_some(some: Mapping[Any, int]) -> bool:
+                # offsets held back by an unwritten snapshot stay uncommitted on the broker;
+                # Faust's bookkeeping moves on (its acks were consumed), as after a commit
+                consumer._committed_offset.update(  # noqa: SLF001
+                    {tp: o for tp, o in offsets.items() if tp not in some})
+                return await commit_offsets(some, start_new_transaction=start_new_transaction)
+
+            done = await recovery.commit(offsets, commit_some)
             if not done and recovery.broken and not app.should_stop:
                 asyncio.ensure_future(app.crash(RuntimeError(recovery.broken)))
             return done
