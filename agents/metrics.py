@@ -119,6 +119,11 @@ STATE_MAX_BYTES = Gauge(
     "veille_brand_state_max_bytes",
     "Largest snapshot the worker writes (snapshot_max_bytes); larger ones hold their partition.",
 )
+STATE_UNSAVED = Gauge(
+    "veille_brand_state_unsaved",
+    "1 while the brand's latest snapshot is too large to be written (its input partition is "
+    "not committed meanwhile), else 0.", ["brand"],
+)
 STATE_OVERSIZE = Counter(
     "veille_brand_state_oversize",
     "Snapshots not written because they exceeded snapshot_max_bytes; the brand's input "
@@ -234,9 +239,14 @@ def record_brand(watch: BrandWatch) -> None:
     child(INCIDENT, b).set(LEVELS.get(r.level, 0))
 
 
-def record_snapshot(brand: str, size: int, raw_size: int, written: bool) -> None:
-    """Export the size of a brand snapshot (count it as oversize when it was not written)."""
+def record_snapshot(brand: str, size: int, raw_size: int) -> None:
+    """Export the size of a brand's latest snapshot (compressed value and key; JSON)."""
     child(STATE_BYTES, brand).set(size)
     child(STATE_RAW_BYTES, brand).set(raw_size)
-    if not written:
+
+
+def record_snapshot_saved(brand: str, saved: bool) -> None:
+    """Export whether the brand's latest snapshot was written (count it when it was not)."""
+    child(STATE_UNSAVED, brand).set(0 if saved else 1)
+    if not saved:
         child(STATE_OVERSIZE, brand).inc()

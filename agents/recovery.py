@@ -68,11 +68,15 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
+from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError
+
 from agents import metrics
 from agents.snapshots import (  # noqa: F401 - the codec's names, re-exported
     SNAPSHOT_FORMAT, decode_snapshot, encode_snapshot, pack, snapshot_json,
 )
 
+#: Broker refusals of a record for its size (the changelog topic's max.message.bytes).
+TOO_LARGE = (MessageSizeTooLargeError, RecordListTooLargeError)
 CAPTURE_SLICE_S = 0.005  #: at-least-once: snapshots are encoded this long at a time (batch lock)
 log = logging.getLogger("veille.recovery")
 
@@ -112,6 +116,7 @@ class Recovery:
         #: brand -> input partition, for brands whose last snapshot was too large to write:
         #: those partitions' offsets are not committed until the brand's snapshot fits
         self.oversize: dict[str, int] = {}
+        self._snapshot_sends: set[asyncio.Future] = set()
         metrics.STATE_MAX_BYTES.set(self.max_bytes)
 
     # ------------------------------------------------------------------ restore / skip
@@ -298,7 +303,8 @@ class Recovery:
             del dirty[brand]
             watch = watches.get(brand)
             if watch is None or partition not in assigned:
-                self.oversize.pop(brand, None)
+                if self.oversize.pop(brand, None) is not None:
+                    metrics.child(metrics.STATE_UNSAVED, brand).set(0)
                 continue
             raw = snapshot_json(partition, self.applied[partition], watch.to_state())
             out.append((brand.encode(), partition, raw))
@@ -320,8 +326,10 @@ class Recovery:
             await asyncio.sleep(0)
 
     async def _write(self, snapshots: Sequence[tuple[bytes, int, bytes]]) -> bool:
-        """Deliver every output queued so far, then the snapshots; True when both are on the
-        broker (a snapshot never covers an output that could still be lost)."""
+        """Deliver every output queued so far, then the snapshots (compressed here, out of
+        the batch lock); True when both are on the broker (a snapshot never covers an output
+        that could still be lost), or when the only snapshots missing were too large (for
+        ``snapshot_max_bytes`` or for the broker): their brands hold their partitions."""
         if self.broken:
             return False
         outputs = getattr(self.worker, "outputs", None)
@@ -342,22 +350,40 @@ class Recovery:
         if self.broken:
             return False
         topic = self.worker.state.changelog_topic.get_topic_name()
-        table = self.worker.state
-        pending = []
+        data = self.worker.state.data
+        sent = []
         try:
             for key, partition, value in values:
-                table.data[key] = value
-                pending.append(await app.producer.send(
+                fut = await app.producer.send(
                     topic, key, value, partition, None, None,
                     transactional_id=(self.transactional_id(partition) if self.exactly_once
                                       else None),
-                ))
-            self.snapshots += len(pending)
-            await asyncio.gather(*pending)
-        except Exception as exc:  # noqa: BLE001 - e.g. a topic whose max.message.bytes is lower
+                )
+                self._snapshot_sends.add(fut)  # its failure is handled here (_on_sent)
+                sent.append((key, partition, value, fut))
+            results = await asyncio.gather(*(f for *_, f in sent), return_exceptions=True)
+        except Exception as exc:  # noqa: BLE001 - the producer failed: replay from the last commit
             self.broken = f"snapshot delivery failed: {exc!r}"[:300]
             log.error("%s; no commit until restart", self.broken)
             return False
+        finally:
+            self._snapshot_sends.difference_update(f for *_, f in sent)
+        for (key, partition, value, _), result in zip(sent, results):
+            if not isinstance(result, BaseException):
+                data[key] = value
+                self.snapshots += 1
+                self._saved(key.decode("utf-8", "replace"), partition)
+            elif isinstance(result, TOO_LARGE) and not self.exactly_once:
+                # the topic's max.message.bytes is below snapshot_max_bytes (a topic created
+                # with a lower limit keeps it): held like a snapshot over the limit
+                self._hold(key.decode("utf-8", "replace"), partition,
+                           f"the broker refused the snapshot of brand "
+                           f"{key.decode('utf-8', 'replace')!r} ({len(value):,} bytes): "
+                           f"{result!r}; the max.message.bytes of topic {topic} is lower "
+                           "than snapshot_max_bytes + 16 KiB (kafka-configs --alter raises it)")
+            elif not self.broken:
+                self.broken = f"snapshot delivery failed: {result!r}"[:300]
+                log.error("%s; no commit until restart", self.broken)
         return not self.broken
 
     def _pack(self, snapshots: Sequence[tuple[bytes, int, bytes]]
@@ -373,12 +399,8 @@ class Recovery:
         for key, partition, raw in snapshots:
             value = pack(raw)
             brand = key.decode("utf-8", "replace")
-            fits = len(key) + len(value) <= self.max_bytes
-            metrics.record_snapshot(brand, len(key) + len(value), len(raw), fits)
-            if fits:
-                if self.oversize.pop(brand, None) is not None:
-                    log.warning("snapshot of brand %r fits again (%d bytes): partition %d is "
-                                "committed again", brand, len(value), partition)
+            metrics.record_snapshot(brand, len(key) + len(value), len(raw))
+            if len(key) + len(value) <= self.max_bytes:
                 out.append((key, partition, value))
                 continue
             why = (f"snapshot of brand {brand!r} is {len(value):,} bytes compressed "
@@ -387,14 +409,26 @@ class Recovery:
                 self.broken = why[:300]
                 log.error("%s; exactly_once: no commit until restart", why)
                 return []
-            if brand not in self.oversize:
-                log.error("%s: not written; input partition %d is not committed until it "
-                          "fits (raise snapshot_max_bytes and the changelog topic's "
-                          "max.message.bytes, or lower the brand's bounded memories)",
-                          why, partition)
-            self.oversize[brand] = partition
-            self.dirty.setdefault(brand, partition)  # tried again at the next commit
+            self._hold(brand, partition, why)
         return out
+
+    def _hold(self, brand: str, partition: int, why: str) -> None:
+        """The brand's snapshot was not written: hold its partition's commits, try again at
+        the next commit (logged when the brand starts being held)."""
+        if brand not in self.oversize:
+            log.error("%s: not written; input partition %d is not committed until it fits "
+                      "(raise snapshot_max_bytes and the changelog topic's max.message.bytes, "
+                      "or lower the brand's bounded memories)", why, partition)
+        metrics.record_snapshot_saved(brand, False)
+        self.oversize[brand] = partition
+        self.dirty.setdefault(brand, partition)
+
+    def _saved(self, brand: str, partition: int) -> None:
+        """The brand's snapshot is on the broker: its partition is no longer held by it."""
+        if self.oversize.pop(brand, None) is not None:
+            log.warning("snapshot of brand %r written again: input partition %d is committed "
+                        "again", brand, partition)
+        metrics.record_snapshot_saved(brand, True)
 
     # ------------------------------------------------------------------ rebalance
     async def revoke(self, revoked: Any) -> None:
@@ -426,6 +460,9 @@ class Recovery:
                 del watches[brand]  # with its memory of seen ids (BrandWatch.seen)
                 self.partition_of.pop(brand, None)
                 self.dirty.pop(brand, None)
+        for brand, p in self.oversize.items():
+            if p in parts:  # its partition is gone: no longer this worker's to hold
+                metrics.child(metrics.STATE_UNSAVED, brand).set(0)
         # brands looked up, never restored; unwritten snapshots (their partition is gone)
         for table in (self.partition_of, self.dirty, self.oversize):
             for brand, p in list(table.items()):
@@ -446,6 +483,8 @@ class Recovery:
         return f"{app.conf.id}-{group}-{partition}"
 
     def _on_sent(self, fut: asyncio.Future) -> None:
+        if fut in self._snapshot_sends:  # a snapshot: handled by _write
+            return
         if not fut.cancelled() and fut.exception() is not None and not self.broken:
             self.broken = f"output send failed: {fut.exception()!r}"[:300]
             log.error("%s; no commit until restart", self.broken)

@@ -12,6 +12,7 @@ import asyncio
 import random
 from types import SimpleNamespace
 
+from aiokafka.errors import MessageSizeTooLargeError
 from faust.types import TP
 from prometheus_client import REGISTRY
 
@@ -184,6 +185,10 @@ def oversize_count(brand: str) -> float:
     return REGISTRY.get_sample_value("veille_brand_state_oversize_total", {"brand": brand}) or 0
 
 
+def unsaved(brand: str) -> float | None:
+    return REGISTRY.get_sample_value("veille_brand_state_unsaved", {"brand": brand})
+
+
 def test_a_snapshot_too_large_holds_its_partition_and_the_others_go_on():
     async def play():
         w = oversize_world()
@@ -198,7 +203,7 @@ def test_a_snapshot_too_large_holds_its_partition_and_the_others_go_on():
         assert w.recovery.oversize == {"a": 0} and w.recovery.dirty == {"a": 0}
         assert not w.recovery.broken and oversize_count("a") == before + 1
         size = REGISTRY.get_sample_value("veille_brand_state_bytes", {"brand": "a"})
-        assert size > 10_000
+        assert size > 10_000 and unsaved("a") == 1 and unsaved("b") == 0
         # still too large at the next commit: still held
         await w.batch("a", range(5, 8), partition=0)
         assert await w.commit({TP(TOPIC, 0): 8})
@@ -207,6 +212,7 @@ def test_a_snapshot_too_large_holds_its_partition_and_the_others_go_on():
         w.watches["a"].blob = ""
         assert await w.commit({TP(TOPIC, 0): 8})
         assert w.committed[-1] == {TP(TOPIC, 0): 8} and w.recovery.oversize == {}
+        assert unsaved("a") == 0
         assert w.snapshots()["a"] == (7, list(range(8)))
     asyncio.run(play())
 
@@ -232,4 +238,30 @@ def test_a_snapshot_the_broker_refuses_breaks_the_recovery_before_any_commit():
         await w.batch("a", range(0, 3))
         assert not await w.commit()
         assert w.committed == [] and "snapshot delivery failed" in w.recovery.broken
+    asyncio.run(play())
+
+
+def test_a_snapshot_the_broker_refuses_for_its_size_holds_its_partition():
+    """A changelog topic created with a lower max.message.bytes than snapshot_max_bytes."""
+    async def play():
+        w = World()
+        w.released.set()
+        send = w.worker.app.producer.send
+
+        async def refuse_a(topic, key, value, *args, **kwargs):
+            if key != b"a":
+                return await send(topic, key, value, *args, **kwargs)
+            fut = asyncio.get_running_loop().create_future()
+            fut.set_exception(MessageSizeTooLargeError())
+            return fut
+        w.worker.app.producer.send = refuse_a
+        await w.batch("a", range(0, 3), partition=0)
+        await w.batch("b", range(0, 3), partition=1)
+        assert await w.commit({TP(TOPIC, 0): 3, TP(TOPIC, 1): 3})
+        assert not w.recovery.broken and w.committed == [{TP(TOPIC, 1): 3}]
+        assert b"a" not in w.worker.state.data and b"b" in w.worker.state.data
+        assert w.recovery.oversize == {"a": 0} and unsaved("a") == 1
+        w.worker.app.producer.send = send  # the topic's limit raised: written, committed
+        assert await w.commit({TP(TOPIC, 0): 3})
+        assert w.committed[-1] == {TP(TOPIC, 0): 3} and unsaved("a") == 0
     asyncio.run(play())
