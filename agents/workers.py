@@ -19,7 +19,7 @@ from pathlib import Path
 
 import orjson
 
-from agents.brokers import free_port, spawn_child
+from agents.brokers import free_port, port_is_free, spawn_child
 from pipeline.settings import Settings
 
 _LIVE: weakref.WeakSet[WorkerProcess] = weakref.WeakSet()
@@ -82,7 +82,16 @@ class WorkerProcess:
         return self._proc is not None and self._proc.poll() is None
 
     def start(self, timeout: float = 60.0) -> WorkerProcess:
-        """Start the child and wait until its /metrics answers."""
+        """Start the child and wait until its /metrics answers.
+
+        Raises RuntimeError at once when the metrics port is taken: another process's /metrics
+        would answer for the child (which crashes on the port), so its start, progress and
+        counts would be read from someone else's worker.
+        """
+        if not port_is_free(self.metrics_port, self.settings.metrics_host):
+            raise RuntimeError(
+                f"metrics port {self.settings.metrics_host}:{self.metrics_port} is taken (another "
+                "worker?): set metrics_port=0 (VEILLE_METRICS_PORT=0) for a free one")
         env = worker_env(self.settings, self.metrics_port, self.workdir / "data")
         log = open(self.log_path, "ab", buffering=0)
         self._proc = spawn_child(

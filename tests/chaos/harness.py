@@ -137,7 +137,8 @@ async def _partitions(c: Any, topic: str, deadline: float) -> set[int]:
 
 
 async def group_progress(settings: Settings) -> tuple[int, int]:
-    """(committed, end) offsets summed over the mentions topic for the worker's group."""
+    """(committed, end) offsets summed over the mentions topic for the worker's group (end
+    read after committed: ``end - committed`` is never below the lag at the first read)."""
     admin = AIOKafkaAdminClient(**kafka.client_kwargs(settings))
     await admin.start()
     c = kafka.consumer(settings)
@@ -146,8 +147,10 @@ async def group_progress(settings: Settings) -> tuple[int, int]:
         topic = settings.topics.mentions
         parts = await _partitions(c, topic, time.monotonic() + 10)
         tps = [TopicPartition(topic, p) for p in parts]
-        end = await c.end_offsets(tps) if tps else {}
+        # committed first: read after them, the end offsets bound them (a lag read the other
+        # way round could come out too low, even negative, if the workers committed in between)
         committed = await admin.list_consumer_group_offsets(settings.app_id)
+        end = await c.end_offsets(tps) if tps else {}
         done = sum(max(0, committed[tp].offset) for tp in tps if tp in committed)
         return done, sum(end.values())
     finally:
@@ -331,25 +334,69 @@ def verify(settings: Settings, name: str, sent_ids: list[str], *,
 
 # ------------------------------------------------------------------------------ faults
 class Producer:
-    """Produce the source in the background at ``rate`` mentions/s (a thread with its loop)."""
+    """Produce the source in the background at ``rate`` mentions/s (a thread with its loop).
 
-    def __init__(self, settings: Settings, mentions: list[dict], rate: float) -> None:
+    ``holds``: indices of ``mentions`` where the stream waits for the scenario. From
+    ``mentions[i]`` on, it only trickles (``slow_rate`` mentions/s) until :meth:`release`
+    ``(i)``; then it goes on at ``rate``. A scenario holds back part of its stream until its
+    faults are done, so that a fault waiting for a worker's progress never waits for input
+    that was all produced (and processed) while a worker was starting on a loaded machine: the
+    stream ends after the faults, not after a fixed time. The trickle keeps input arriving
+    meanwhile (mid-stream, every partition's worker has some to process).
+    """
+
+    def __init__(self, settings: Settings, mentions: list[dict], rate: float,
+                 holds: tuple[int, ...] = (), slow_rate: float = 20.0) -> None:
         self.settings, self.mentions, self.rate = settings, mentions, rate
+        self.slow_rate = slow_rate
         self.sent = 0
         self.error: BaseException | None = None
+        self._holds = {i: threading.Event() for i in holds}
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         try:
-            self.sent = asyncio.run(produce_mentions(
-                self.settings, self.mentions, rate=self.rate,
-                on_sent=lambda n, _ts: setattr(self, "sent", n)))
+            asyncio.run(self._stream())
         except BaseException as exc:  # noqa: BLE001 - reported by join()
             self.error = exc
+
+    async def _stream(self) -> None:
+        """Send the mentions: at ``rate`` up to the next hold, at ``slow_rate`` past one not
+        released yet (until it is)."""
+        n = len(self.mentions)
+        while self.sent < n:
+            base = self.sent
+            held = [ev for i, ev in self._holds.items() if i <= base and not ev.is_set()]
+            stop: asyncio.Event | None = None
+            watch: asyncio.Future | None = None
+            if held:  # trickle until released
+                rate, end, stop = self.slow_rate, n, asyncio.Event()
+                watch = asyncio.ensure_future(_set_when(held[0], stop))
+            else:  # at rate, up to the next hold
+                rate = self.rate
+                end = min([i for i, ev in self._holds.items() if i > base and not ev.is_set()],
+                          default=n)
+            try:
+                sent = await produce_mentions(
+                    self.settings, self.mentions[base:end], rate=rate, stop=stop,
+                    on_sent=lambda k, _ts: setattr(self, "sent", base + k))
+            finally:
+                if watch is not None:
+                    watch.cancel()
+            self.sent = base + sent
 
     def start(self) -> Producer:
         self._thread.start()
         return self
+
+    def release(self, hold: int) -> None:
+        """Let the stream go on at ``rate`` past ``hold`` (one of ``holds``)."""
+        self._holds[hold].set()
+
+    @property
+    def unsent(self) -> int:
+        """Mentions not sent yet (input still to come)."""
+        return len(self.mentions) - self.sent
 
     def wait_sent(self, n: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -362,6 +409,13 @@ class Producer:
             raise TimeoutError("producer still running")
         if self.error is not None:
             raise self.error
+
+
+async def _set_when(released: threading.Event, stop: asyncio.Event) -> None:
+    """Set ``stop`` once ``released`` is (polled: it is set from another thread)."""
+    while not released.is_set():
+        await asyncio.sleep(0.05)
+    stop.set()
 
 
 def rss_kb(pid: int) -> int:
@@ -407,24 +461,28 @@ class Run:
         rep.notes["catch_up_s"] = round(took, 1)
         if self.faults:
             rep.notes["faults"] = self.faults
-        # a fault left work undone: a lag after it, or (a graceful stop finishes what it has
-        # fetched) the worker was still inside the backlog it resumed when the fault came
+        # a fault left work undone: a lag after it, input still to come (the scenario held
+        # its stream back until the fault), or (a graceful stop finishes what it has fetched)
+        # the worker was still inside the backlog it resumed when the fault came
         idle = [f["fault"] for f in self.faults if f.get("lag", 1) <= 0
-                and f.get("processed", 0) >= f.get("backlog_at_start", 0)]
+                and not f.get("unsent") and f.get("processed", 0) >= f.get("backlog_at_start", 0)]
         if idle:  # the scenario did not test what it claims: fail, never pass vacuously
             rep.notes["failure"] = f"fault(s) {idle} hit a caught-up worker, not mid-stream"
         return rep
 
 
 def fault_at(run: Run, worker: WorkerProcess, processed: float, fault: Callable[[], Any],
-             what: str) -> Any:
+             what: str, stream: Producer | None = None) -> Any:
     """Once ``worker`` has processed ``processed`` mentions, inject ``fault``; record and log
-    how many it had processed and the lag left (mentions not committed): a fault mid-stream
-    leaves a lag > 0 (:meth:`Run.finish` fails the scenario otherwise)."""
+    how many it had processed and the lag left (mentions not committed), and with ``stream``
+    the mentions it had not sent yet (``unsent``): a fault mid-stream leaves a lag > 0 or input
+    still to come (:meth:`Run.finish` fails the scenario otherwise)."""
     got = wait_received(worker, processed)
     t0 = time.monotonic()
     result = fault()
     row = {"fault": what, "processed": int(got), "fault_s": round(time.monotonic() - t0, 1)}
+    if stream is not None:
+        row["unsent"] = stream.unsent
     done, end = asyncio.run(group_progress(run.settings))
     row["lag"] = end - done
     run.faults.append(row)
@@ -473,15 +531,26 @@ def scenario_kill(run: Run) -> Report:
 
 def scenario_failover(run: Run) -> Report:
     """A second worker joins mid-stream, then is SIGKILLed mid-stream: the survivor takes its
-    partitions back (and resumes their brands from the dead worker's snapshots)."""
+    partitions back (and resumes their brands from the dead worker's snapshots).
+
+    The stream (~28 s at 250 mentions/s) is held back at its middle until the second worker
+    is up, and at three quarters until it is killed (it trickles meanwhile): both faults
+    wait for the workers' progress, and the second worker needs input to make progress. At a
+    fixed rate the stream was all sent when a slow start (29 s on a loaded machine) brought
+    it up: no input left for it, it processed nothing, and the scenario failed after 120 s
+    ("worker processed 0 < 344 mentions").
+    """
     run.setup()
     a = run.worker()
-    prod = Producer(run.settings, run.mentions, rate=250).start()  # ~28 s: b joins meanwhile
     n = len(run.mentions)
+    middle, late = n // 2, 3 * n // 4
+    prod = Producer(run.settings, run.mentions, rate=250, holds=(middle, late)).start()
     # b joins while a processes (the rebalance revokes a's partitions mid-batch), then dies;
     # the three brands sit on three of the four partitions: b owns at least one of them
-    b = fault_at(run, a, n // 10, run.worker, "second worker joins")
-    fault_at(run, b, n // 20, b.kill, "SIGKILL one of two")
+    b = fault_at(run, a, n // 10, run.worker, "second worker joins", stream=prod)
+    prod.release(middle)
+    fault_at(run, b, n // 20, b.kill, "SIGKILL one of two", stream=prod)
+    prod.release(late)
     prod.join(120)
     rep = run.finish("two_workers_one_dies")
     rep.notes["survivor_alive"] = a.running()

@@ -10,15 +10,21 @@ All six run in the default suite: a worker SIGKILLed, restarted, SIGTERMed in it
 restarted; a second worker joining mid-stream then SIGKILLed; exactly_once with a SIGKILL (no
 duplicate for read-committed readers); the broker restarted and killed; the broker frozen
 while alerts are due; a short soak. None is marked xfail. Waits are bounded by progress (no
-commit for 150 s, no record read for 60 s), not by fixed times, so a loaded machine is slower,
-not failing.
+commit for 150 s, no record read for 60 s), not by fixed times, and the failover scenario holds
+its stream back until its faults are done (``Producer(holds=...)``: a worker slow to start
+still has input to process), so a loaded machine is slower, not failing.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
+
+import orjson
 import pytest
 
-from tests.chaos.harness import run_scenario
+from agents.kafka import ensure_topics
+from tests.chaos.harness import Producer, chaos_settings, generate, read_all, run_scenario, seq_of
 
 pytestmark = [pytest.mark.slow, pytest.mark.kafka]
 
@@ -39,6 +45,31 @@ def test_worker_killed_then_sigtermed_during_processing(kafka, tmp_path):
     # the SIGTERM came inside the backlog (its graceful stop may finish what it fetched)
     assert term["lag"] > 0 or term["processed"] < term["backlog_at_start"], row
     assert term["exit"] == 0, row  # a graceful shutdown, not the SIGKILL after 60 s
+
+
+def test_producer_holds_its_stream_until_released(kafka):
+    """The failover scenario's stream: past a hold it only trickles until released, then goes
+    on; every mention is sent once, each brand's in order."""
+    settings = chaos_settings(kafka.bootstrap, kafka.kind, "producer-holds")
+    asyncio.run(ensure_topics(settings))
+    mentions = generate(hours=1.0)
+    prod = Producer(settings, mentions, rate=5000, holds=(200,), slow_rate=20).start()
+    prod.wait_sent(200, 60)
+    t1, s1 = time.monotonic(), prod.sent
+    time.sleep(1.0)
+    t2, s2 = time.monotonic(), prod.sent
+    assert s1 >= 200 and prod.unsent > 0, (s1, len(mentions))
+    assert s2 - s1 <= 20 * 1.1 * (t2 - t1) + 2, (s1, s2)  # a trickle, however loaded the box
+    prod.release(200)
+    prod.join(120)
+    assert (prod.sent, prod.unsent) == (len(mentions), 0)
+    got = asyncio.run(read_all(settings, settings.topics.mentions))
+    ids = [orjson.loads(r.value)["id"] for r in got]  # by partition, in offset order
+    assert sorted(ids) == sorted(m["id"] for m in mentions)
+    seqs = [seq_of(i) for i in ids]
+    for brand in {b for b, _ in seqs}:
+        mine = [s for b, s in seqs if b == brand]
+        assert mine == sorted(mine), brand
 
 
 def test_two_workers_one_dies(kafka, tmp_path):
