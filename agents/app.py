@@ -45,6 +45,22 @@ def is_embedded(settings: Settings) -> bool:
     return settings.broker_kind == "tansu"
 
 
+#: Room for the key and the record's own overhead above :attr:`Settings.snapshot_max_bytes`.
+RECORD_MARGIN = 16_384
+
+
+def record_max_bytes(settings: Settings) -> int:
+    """The producer's max request size and the changelog's ``max.message.bytes``.
+
+    Kafka's defaults are ~1 MB (``message.max.bytes`` 1,048,588, aiokafka's max request
+    1,048,576, Faust's 1,000,000); Tansu 0.6 enforces none (5 MB records were taken).
+
+    >>> record_max_bytes(Settings())
+    1016384
+    """
+    return settings.snapshot_max_bytes + RECORD_MARGIN
+
+
 def faust_settings(settings: Settings) -> dict[str, Any]:
     """Map veille settings onto Faust's. The only place where Faust settings are chosen."""
     if not settings.kafka_bootstrap:
@@ -67,6 +83,8 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
         "table_standby_replicas": 0,
         # snapshots are taken at each commit (agents.recovery): one period for both
         "broker_commit_interval": settings.snapshot_every_s,
+        # one brand snapshot = one record: explicit, consistent with the changelog topic's
+        "producer_max_request_size": record_max_bytes(settings),
     }
     creds = broker_credentials(settings)
     if creds is not None:
@@ -124,6 +142,8 @@ def create_app(settings: Settings) -> faust.App:
     state = app.Table(
         "brand-state", default=None, key_type=bytes, value_type=bytes,  # bytes = raw serializer
         partitions=settings.topics.partitions,
+        # applied when Faust creates the changelog (an existing topic keeps its own)
+        extra_topic_configs={"max.message.bytes": str(record_max_bytes(settings))},
     )
     worker = Worker(app, settings, topics, Engine(settings), state)
     worker.recovery = recovery.Recovery(worker)

@@ -106,6 +106,29 @@ BRAND_INFO = Gauge(
     "veille_brand_info", "1 per watched brand; `competitor` says whether it is a competitor.",
     ["brand", "competitor"],
 )
+STATE_BYTES = Gauge(
+    "veille_brand_state_bytes",
+    "Size of the brand's last snapshot in the brand-state changelog (compressed value and key).",
+    ["brand"],
+)
+STATE_RAW_BYTES = Gauge(
+    "veille_brand_state_raw_bytes", "Size of the brand's last snapshot JSON, uncompressed.",
+    ["brand"],
+)
+STATE_MAX_BYTES = Gauge(
+    "veille_brand_state_max_bytes",
+    "Largest snapshot the worker writes (snapshot_max_bytes); larger ones hold their partition.",
+)
+STATE_UNSAVED = Gauge(
+    "veille_brand_state_unsaved",
+    "1 while the brand's latest snapshot is too large to be written (its input partition is "
+    "not committed meanwhile), else 0.", ["brand"],
+)
+STATE_OVERSIZE = Counter(
+    "veille_brand_state_oversize",
+    "Snapshots not written because they exceeded snapshot_max_bytes; the brand's input "
+    "partition is then not committed until one fits.", ["brand"],
+)
 VERDICT_SEVERITY = {"approve": "info", "warn": "medium", "block": "high"}
 _RISK_GAUGES = {
     "hijack_score": HIJACK_SCORE, "impostors_active": IMPOSTORS, "raid_accounts": RAID_ACCOUNTS,
@@ -214,3 +237,16 @@ def record_brand(watch: BrandWatch) -> None:
     child(NEG_SHARE, b).set(r.negative_share)
     child(NEG_BASE, b).set(r.negative_baseline)
     child(INCIDENT, b).set(LEVELS.get(r.level, 0))
+
+
+def record_snapshot(brand: str, size: int, raw_size: int) -> None:
+    """Export the size of a brand's latest snapshot (compressed value and key; JSON)."""
+    child(STATE_BYTES, brand).set(size)
+    child(STATE_RAW_BYTES, brand).set(raw_size)
+
+
+def record_snapshot_saved(brand: str, saved: bool) -> None:
+    """Export whether the brand's latest snapshot was written (count it when it was not)."""
+    child(STATE_UNSAVED, brand).set(0 if saved else 1)
+    if not saved:
+        child(STATE_OVERSIZE, brand).inc()

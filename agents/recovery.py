@@ -21,7 +21,16 @@ The design
   under exactly_once the lock is held to the end (:meth:`Recovery.commit`).
 * **Each snapshot says which input it covers**: ``{"format": 2, "partition": p, "offset": o,
   "state": <BrandWatch.to_state()>}`` where ``o`` is the last offset of partition ``p`` this
-  worker had fully processed (the batch lock guarantees no batch is half-done at that moment).
+  worker had fully processed (the batch lock guarantees no batch is half-done at that moment),
+  zlib-compressed (:mod:`agents.snapshots`; older uncompressed values still restore).
+* **A snapshot too large to write holds its partition.** One brand is one record, bounded by
+  ``snapshot_max_bytes`` (the producer's max request size and the changelog topic's
+  ``max.message.bytes`` follow it). A larger snapshot is not sent (before, the producer's
+  ``MessageSizeTooLargeError`` crashed the worker at every commit): it is counted
+  (``veille_brand_state_oversize_total``), logged, and the brand's input partition is left
+  out of the commits until its snapshot fits; the other partitions go on. A restart then
+  replays that partition from its last commit, which the brand's last written snapshot
+  covers: nothing is lost. Under exactly_once the recovery is broken instead.
 * **Skip what a snapshot already holds.** When a brand is resumed from its snapshot, events of
   that brand on partition ``p`` with offset ``<= o`` are skipped (:meth:`Recovery.filter`):
   after a crash between the snapshot and the commit they are re-delivered, but already counted.
@@ -59,9 +68,15 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-import orjson
+from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError
 
-SNAPSHOT_FORMAT = 2
+from agents import metrics
+from agents.snapshots import (  # noqa: F401 - the codec's names, re-exported
+    SNAPSHOT_FORMAT, decode_snapshot, encode_snapshot, pack, snapshot_json,
+)
+
+#: Broker refusals of a record for its size (the changelog topic's max.message.bytes).
+TOO_LARGE = (MessageSizeTooLargeError, RecordListTooLargeError)
 CAPTURE_SLICE_S = 0.005  #: at-least-once: snapshots are encoded this long at a time (batch lock)
 log = logging.getLogger("veille.recovery")
 
@@ -69,28 +84,6 @@ log = logging.getLogger("veille.recovery")
 CURRENT_PARTITION: contextvars.ContextVar[int | None] = contextvars.ContextVar(
     "veille_current_partition", default=None
 )
-
-
-def encode_snapshot(partition: int, offset: int, state: dict[str, Any]) -> bytes:
-    """Encode a brand snapshot with the input position it covers.
-
-    Examples
-    --------
-    >>> decode_snapshot(encode_snapshot(3, 41, {"brand": "acme"}))
-    (3, 41, {'brand': 'acme'})
-    >>> decode_snapshot(b'{"brand": "acme"}')  # format 1 (no offset): nothing is skipped
-    (None, None, {'brand': 'acme'})
-    """
-    return orjson.dumps({"format": SNAPSHOT_FORMAT, "partition": partition, "offset": offset,
-                         "state": state})
-
-
-def decode_snapshot(raw: bytes) -> tuple[int | None, int | None, dict[str, Any]]:
-    """``(partition, offset, state)`` of a snapshot (format 1 had no position)."""
-    obj = orjson.loads(raw)
-    if obj.get("format") == SNAPSHOT_FORMAT:
-        return obj["partition"], obj["offset"], obj["state"]
-    return None, None, obj
 
 
 class Recovery:
@@ -119,6 +112,12 @@ class Recovery:
         self.broken: str | None = None
         self.skipped = 0
         self.snapshots = 0
+        self.max_bytes: int = worker.settings.snapshot_max_bytes
+        #: brand -> input partition, for brands whose last snapshot was too large to write:
+        #: those partitions' offsets are not committed until the brand's snapshot fits
+        self.oversize: dict[str, int] = {}
+        self._snapshot_sends: set[asyncio.Future] = set()
+        metrics.STATE_MAX_BYTES.set(self.max_bytes)
 
     # ------------------------------------------------------------------ restore / skip
     def _lookup(self, brand: str) -> dict[str, Any] | None:
@@ -238,9 +237,14 @@ class Recovery:
 
     # ------------------------------------------------------------------ commit hook
     async def commit(self, offsets: Mapping[Any, int],
-                     commit: Callable[[], Awaitable[bool]]) -> bool:
-        """Snapshot every changed brand, then ``commit()`` the offsets; False (nothing
-        committed) when the recovery is broken.
+                     commit: Callable[[Mapping[Any, int]], Awaitable[bool]]) -> bool:
+        """Snapshot every changed brand, then ``commit(offsets)``; False (nothing committed)
+        when the recovery is broken.
+
+        The offsets of a mentions partition holding a brand whose snapshot could not be
+        written (larger than ``snapshot_max_bytes``) are left out (:meth:`committable`): the
+        broker keeps the partition's last commit, which that brand's last written snapshot
+        covers, so a restart replays from there and loses nothing.
 
         Under at-least-once the batch lock is held only while the snapshots are taken (in
         slices of :data:`CAPTURE_SLICE_S`, so a batch may run between two slices): flushing
@@ -264,37 +268,46 @@ class Recovery:
         if self.broken or not await self._write(snapshots):
             log.error("not committing %s: %s", dict(offsets), self.broken)
             return False
-        return await commit()
+        return await commit(self.committable(offsets))
 
     async def _commit_locked(self, offsets: Mapping[Any, int],
-                             commit: Callable[[], Awaitable[bool]]) -> bool:
+                             commit: Callable[[Mapping[Any, int]], Awaitable[bool]]) -> bool:
         if self.broken or not await self._write(self._capture()):
             log.error("not committing %s: %s", dict(offsets), self.broken)
             return False
-        return await commit()
+        return await commit(self.committable(offsets))
+
+    def committable(self, offsets: Mapping[Any, int]) -> dict[Any, int]:
+        """``offsets`` without the mentions partitions held by an unwritten snapshot."""
+        held = set(self.oversize.values())
+        if not held:
+            return dict(offsets)
+        topic = self.worker.settings.topics.mentions
+        return {tp: o for tp, o in offsets.items()
+                if tp.topic != topic or tp.partition not in held}
 
     def _capture(self, until: float | None = None) -> list[tuple[bytes, int, bytes]]:
-        """Encode the snapshot of every changed brand (``(key, partition, snapshot)``), or of
-        those encoded before ``until`` (``time.perf_counter``); the caller holds the batch
-        lock. Each covers the last offset of its partition processed so far."""
+        """Encode the snapshot JSON of every changed brand (``(key, partition, json)``), or
+        of those encoded before ``until`` (``time.perf_counter``); the caller holds the batch
+        lock. Each covers the last offset of its partition processed so far. (Compressed
+        by :meth:`_write`, out of the lock.)"""
         out: list[tuple[bytes, int, bytes]] = []
         if not self.dirty:
             return out
         app = self.worker.app
         assigned = {tp.partition for tp in app.consumer.assignment()
                     if tp.topic == self.worker.settings.topics.mentions}
-        table = self.worker.state
         watches = self.worker.engine.watches
         dirty = self.dirty
         for brand, partition in list(dirty.items()):
             del dirty[brand]
             watch = watches.get(brand)
             if watch is None or partition not in assigned:
+                if self.oversize.pop(brand, None) is not None:
+                    metrics.child(metrics.STATE_UNSAVED, brand).set(0)
                 continue
-            key = brand.encode()
-            value = encode_snapshot(partition, self.applied[partition], watch.to_state())
-            table.data[key] = value
-            out.append((key, partition, value))
+            raw = snapshot_json(partition, self.applied[partition], watch.to_state())
+            out.append((brand.encode(), partition, raw))
             if until is not None and time.perf_counter() >= until:
                 break
         return out
@@ -313,8 +326,10 @@ class Recovery:
             await asyncio.sleep(0)
 
     async def _write(self, snapshots: Sequence[tuple[bytes, int, bytes]]) -> bool:
-        """Deliver every output queued so far, then the snapshots; True when both are on the
-        broker (a snapshot never covers an output that could still be lost)."""
+        """Deliver every output queued so far, then the snapshots (compressed here, out of
+        the batch lock); True when both are on the broker (a snapshot never covers an output
+        that could still be lost), or when the only snapshots missing were too large (for
+        ``snapshot_max_bytes`` or for the broker): their brands hold their partitions."""
         if self.broken:
             return False
         outputs = getattr(self.worker, "outputs", None)
@@ -327,20 +342,93 @@ class Recovery:
                 return False
         if not snapshots:
             return not self.broken
+        values = self._pack(snapshots)
+        if self.broken:
+            return False
         app = self.worker.app
         await app.producer.flush()  # outputs durable before the snapshots that cover them
         if self.broken:
             return False
         topic = self.worker.state.changelog_topic.get_topic_name()
-        pending = []
-        for key, partition, value in snapshots:
-            pending.append(await app.producer.send(
-                topic, key, value, partition, None, None,
-                transactional_id=self.transactional_id(partition) if self.exactly_once else None,
-            ))
-        self.snapshots += len(pending)
-        await asyncio.gather(*pending)
+        data = self.worker.state.data
+        sent = []
+        try:
+            for key, partition, value in values:
+                fut = await app.producer.send(
+                    topic, key, value, partition, None, None,
+                    transactional_id=(self.transactional_id(partition) if self.exactly_once
+                                      else None),
+                )
+                self._snapshot_sends.add(fut)  # its failure is handled here (_on_sent)
+                sent.append((key, partition, value, fut))
+            results = await asyncio.gather(*(f for *_, f in sent), return_exceptions=True)
+        except Exception as exc:  # noqa: BLE001 - the producer failed: replay from the last commit
+            self.broken = f"snapshot delivery failed: {exc!r}"[:300]
+            log.error("%s; no commit until restart", self.broken)
+            return False
+        finally:
+            self._snapshot_sends.difference_update(f for *_, f in sent)
+        for (key, partition, value, _), result in zip(sent, results):
+            if not isinstance(result, BaseException):
+                data[key] = value
+                self.snapshots += 1
+                self._saved(key.decode("utf-8", "replace"), partition)
+            elif isinstance(result, TOO_LARGE) and not self.exactly_once:
+                # the topic's max.message.bytes is below snapshot_max_bytes (a topic created
+                # with a lower limit keeps it): held like a snapshot over the limit
+                self._hold(key.decode("utf-8", "replace"), partition,
+                           f"the broker refused the snapshot of brand "
+                           f"{key.decode('utf-8', 'replace')!r} ({len(value):,} bytes): "
+                           f"{result!r}; the max.message.bytes of topic {topic} is lower "
+                           "than snapshot_max_bytes + 16 KiB (kafka-configs --alter raises it)")
+            elif not self.broken:
+                self.broken = f"snapshot delivery failed: {result!r}"[:300]
+                log.error("%s; no commit until restart", self.broken)
         return not self.broken
+
+    def _pack(self, snapshots: Sequence[tuple[bytes, int, bytes]]
+              ) -> list[tuple[bytes, int, bytes]]:
+        """Compress the snapshots; keep those that fit in ``snapshot_max_bytes``.
+
+        A brand whose snapshot does not fit stays dirty (tried again at the next commit) and
+        holds its input partition's commit (:meth:`committable`); under exactly_once, where a
+        partition's transaction cannot stay open, the recovery is broken instead (the worker
+        stops, nothing is committed).
+        """
+        out = []
+        for key, partition, raw in snapshots:
+            value = pack(raw)
+            brand = key.decode("utf-8", "replace")
+            metrics.record_snapshot(brand, len(key) + len(value), len(raw))
+            if len(key) + len(value) <= self.max_bytes:
+                out.append((key, partition, value))
+                continue
+            why = (f"snapshot of brand {brand!r} is {len(value):,} bytes compressed "
+                   f"({len(raw):,} uncompressed), over snapshot_max_bytes={self.max_bytes:,}")
+            if self.exactly_once:
+                self.broken = why[:300]
+                log.error("%s; exactly_once: no commit until restart", why)
+                return []
+            self._hold(brand, partition, why)
+        return out
+
+    def _hold(self, brand: str, partition: int, why: str) -> None:
+        """The brand's snapshot was not written: hold its partition's commits, try again at
+        the next commit (logged when the brand starts being held)."""
+        if brand not in self.oversize:
+            log.error("%s: not written; input partition %d is not committed until it fits "
+                      "(raise snapshot_max_bytes and the changelog topic's max.message.bytes, "
+                      "or lower the brand's bounded memories)", why, partition)
+        metrics.record_snapshot_saved(brand, False)
+        self.oversize[brand] = partition
+        self.dirty.setdefault(brand, partition)
+
+    def _saved(self, brand: str, partition: int) -> None:
+        """The brand's snapshot is on the broker: its partition is no longer held by it."""
+        if self.oversize.pop(brand, None) is not None:
+            log.warning("snapshot of brand %r written again: input partition %d is committed "
+                        "again", brand, partition)
+        metrics.record_snapshot_saved(brand, True)
 
     # ------------------------------------------------------------------ rebalance
     async def revoke(self, revoked: Any) -> None:
@@ -372,7 +460,11 @@ class Recovery:
                 del watches[brand]  # with its memory of seen ids (BrandWatch.seen)
                 self.partition_of.pop(brand, None)
                 self.dirty.pop(brand, None)
-        for table in (self.partition_of, self.dirty):  # brands looked up, never restored
+        for brand, p in self.oversize.items():
+            if p in parts:  # its partition is gone: no longer this worker's to hold
+                metrics.child(metrics.STATE_UNSAVED, brand).set(0)
+        # brands looked up, never restored; unwritten snapshots (their partition is gone)
+        for table in (self.partition_of, self.dirty, self.oversize):
             for brand, p in list(table.items()):
                 if p in parts:
                     del table[brand]
@@ -391,6 +483,8 @@ class Recovery:
         return f"{app.conf.id}-{group}-{partition}"
 
     def _on_sent(self, fut: asyncio.Future) -> None:
+        if fut in self._snapshot_sends:  # a snapshot: handled by _write
+            return
         if not fut.cancelled() and fut.exception() is not None and not self.broken:
             self.broken = f"output send failed: {fut.exception()!r}"[:300]
             log.error("%s; no commit until restart", self.broken)
@@ -406,8 +500,14 @@ def install(app: Any, recovery: Recovery) -> None:
 
         async def _commit_offsets(offsets: Mapping[Any, int], start_new_transaction: bool = True
                                   ) -> bool:
-            done = await recovery.commit(offsets, lambda: commit_offsets(
-                offsets, start_new_transaction=start_new_transaction))
+            async def commit_some(some: Mapping[Any, int]) -> bool:
+                # offsets held back by an unwritten snapshot stay uncommitted on the broker;
+                # Faust's bookkeeping moves on (its acks were consumed), as after a commit
+                consumer._committed_offset.update(  # noqa: SLF001
+                    {tp: o for tp, o in offsets.items() if tp not in some})
+                return await commit_offsets(some, start_new_transaction=start_new_transaction)
+
+            done = await recovery.commit(offsets, commit_some)
             if not done and recovery.broken and not app.should_stop:
                 asyncio.ensure_future(app.crash(RuntimeError(recovery.broken)))
             return done

@@ -42,6 +42,7 @@ def worker_env(settings: Settings, metrics_port: int, data_dir: Path) -> dict[st
         "VEILLE_ACCEPT_UNKNOWN_BRANDS": str(settings.accept_unknown_brands).lower(),
         "VEILLE_PROCESSING_GUARANTEE": settings.processing_guarantee,
         "VEILLE_SNAPSHOT_EVERY_S": str(settings.snapshot_every_s),
+        "VEILLE_SNAPSHOT_MAX_BYTES": str(settings.snapshot_max_bytes),
     })
     env.pop("VEILLE_SETTINGS_FILE", None)
     return env

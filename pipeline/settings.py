@@ -321,6 +321,15 @@ class Settings(BaseSettings):
     snapshot_every_s: float = Field(
         default=10.0, gt=0, description="Model/state snapshot period (wall clock, I/O only)."
     )
+    snapshot_max_bytes: int = Field(
+        default=1_000_000, ge=10_000,
+        description="Largest brand snapshot (compressed value and key) written to the "
+        "brand-state changelog. The producer's max request size and the changelog topic's "
+        "max.message.bytes (set when Faust creates it) are this plus 16 KiB. A larger "
+        "snapshot is not written and its input partition is not committed until it fits "
+        "(veille_brand_state_oversize_total). Raising it above ~1 MB on an existing Kafka "
+        "topic needs its max.message.bytes raised too.",
+    )
     max_text_chars: int = Field(default=10_000, ge=1, description="Longer texts are dead-lettered.")
     max_brands: int = Field(
         default=1_000, ge=1, description="Bound on tracked brands when `brands` is empty."

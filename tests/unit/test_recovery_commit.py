@@ -9,9 +9,12 @@ under exactly_once the lock is held to the end.
 from __future__ import annotations
 
 import asyncio
+import random
 from types import SimpleNamespace
 
+from aiokafka.errors import MessageSizeTooLargeError
 from faust.types import TP
+from prometheus_client import REGISTRY
 
 from agents import recovery as recovery_module
 from agents.recovery import Recovery, decode_snapshot
@@ -23,9 +26,10 @@ from tests.unit.test_outputs import settle
 class Watch:
     def __init__(self) -> None:
         self.events: list[int] = []
+        self.blob = ""  # incompressible filler: makes the snapshot as large as a test needs
 
     def to_state(self) -> dict:
-        return {"events": list(self.events)}
+        return {"events": list(self.events), "blob": self.blob}
 
 
 class Table:
@@ -40,10 +44,11 @@ class Table:
 class World:
     """A worker whose output flush waits for the test (``release``); every step logged."""
 
-    def __init__(self, guarantee: str = "at_least_once") -> None:
+    def __init__(self, guarantee: str = "at_least_once", **settings: object) -> None:
         self.log: list[str] = []
         self.released = asyncio.Event()
         self.sent: list[tuple[bytes, bytes]] = []
+        self.committed: list[dict] = []
         world = self
 
         class Outputs:
@@ -70,7 +75,8 @@ class World:
                               assignor=SimpleNamespace(group_for_topic=lambda t: 0))
         self.watches = {b: Watch() for b in ("a", "b", "c")}
         self.worker = SimpleNamespace(
-            app=app, settings=Settings(kafka_bootstrap="x:1", processing_guarantee=guarantee),
+            app=app, settings=Settings(kafka_bootstrap="x:1", processing_guarantee=guarantee,
+                                       **settings),
             engine=SimpleNamespace(watches=self.watches), state=Table(), outputs=Outputs())
         self.recovery = Recovery(self.worker)
 
@@ -79,15 +85,16 @@ class World:
             self.watches[r.key.decode()].events.append(r.offset)
         self.log.append(f"batch {records[0].offset}-{records[-1].offset}")
 
-    async def batch(self, brand: str, offsets: range) -> None:
-        await self.recovery.run_batch([rec(0, o, key=brand.encode()) for o in offsets],
-                                      self.handle)
+    async def batch(self, brand: str, offsets: range, partition: int = 0) -> None:
+        await self.recovery.run_batch(
+            [rec(partition, o, key=brand.encode()) for o in offsets], self.handle)
 
-    async def commit(self) -> bool:
-        async def commit_offsets() -> bool:
+    async def commit(self, offsets: dict | None = None) -> bool:
+        async def commit_offsets(some) -> bool:
             self.log.append("commit offsets")
+            self.committed.append(dict(some))
             return True
-        return await self.recovery.commit({TP(TOPIC, 0): 10}, commit_offsets)
+        return await self.recovery.commit(offsets or {TP(TOPIC, 0): 10}, commit_offsets)
 
     def snapshots(self) -> dict[str, tuple[int, list[int]]]:
         out = {}
@@ -162,4 +169,99 @@ def test_a_broken_recovery_commits_nothing():
         w.released.set()
         assert not await w.commit()
         assert "commit offsets" not in w.log and w.sent == []
+    asyncio.run(play())
+
+
+def oversize_world(guarantee: str = "at_least_once") -> World:
+    """Brands ``a`` on partition 0 and ``b`` on partition 1; ``a``'s snapshot is ~12.5 kB
+    compressed, over ``snapshot_max_bytes`` = 10,000."""
+    w = World(guarantee, snapshot_max_bytes=10_000)
+    w.watches["a"].blob = random.Random(1).randbytes(12_000).hex()
+    w.released.set()
+    return w
+
+
+def oversize_count(brand: str) -> float:
+    return REGISTRY.get_sample_value("veille_brand_state_oversize_total", {"brand": brand}) or 0
+
+
+def unsaved(brand: str) -> float | None:
+    return REGISTRY.get_sample_value("veille_brand_state_unsaved", {"brand": brand})
+
+
+def test_a_snapshot_too_large_holds_its_partition_and_the_others_go_on():
+    async def play():
+        w = oversize_world()
+        await w.batch("a", range(0, 5), partition=0)
+        await w.batch("b", range(0, 5), partition=1)
+        before = oversize_count("a")
+        offsets = {TP(TOPIC, 0): 5, TP(TOPIC, 1): 5}
+        assert await w.commit(offsets)
+        # b's snapshot and partition 1 are committed; a's is not written, partition 0 waits
+        assert [k for k, _ in w.sent] == [b"b"] and b"a" not in w.worker.state.data
+        assert w.committed == [{TP(TOPIC, 1): 5}]
+        assert w.recovery.oversize == {"a": 0} and w.recovery.dirty == {"a": 0}
+        assert not w.recovery.broken and oversize_count("a") == before + 1
+        size = REGISTRY.get_sample_value("veille_brand_state_bytes", {"brand": "a"})
+        assert size > 10_000 and unsaved("a") == 1 and unsaved("b") == 0
+        # still too large at the next commit: still held
+        await w.batch("a", range(5, 8), partition=0)
+        assert await w.commit({TP(TOPIC, 0): 8})
+        assert w.committed[-1] == {} and oversize_count("a") == before + 2
+        # the brand's state shrinks: its snapshot is written, then partition 0 committed
+        w.watches["a"].blob = ""
+        assert await w.commit({TP(TOPIC, 0): 8})
+        assert w.committed[-1] == {TP(TOPIC, 0): 8} and w.recovery.oversize == {}
+        assert unsaved("a") == 0
+        assert w.snapshots()["a"] == (7, list(range(8)))
+    asyncio.run(play())
+
+
+def test_under_exactly_once_a_snapshot_too_large_commits_nothing():
+    async def play():
+        w = oversize_world("exactly_once")
+        await w.batch("a", range(0, 5), partition=0)
+        await w.batch("b", range(0, 5), partition=1)
+        assert not await w.commit({TP(TOPIC, 0): 5, TP(TOPIC, 1): 5})
+        assert w.committed == [] and "snapshot of brand 'a'" in w.recovery.broken
+    asyncio.run(play())
+
+
+def test_a_snapshot_the_broker_refuses_breaks_the_recovery_before_any_commit():
+    async def play():
+        w = World()
+        w.released.set()
+
+        async def refuse(*args, **kwargs):
+            raise RuntimeError("MessageSizeTooLargeError")
+        w.worker.app.producer.send = refuse
+        await w.batch("a", range(0, 3))
+        assert not await w.commit()
+        assert w.committed == [] and "snapshot delivery failed" in w.recovery.broken
+    asyncio.run(play())
+
+
+def test_a_snapshot_the_broker_refuses_for_its_size_holds_its_partition():
+    """A changelog topic created with a lower max.message.bytes than snapshot_max_bytes."""
+    async def play():
+        w = World()
+        w.released.set()
+        send = w.worker.app.producer.send
+
+        async def refuse_a(topic, key, value, *args, **kwargs):
+            if key != b"a":
+                return await send(topic, key, value, *args, **kwargs)
+            fut = asyncio.get_running_loop().create_future()
+            fut.set_exception(MessageSizeTooLargeError())
+            return fut
+        w.worker.app.producer.send = refuse_a
+        await w.batch("a", range(0, 3), partition=0)
+        await w.batch("b", range(0, 3), partition=1)
+        assert await w.commit({TP(TOPIC, 0): 3, TP(TOPIC, 1): 3})
+        assert not w.recovery.broken and w.committed == [{TP(TOPIC, 1): 3}]
+        assert b"a" not in w.worker.state.data and b"b" in w.worker.state.data
+        assert w.recovery.oversize == {"a": 0} and unsaved("a") == 1
+        w.worker.app.producer.send = send  # the topic's limit raised: written, committed
+        assert await w.commit({TP(TOPIC, 0): 3})
+        assert w.committed[-1] == {TP(TOPIC, 0): 3} and unsaved("a") == 0
     asyncio.run(play())
