@@ -62,7 +62,7 @@ def test_crisis_in_alert_out(broker, tmp_path):
         kafka_bootstrap=broker.bootstrap, broker_kind=broker.kind, app_id=f"veille-e2e-{broker.kind}",
         brands=[BrandConfig(name="acme", handles=["acme"]), BrandConfig(name="nordair")],
         detection={"warmup_s": 6 * 3600}, topics={"partitions": 4},
-        snapshot_every_s=1.0, metrics_port=0,  # a free port: 9464 may be another run's worker
+        snapshot_every_s=1.0,
     )
     # 10 hours of history, then an angry burst on acme with high-reach authors
     acme = stream("acme", 11, 6, seed=1, bursts=[(10.0, 30, 40, "angry")])

@@ -65,7 +65,6 @@ def test_labels_are_learnt_and_survive_a_restart(tansu, tmp_path):
         kafka_bootstrap=tansu.bootstrap, broker_kind="tansu", app_id=f"veille-labels-{run}",
         brands=[BrandConfig(name="acme", handles=["acme"])],
         topics={"partitions": 2, **{n: f"labels-{run}.{n}" for n in names}},
-        metrics_port=0,  # a free port: 9464 may be another run's worker
     )
     assert SentimentModel.default().predict_one(CORRECTED, "en").label == "neutral"
     asyncio.run(kafka.ensure_topics(settings))

@@ -49,7 +49,7 @@ def test_outgoing_post_in_verdict_out(tansu, unique_topic, tmp_path):
                             allowed_link_domains=["acme.com"])],
         topics={"partitions": 2, "posts_outgoing": unique_topic("out"),
                 "posts_reviewed": unique_topic("rev"), "deadletter": unique_topic("dlq")},
-        snapshot_every_s=1.0, metrics_port=0,  # a free port: 9464 may be another run's worker
+        snapshot_every_s=1.0,
     )
     topics = settings.topics
     asyncio.run(kafka.ensure_topics(settings))

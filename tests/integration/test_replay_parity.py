@@ -50,7 +50,6 @@ def test_offline_replay_and_live_worker_find_the_same_incidents(broker, tmp_path
         kafka_bootstrap=broker.bootstrap, broker_kind=broker.kind,
         app_id=unique_topic("veille-parity"), detection={"warmup_s": 3600},
         topics={**topics, "partitions": 4}, snapshot_every_s=1.0,
-        metrics_port=0,  # a free port: 9464 may be another run's worker
     )
     cfg = demo_config(seed=0, live_s=3600, all_scenarios=False)  # 2 h history + crisis on acme
     mentions, _ = generate(cfg)
