@@ -134,7 +134,7 @@ def create_app(settings: Settings) -> faust.App:
     The returned app has a ``veille`` attribute (:class:`Worker`) that tests use to reach the
     engine and topics.
     """
-    from agents import labels, mentions, metrics_server, posts, recovery
+    from agents import labels, mentions, metrics_server, posts, recovery, recovery_watch
 
     app = faust.App(settings.app_id, **faust_settings(settings))
     app.conf.web_enabled = bool(settings.web_port)
@@ -153,6 +153,7 @@ def create_app(settings: Settings) -> faust.App:
     labels.register(worker)
     posts.register(worker)
     metrics_server.register(worker)
+    recovery_watch.register(app)
     app.task(_after_startup(app))
     app.veille = worker  # type: ignore[attr-defined]
     return app
