@@ -71,9 +71,7 @@ from typing import Any
 from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError
 
 from agents import metrics
-from agents.snapshots import (  # noqa: F401 - the codec's names, re-exported
-    SNAPSHOT_FORMAT, decode_snapshot, encode_snapshot, pack, snapshot_json,
-)
+from agents.snapshots import decode_snapshot, pack, snapshot_json
 
 #: Broker refusals of a record for its size (the changelog topic's max.message.bytes).
 TOO_LARGE = (MessageSizeTooLargeError, RecordListTooLargeError)

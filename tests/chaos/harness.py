@@ -41,7 +41,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from agents import kafka
 from agents.produce import produce_mentions
-from agents.recovery import decode_snapshot
+from agents.snapshots import decode_snapshot
 from agents.workers import WorkerProcess
 from pipeline.engine import Engine
 from pipeline.settings import BrandConfig, Settings

@@ -17,7 +17,8 @@ from faust.types import TP
 from prometheus_client import REGISTRY
 
 from agents import recovery as recovery_module
-from agents.recovery import Recovery, decode_snapshot
+from agents.recovery import Recovery
+from agents.snapshots import decode_snapshot
 from pipeline.settings import Settings
 from tests.unit.test_ingest import TOPIC, rec
 from tests.unit.test_outputs import settle

@@ -19,7 +19,7 @@ import orjson
 from faust.types import TP
 
 from agents.ingest import Ingest
-from agents.recovery import encode_snapshot
+from agents.snapshots import encode_snapshot
 from pipeline.engine import Engine
 from pipeline.settings import Settings
 from tests.support.streams import START, iso
