@@ -15,9 +15,24 @@ Offset safety
   batch is scored), under the recovery lock. Faust's commit timer then commits acked offsets
   through the recovery hook, which snapshots the brands and delivers every output first:
   nothing is committed before it is processed and its outputs are on the broker.
-* Records fetched while flow is stopped (a rebalance) are dropped: Faust seeks back to the
-  committed offsets before resuming; on every revocation the buffer is cleared and batches
-  taken before it are dropped (:meth:`Ingest.on_revoked`), re-fetched after that seek.
+* Records are taken only from positions Faust sought to the committed offsets, and in
+  offset order from there: from a revocation until the seek that ends the next
+  assignment's recovery (``perform_seek``, wrapped in :func:`install`) every fetched record
+  is dropped, and so are records fetched while flow is stopped; after it, each partition's
+  records are taken from its committed offset on (:meth:`Ingest.take`): a fetch that starts
+  beyond the next offset to take (the position moved past dropped records) seeks the
+  partition back, one that starts below it has its duplicates dropped. Before, a fetch
+  dropped during the assignment was followed by one taken before the seek: a worker
+  resuming a brand processed offsets 475-476, then 458-474 as late mentions, and its state
+  diverged; and records delivered while the seek itself ran were dropped with nothing to
+  fetch them again. On every revocation the buffer is cleared and batches taken before it
+  are dropped (:meth:`Ingest.on_revoked`), re-fetched after the seek.
+* The other topics' records of a fetch that returns while flow is stopped are sought back
+  here (:func:`seek_back`) and not handed to Faust: Faust drops such a fetch whole and seeks
+  back only the partitions with a committed offset, so a table changelog's records were
+  lost, and its recovery waited for them forever ("No event received for active tp ...
+  since recovery start", seen after a failover: the fetch had started before the
+  revocation and returned once the new assignment's recovery had sought the changelog).
 * Backpressure: the fetch loop waits while the buffer holds more than a few batches.
 
 Latency: the group consumer's fetch wait is cut from Faust's 1.5 s to
@@ -35,6 +50,7 @@ from time import monotonic
 from typing import Any
 
 from aiokafka import TopicPartition
+from aiokafka.errors import IllegalStateError
 
 from agents.app import FETCH_MAX_WAIT_MS
 from pipeline.engine import batch_gc
@@ -84,6 +100,19 @@ class Ingest:
         self.next_ack: dict[Any, int] = {}
         self.batches = 0
         self.dropped = 0
+        #: True from a revocation (and start) until Faust has sought the assignment's
+        #: partitions to their committed offsets: records fetched meanwhile are dropped
+        self.seek_pending = True
+        #: Faust finished the assignment's recovery (``on_rebalance_complete``): its next seek
+        #: positions the assigned partitions (not one of the seeks Faust makes while flow is
+        #: stopped, before the assignment is known)
+        self.assignment_ready = False
+        #: partition -> the next offset to take: set from the committed offsets by the
+        #: assignment's seek, then moved on by every record taken
+        self.expected: dict[Any, int] = {}
+        #: partition -> the expected offset it was sought back to for a gap (a second gap at
+        #: the same offset after that seek is the log's own: compaction, transaction markers)
+        self.gap_sought: dict[Any, int] = {}
         self._ready: asyncio.Event | None = None
         self._drained: asyncio.Event | None = None
 
@@ -105,23 +134,58 @@ class Ingest:
                    active: set[Any] | None) -> dict[Any, list[Any]]:
         """Move the mentions records of one fetch into the buffer; return the other records.
 
-        Records are dropped only while the consumer's flow is stopped (a rebalance: Faust
-        seeks every assigned partition back to its committed offset before flow resumes).
-        Records fetched after a rebalance completed are kept: dropping them because the
-        generation changed during the fetch lost them (the fetch position had moved on).
+        Each partition's records are taken in offset order from where the assignment's seek
+        put it (:attr:`expected`), whatever the fetches deliver:
+
+        * while a seek to the committed offsets is pending (:attr:`seek_pending`: from a
+          revocation until the assignment's seek) or the consumer's flow is stopped, and for
+          a partition not active, records are dropped (counted in ``dropped``);
+        * records below the expected offset were taken already (a fetch from before a seek,
+          delivered again after it): dropped;
+        * records starting beyond it mean the position moved past records never taken (a
+          fetch dropped above, even one delivered while the assignment's seek ran): the
+          partition is sought back to the expected offset and the records dropped. Should
+          the next fetch after that seek start beyond it again, the log has no record there
+          (compaction, transaction markers): taken.
+
+        Records fetched after the seek are kept even when the generation changed during the
+        fetch: dropping them lost them (the fetch position had moved on, and no seek
+        followed).
         """
         mine = [tp for tp in records if tp.topic == self.topic]
         if not mine:
             return records
         rest = {tp: recs for tp, recs in records.items() if tp.topic != self.topic}
         app = self.worker.app
-        if not consumer.flow_active:  # a rebalance began: Faust seeks back before resuming
+        if self.seek_pending or not consumer.flow_active:
             self.dropped += sum(len(records[tp]) for tp in mine)
             return rest
-        buffer = self.buffer
+        buffer, expected, gap_sought = self.buffer, self.expected, self.gap_sought
+        seek_to: dict[Any, int] = {}
         for tp in mine:
-            if active is None or tp in active:
-                buffer.extend(records[tp])
+            recs = records[tp]
+            if not recs:
+                continue
+            if active is not None and tp not in active:
+                self.dropped += len(recs)
+                continue
+            want = expected.get(tp)
+            if want is not None and recs[0].offset != want:
+                if recs[0].offset < want:  # taken already: keep what follows
+                    keep = [r for r in recs if r.offset >= want]
+                    self.dropped += len(recs) - len(keep)
+                    recs = keep
+                elif gap_sought.get(tp) != want:  # want..first-1 never taken: fetch them
+                    self.dropped += len(recs)
+                    seek_to[tp] = gap_sought[tp] = want
+                    continue
+                if not recs:
+                    continue
+            buffer.extend(recs)
+            expected[tp] = recs[-1].offset + 1
+            gap_sought.pop(tp, None)
+        if seek_to:
+            await seek_back(consumer, seek_to)
         self.ready.set()
         epoch = self.epoch
         while (len(buffer) >= self.max_buffered and self.epoch == epoch
@@ -207,14 +271,43 @@ class Ingest:
         consumer._n_acked += n  # noqa: SLF001
         return n
 
+    def on_sought(self, consumer: Any) -> None:
+        """Faust sought the assigned partitions to their committed offsets (those without
+        one to 0, :func:`agents.recovery.install`): take records again, each partition from
+        its committed offset."""
+        committed = consumer._committed_offset  # noqa: SLF001 - set by Faust's seek
+        self.expected = {tp: committed.get(tp) or 0 for tp in consumer.assignment()
+                         if tp.topic == self.topic}
+        self.gap_sought.clear()
+        self.seek_pending = False
+        self.assignment_ready = False
+
     def on_revoked(self) -> None:
-        """A rebalance: forget buffered records and batches taken before it."""
+        """A rebalance: forget buffered records and batches taken before it; take no record
+        until the next assignment's seek (:meth:`on_sought`)."""
+        self.seek_pending = True
+        self.assignment_ready = False
+        self.expected.clear()
+        self.gap_sought.clear()
         self.epoch += 1
         self.dropped += len(self.buffer)
         self.buffer.clear()
         self.next_ack.clear()
         self.ready.clear()
         self.drained.set()
+
+
+async def seek_back(consumer: Any, offsets: dict[Any, int]) -> None:
+    """Seek each partition of ``offsets`` (partition -> first offset not processed) back to
+    it, as if what followed had not been fetched. A partition no longer assigned is let go
+    (its next owner starts from the committed offset)."""
+    assigned = consumer.assignment()
+    for tp, offset in offsets.items():
+        if tp in assigned:
+            try:
+                await consumer.seek(tp, offset)
+            except IllegalStateError:  # revoked meanwhile
+                pass
 
 
 def install(app: Any, ingest: Ingest) -> None:
@@ -229,9 +322,29 @@ def install(app: Any, ingest: Ingest) -> None:
             records = await getmany(active_partitions=active_partitions, timeout=timeout)
             if not records:
                 return records
-            return await ingest.take(consumer, records, active_partitions)
+            rest = await ingest.take(consumer, records, active_partitions)
+            if rest and not consumer.flow_active:  # Faust would drop them (module docstring)
+                await seek_back(consumer, {tp: recs[0].offset for tp, recs in rest.items()
+                                           if recs})
+                return {}
+            return rest
 
         consumer._getmany = _getmany
+        perform_seek = consumer.perform_seek  # Faust's, wrapped by agents.recovery.install
+
+        async def _perform_seek() -> None:
+            # At the end of an assignment's recovery Faust resumes the partitions, then seeks
+            # them to their committed offsets; a fetch in between (flow already resumed by
+            # the changelog recovery) came from wherever the position was: records are
+            # taken only after that seek, from the committed offsets on (Ingest.take).
+            # (Faust also seeks whenever it polls while flow is stopped, during the
+            # rebalance itself: those seeks do not end it.)
+            ends_rebalance = ingest.assignment_ready
+            await perform_seek()
+            if ends_rebalance:
+                ingest.on_sought(consumer)
+
+        consumer.perform_seek = _perform_seek
         thread = getattr(consumer, "_thread", None)
         create = getattr(thread, "_create_worker_consumer", None)
         if create is not None:
@@ -251,6 +364,10 @@ def install(app: Any, ingest: Ingest) -> None:
         await on_revoked(revoked)
 
     app._on_partitions_revoked = _on_partitions_revoked
+
+    @app.on_rebalance_complete.connect
+    async def _rebalance_complete(sender: Any, **kwargs: Any) -> None:
+        ingest.assignment_ready = True  # Faust's next seek positions the new assignment
 
     @app.task
     async def _mentions_batches() -> None:  # pragma: no cover - exercised by integration tests

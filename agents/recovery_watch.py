@@ -1,11 +1,16 @@
-"""Log every asyncio task's stack when Faust's table recovery stalls (diagnosis of a rare hang).
+"""Watch Faust's table recovery: log every task's stack when it stalls, stop the worker if it
+stays stalled.
 
-Once, after a failover under load, a worker waited in Faust's changelog recovery for minutes
-with no changelog record arriving (Faust's own warning: "No event received for active tp ...
-since recovery start") and never committed again; it has not been reproduced since (see the
-session-6 note on issue 4/5's stop). This watch changes nothing in the worker's behaviour: when
-a recovery has received no changelog event for :data:`STALL_S` seconds it logs, once per
-recovery, the stack of every task, so the next occurrence says which await holds the fetcher.
+After a failover under load, a worker waited in Faust's changelog recovery with no changelog
+record arriving (Faust's own warning, every 5 s: "No event received for active tp ... since
+recovery start") and never committed again. The cause was found (a fetch that returned while
+flow was stopped: Faust dropped it, changelog records included, and never sought the
+changelog back; :mod:`agents.ingest` now seeks such records back). This watch stays as a
+guard against any other way of stalling there: when a recovery has received no changelog
+event for :data:`STALL_S` seconds it logs, once per recovery, the stack of every task; after
+:data:`CRASH_S` seconds it stops the worker with an error (exit status 1), so that a
+supervisor restarts it, which resumes exactly from the committed offsets and the brand
+snapshots, instead of a worker that looks alive and does nothing.
 """
 
 from __future__ import annotations
@@ -18,11 +23,14 @@ from typing import Any
 
 #: Seconds of recovery without any changelog event before the stacks are logged.
 STALL_S = 60.0
+#: Seconds of recovery without any changelog event before the worker is stopped.
+CRASH_S = 180.0
 log = logging.getLogger("veille.recovery_watch")
 
 
 def stalled_for(recovery: Any, now: float, stall_s: float = STALL_S) -> float | None:
-    """Seconds Faust's ``recovery`` has waited with no changelog event, once ``>= stall_s``.
+    """Seconds Faust's ``recovery`` has gone without any changelog event (since it started,
+    or since its last event), once ``>= stall_s``.
 
     Examples
     --------
@@ -32,8 +40,10 @@ def stalled_for(recovery: Any, now: float, stall_s: float = STALL_S) -> float | 
     ...                            _active_events_received_at=events)
     >>> stalled_for(rec(0.0, {}), 90.0)
     90.0
-    >>> stalled_for(rec(0.0, {"tp": 1.0}), 90.0) is None  # events arrived
+    >>> stalled_for(rec(0.0, {"tp": 50.0}), 90.0) is None  # an event 40 s ago
     True
+    >>> stalled_for(rec(0.0, {"tp0": 20.0, "tp1": 5.0}), 90.0)  # none since 20 s
+    70.0
     >>> stalled_for(rec(50.0, {}), 90.0) is None  # 40 s: not yet
     True
     >>> stalled_for(rec(0.0, {}, active=False), 90.0) is None  # not recovering
@@ -42,9 +52,10 @@ def stalled_for(recovery: Any, now: float, stall_s: float = STALL_S) -> float | 
     if not getattr(recovery, "in_recovery", False):
         return None
     started = getattr(recovery, "_recovery_started_at", None)
-    if started is None or getattr(recovery, "_active_events_received_at", None):
+    if started is None:
         return None
-    waited = now - started
+    events = getattr(recovery, "_active_events_received_at", None) or {}
+    waited = now - max(started, max(events.values(), default=started))
     return waited if waited >= stall_s else None
 
 
@@ -66,7 +77,15 @@ def register(app: Any, interval_s: float = 10.0) -> None:
     async def _watch_recovery() -> None:  # pragma: no cover - needs a stalled Faust recovery
         recovery = app.tables.recovery
         waited = stalled_for(recovery, monotonic())
-        if waited is None or logged_for[0] == recovery._recovery_started_at:
+        if waited is None:
+            return
+        if waited >= CRASH_S:
+            log.error("table recovery has received no changelog event for %.0f s: stopping "
+                      "the worker (a restart resumes from the committed offsets)", waited)
+            await app.crash(RuntimeError(
+                f"table recovery stalled: no changelog event for {waited:.0f} s"))
+            return
+        if logged_for[0] == recovery._recovery_started_at:
             return
         logged_for[0] = recovery._recovery_started_at
         log.warning("table recovery has received no changelog event for %.0f s; the stack of "

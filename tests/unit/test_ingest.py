@@ -19,6 +19,7 @@ from agents.recovery import Recovery
 from pipeline.settings import Settings
 
 TOPIC = "veille.mentions"
+CHANGELOG = "veille-brand-state-changelog"
 
 
 def rec(partition: int, offset: int, key: bytes = b"acme", topic: str = TOPIC):
@@ -37,6 +38,14 @@ class FakeConsumer:
         self._n_acked = 0
         self.flow_active = True
         self.should_stop = False
+        self.sought: list = []
+        self.assigned = {TP(t, p) for t in (TOPIC, "veille.labels", CHANGELOG) for p in range(4)}
+
+    def assignment(self):
+        return self.assigned
+
+    async def seek(self, tp, offset) -> None:
+        self.sought.append((tp, offset))
 
     def new_offset(self, tp: TP):
         return FaustConsumer._new_offset(self, tp)  # Faust's own arithmetic
@@ -61,6 +70,7 @@ def run(coro):
 def test_take_keeps_other_topics_and_drops_only_while_flow_is_stopped():
     w = make_worker()
     ing = Ingest(w, None)
+    ing.on_sought(w.app.consumer)  # the assignment was sought to its committed offsets
     mine, other = TP(TOPIC, 0), TP("veille.labels", 0)
     fetched = {mine: [rec(0, 0), rec(0, 1)], other: [rec(0, 7, topic="veille.labels")]}
     rest = run(ing.take(w.app.consumer, fetched, active=None))
@@ -73,6 +83,149 @@ def test_take_keeps_other_topics_and_drops_only_while_flow_is_stopped():
     w.app.consumer.flow_active = False
     rest = run(ing.take(w.app.consumer, {mine: [rec(0, 3)]}, active=None))
     assert rest == {} and [r.offset for r in ing.buffer] == [0, 1, 2] and ing.dropped == 1
+
+
+def test_each_partition_is_taken_in_order_from_its_committed_offset():
+    """Seen in the failover chaos scenario: a fetch of 458-474 was dropped (flow stopped),
+    the next one (475-476) taken, then the assignment's seek brought 458-474 back after
+    them: the brand counted them as late and its state diverged from an offline recount.
+    Records are now taken from the committed offset on, in order, whatever the fetches
+    deliver."""
+    w = make_worker(batch_size=50)
+    ing = Ingest(w, None)
+    c, p0, p1 = w.app.consumer, TP(TOPIC, 0), TP(TOPIC, 1)
+    c._committed_offset[p1] = 458
+    run(ing.take(c, {p1: [rec(1, 458)]}, active=None))  # a rebalance: the seek is to come
+    assert not ing.buffer and ing.dropped == 1
+    ing.on_sought(c)
+    assert ing.expected[p1] == 458 and ing.expected[p0] == 0  # no commit yet: from 0
+    # the position had moved past dropped records: sought back, nothing taken
+    run(ing.take(c, {p1: [rec(1, 475), rec(1, 476)]}, active=None))
+    assert c.sought == [(p1, 458)] and not ing.buffer
+    run(ing.take(c, {p1: [rec(1, i) for i in range(458, 477)]}, active=None))
+    assert [r.offset for r in ing.buffer] == list(range(458, 477))
+    # the same records delivered again (a fetch from before a seek): only the new ones
+    run(ing.take(c, {p1: [rec(1, i) for i in range(470, 481)]}, active=None))
+    assert [r.offset for r in ing.buffer] == list(range(458, 481))
+    ing.on_revoked()  # nothing is taken until the next assignment's seek
+    run(ing.take(c, {p1: [rec(1, 481)]}, active=None))
+    assert not ing.buffer and ing.seek_pending
+
+
+def test_a_gap_the_log_itself_has_is_taken_after_one_seek_back():
+    """Offsets with no record (compaction, transaction markers): the fetch after seeking back
+    starts beyond the expected offset again, and is taken."""
+    w = make_worker()
+    ing = Ingest(w, None)
+    c, p0 = w.app.consumer, TP(TOPIC, 0)
+    c._committed_offset[p0] = 10
+    ing.on_sought(c)
+    run(ing.take(c, {p0: [rec(0, 12), rec(0, 13)]}, active=None))
+    assert c.sought == [(p0, 10)] and not ing.buffer
+    run(ing.take(c, {p0: [rec(0, 12), rec(0, 13)]}, active=None))
+    assert [r.offset for r in ing.buffer] == [12, 13] and ing.expected[p0] == 14
+    run(ing.take(c, {p0: [rec(0, 16)]}, active=None))  # a new gap: checked again
+    assert c.sought == [(p0, 10), (p0, 14)]
+
+
+def test_records_dropped_outside_a_rebalance_are_fetched_again():
+    """Flow stopped or a partition not active: its records are dropped, and the next fetch,
+    which starts past them, seeks the partition back to them."""
+    w = make_worker()
+    ing = Ingest(w, None)
+    c, p0, p1 = w.app.consumer, TP(TOPIC, 0), TP(TOPIC, 1)
+    c._committed_offset[p1] = 5
+    ing.on_sought(c)
+    c.flow_active = False
+    run(ing.take(c, {p1: [rec(1, 5), rec(1, 6)]}, active=None))
+    c.flow_active = True
+    run(ing.take(c, {p0: [rec(0, 0)], p1: [rec(1, 7)]}, active={p0}))  # p1 paused meanwhile
+    assert [r.offset for r in ing.buffer] == [0] and ing.dropped == 3
+    run(ing.take(c, {p1: [rec(1, 8)]}, active=None))
+    assert c.sought == [(p1, 5)]
+    run(ing.take(c, {p1: [rec(1, 5), rec(1, 6), rec(1, 7), rec(1, 8)]}, active=None))
+    assert [(r.partition, r.offset) for r in ing.buffer] == [(0, 0), (1, 5), (1, 6), (1, 7),
+                                                             (1, 8)]
+
+
+def test_only_the_seek_that_ends_an_assignment_lets_records_in():
+    """install() wraps the consumer's perform_seek: records are taken once the seek made
+    after Faust's ``on_rebalance_complete`` returned; the seeks Faust makes whenever it polls
+    while flow is stopped (the rebalance is under way) do not end the wait."""
+    from agents import ingest as ingest_mod
+
+    w = make_worker()
+    ing = Ingest(w, None)
+    sought = []
+
+    class Consumer(FakeConsumer):
+        async def _getmany(self, active_partitions, timeout):
+            return {}
+
+        async def perform_seek(self):
+            sought.append(ing.seek_pending)  # still pending while Faust seeks
+
+    class Signal:
+        handlers: list = []
+
+        def connect(self, fn):
+            self.handlers.append(fn)
+            return fn
+
+        async def send(self):
+            for fn in self.handlers:
+                await fn(None)
+
+    app = SimpleNamespace(_new_consumer=Consumer, _on_partitions_revoked=None,
+                          task=lambda fn: fn, on_rebalance_complete=Signal())
+    ingest_mod.install(app, ing)
+    consumer = app._new_consumer()
+    assert ing.seek_pending
+    run(consumer.perform_seek())  # polled while flow was stopped: still pending
+    assert sought == [True] and ing.seek_pending
+    run(app.on_rebalance_complete.send())  # the assignment's recovery is done
+    run(consumer.perform_seek())
+    assert sought == [True, True] and not ing.seek_pending
+    ing.on_revoked()
+    run(consumer.perform_seek())
+    assert ing.seek_pending
+
+
+def test_a_fetch_returning_while_flow_is_stopped_keeps_the_changelog_records():
+    """Faust drops a fetch that returns while flow is stopped and seeks back only partitions
+    with a committed offset: a changelog's records were lost, and the table recovery that had
+    just sought the changelog waited for them forever (reproduced in the failover chaos
+    scenario). The wrapper seeks them back instead and hands Faust nothing."""
+    from agents import ingest as ingest_mod
+
+    w = make_worker()
+    ing = Ingest(w, None)  # a rebalance is under way: the assignment's seek is to come
+    fetched: list = []
+
+    class Consumer(FakeConsumer):
+        async def _getmany(self, active_partitions, timeout):
+            return fetched.pop(0)
+
+        async def perform_seek(self):
+            pass
+
+    app = SimpleNamespace(_new_consumer=Consumer, _on_partitions_revoked=None,
+                          task=lambda fn: fn, on_rebalance_complete=SimpleNamespace(
+                              connect=lambda fn: fn))
+    ingest_mod.install(app, ing)
+    consumer = app._new_consumer()
+    log0, log1, gone = TP(CHANGELOG, 0), TP(CHANGELOG, 1), TP(CHANGELOG, 2)
+    consumer.assigned.discard(gone)  # revoked meanwhile: let go
+    change = [rec(0, 7, topic=CHANGELOG), rec(0, 8, topic=CHANGELOG)]
+    fetched.append({log0: change, log1: [rec(1, 3, topic=CHANGELOG)],
+                    gone: [rec(2, 1, topic=CHANGELOG)], TP(TOPIC, 0): [rec(0, 40)]})
+    consumer.flow_active = False
+    assert run(consumer._getmany(None, 0.1)) == {}
+    assert sorted(consumer.sought) == [(log0, 7), (log1, 3)]
+    assert not ing.buffer  # the mentions' record: dropped, the assignment's seek is to come
+    consumer.flow_active = True  # flow running: the changelog's records go to Faust
+    fetched.append({log0: change})
+    assert run(consumer._getmany(None, 0.1)) == {log0: change}
 
 
 def test_acks_give_faust_the_next_offset_after_each_processed_batch():
@@ -130,6 +283,7 @@ def test_the_buffer_is_drained_in_batches_in_order():
             w.app.should_stop = True
 
     ing = Ingest(w, handle)
+    ing.on_sought(w.app.consumer)
 
     async def scenario():
         await ing.take(w.app.consumer, {TP(TOPIC, 0): [rec(0, i) for i in range(7)]}, None)

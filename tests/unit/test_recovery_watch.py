@@ -15,7 +15,10 @@ def test_stall_needs_recovery_without_any_event_for_the_whole_delay():
     assert recovery_watch.stalled_for(rec, 100.0 + recovery_watch.STALL_S) == recovery_watch.STALL_S
     assert recovery_watch.stalled_for(rec, 100.0 + recovery_watch.STALL_S - 1) is None
     rec._active_events_received_at["tp"] = 120.0
-    assert recovery_watch.stalled_for(rec, 1000.0) is None
+    assert recovery_watch.stalled_for(rec, 120.0 + recovery_watch.STALL_S - 1) is None
+    # one changelog partition had events, the other none since: stalled all the same (the
+    # failover hang: the survivor's own partition was read, the dead worker's never)
+    assert recovery_watch.stalled_for(rec, 1000.0) == 880.0
     assert recovery_watch.stalled_for(SimpleNamespace(), 1000.0) is None  # no recovery object yet
 
 
