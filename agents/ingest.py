@@ -28,7 +28,7 @@ Offset safety
   fetch them again. On every revocation the buffer is cleared and batches taken before it
   are dropped (:meth:`Ingest.on_revoked`), re-fetched after the seek.
 * The other topics' records of a fetch that returns while flow is stopped are sought back
-  here (:func:`seek_back`) and not handed to Faust: Faust drops such a fetch whole and seeks
+  here (:func:`seek_partitions`) and not handed to Faust: Faust drops such a fetch whole and seeks
   back only the partitions with a committed offset, so a table changelog's records were
   lost, and its recovery waited for them forever ("No event received for active tp ...
   since recovery start", seen after a failover: the fetch had started before the
@@ -185,7 +185,7 @@ class Ingest:
             expected[tp] = recs[-1].offset + 1
             gap_sought.pop(tp, None)
         if seek_to:
-            await seek_back(consumer, seek_to)
+            await seek_partitions(consumer, seek_to)
         self.ready.set()
         epoch = self.epoch
         while (len(buffer) >= self.max_buffered and self.epoch == epoch
@@ -297,15 +297,16 @@ class Ingest:
         self.drained.set()
 
 
-async def seek_back(consumer: Any, offsets: dict[Any, int]) -> None:
-    """Seek each partition of ``offsets`` (partition -> first offset not processed) back to
-    it, as if what followed had not been fetched. A partition no longer assigned is let go
-    (its next owner starts from the committed offset)."""
+async def seek_partitions(consumer: Any, offsets: dict[Any, int]) -> None:
+    """Seek each partition of ``offsets`` (partition -> offset) in the consumer's own thread
+    (Faust's ``seek_wait``: ``Consumer.seek`` changes aiokafka's fetcher from the calling
+    thread). A partition no longer assigned is let go (its next owner starts from the
+    committed offset)."""
     assigned = consumer.assignment()
     for tp, offset in offsets.items():
         if tp in assigned:
             try:
-                await consumer.seek(tp, offset)
+                await consumer.seek_wait({tp: offset})
             except IllegalStateError:  # revoked meanwhile
                 pass
 
@@ -324,7 +325,7 @@ def install(app: Any, ingest: Ingest) -> None:
                 return records
             rest = await ingest.take(consumer, records, active_partitions)
             if rest and not consumer.flow_active:  # Faust would drop them (module docstring)
-                await seek_back(consumer, {tp: recs[0].offset for tp, recs in rest.items()
+                await seek_partitions(consumer, {tp: recs[0].offset for tp, recs in rest.items()
                                            if recs})
                 return {}
             return rest

@@ -71,6 +71,7 @@ from typing import Any
 from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError
 
 from agents import metrics
+from agents.ingest import seek_partitions
 from agents.snapshots import decode_snapshot, pack, snapshot_json
 
 #: Broker refusals of a record for its size (the changelog topic's max.message.bytes).
@@ -519,9 +520,9 @@ def install(app: Any, recovery: Recovery) -> None:
             # so records fetched before a rebalance (then skipped by Faust as an old
             # generation) were never fetched again: lost. Seek those to the beginning.
             await perform_seek()
-            for tp in consumer.assignment():
-                if tp.topic in sources and consumer._committed_offset.get(tp) is None:
-                    await consumer.seek(tp, 0)
+            await seek_partitions(consumer, {
+                tp: 0 for tp in consumer.assignment()
+                if tp.topic in sources and consumer._committed_offset.get(tp) is None})
 
         consumer.perform_seek = _perform_seek
         return consumer

@@ -44,8 +44,8 @@ class FakeConsumer:
     def assignment(self):
         return self.assigned
 
-    async def seek(self, tp, offset) -> None:
-        self.sought.append((tp, offset))
+    async def seek_wait(self, partitions) -> None:  # Faust's, done in the consumer's thread
+        self.sought.extend(partitions.items())
 
     def new_offset(self, tp: TP):
         return FaustConsumer._new_offset(self, tp)  # Faust's own arithmetic
