@@ -15,18 +15,18 @@ Offset safety
   batch is scored), under the recovery lock. Faust's commit timer then commits acked offsets
   through the recovery hook, which snapshots the brands and delivers every output first:
   nothing is committed before it is processed and its outputs are on the broker.
-* Records are taken only from positions Faust sought to the committed offsets, and in
-  offset order from there: from a revocation until the seek that ends the next
-  assignment's recovery (``perform_seek``, wrapped in :func:`install`) every fetched record
-  is dropped, and so are records fetched while flow is stopped; after it, each partition's
-  records are taken from its committed offset on (:meth:`Ingest.take`): a fetch that starts
-  beyond the next offset to take (the position moved past dropped records) seeks the
-  partition back, one that starts below it has its duplicates dropped. Before, a fetch
-  dropped during the assignment was followed by one taken before the seek: a worker
-  resuming a brand processed offsets 475-476, then 458-474 as late mentions, and its state
-  diverged; and records delivered while the seek itself ran were dropped with nothing to
-  fetch them again. On every revocation the buffer is cleared and batches taken before it
-  are dropped (:meth:`Ingest.on_revoked`), re-fetched after the seek.
+* Each partition's records are taken in offset order from its committed offset, whatever
+  the fetches around Faust's seeks deliver (:meth:`Ingest.take`): fetches from a
+  revocation until the seek that ends the next assignment's recovery (``perform_seek``,
+  wrapped in :func:`install`) are set aside, then taken only where they follow the
+  committed offset; a fetch starting below the next offset to take has its duplicates
+  dropped, one starting beyond it seeks the partition back. Before, a fetch dropped during
+  the assignment was followed by one taken before the seek (a worker resuming a brand
+  processed offsets 475-476, then 458-474 as late mentions, and its state diverged), and a
+  fetch delivered while the seek ran and dropped left the position past records nobody
+  processed (the worker stalled once the stream had ended). On every revocation the buffer
+  is cleared and batches taken before it are dropped (:meth:`Ingest.on_revoked`),
+  re-fetched after the seek.
 * The other topics' records of a fetch that returns while flow is stopped are sought back
   here (:func:`seek_partitions`) and not handed to Faust: Faust drops such a fetch whole and seeks
   back only the partitions with a committed offset, so a table changelog's records were
@@ -113,6 +113,8 @@ class Ingest:
         #: partition -> the expected offset it was sought back to for a gap (a second gap at
         #: the same offset after that seek is the log's own: compaction, transaction markers)
         self.gap_sought: dict[Any, int] = {}
+        #: (partition, records) fetched while the assignment's seek is pending, in order
+        self.parked: list[tuple[Any, list[Any]]] = []
         self._ready: asyncio.Event | None = None
         self._drained: asyncio.Event | None = None
 
@@ -134,19 +136,25 @@ class Ingest:
                    active: set[Any] | None) -> dict[Any, list[Any]]:
         """Move the mentions records of one fetch into the buffer; return the other records.
 
-        Each partition's records are taken in offset order from where the assignment's seek
-        put it (:attr:`expected`), whatever the fetches deliver:
+        Each partition's records are taken in offset order from its committed offset
+        (:attr:`expected`), whatever the fetches deliver around a seek (records at an offset
+        are the same whichever fetch brings them):
 
-        * while a seek to the committed offsets is pending (:attr:`seek_pending`: from a
-          revocation until the assignment's seek) or the consumer's flow is stopped, and for
-          a partition not active, records are dropped (counted in ``dropped``);
+        * from a revocation until the assignment's seek (:attr:`seek_pending`) fetches are
+          set aside (:attr:`parked`): a fetch delivered while that seek runs may come from
+          after it, and dropping it would move the position past records never taken, with
+          nothing left to fetch when they were the last ones. The seek done, they go through
+          the rules below, except that one starting beyond the committed offset came from
+          before the seek (which put the position back): dropped;
         * records below the expected offset were taken already (a fetch from before a seek,
           delivered again after it): dropped;
-        * records starting beyond it mean the position moved past records never taken (a
-          fetch dropped above, even one delivered while the assignment's seek ran): the
-          partition is sought back to the expected offset and the records dropped. Should
-          the next fetch after that seek start beyond it again, the log has no record there
-          (compaction, transaction markers): taken.
+        * records starting beyond it: the position moved past records never taken; the
+          partition is sought back to the expected offset, here (no other fetch is under
+          way: the next one starts there) and the records dropped. Should the next fetch
+          start beyond it again, the log has no record there (compaction, transaction
+          markers): taken;
+        * while the consumer's flow is stopped (outside a rebalance) and for a partition
+          not active, records are dropped and the partition sought back the same way.
 
         Records fetched after the seek are kept even when the generation changed during the
         fetch: dropping them lost them (the fetch position had moved on, and no seek
@@ -157,37 +165,29 @@ class Ingest:
             return records
         rest = {tp: recs for tp, recs in records.items() if tp.topic != self.topic}
         app = self.worker.app
-        if self.seek_pending or not consumer.flow_active:
-            self.dropped += sum(len(records[tp]) for tp in mine)
+        if self.seek_pending:
+            self.parked.extend((tp, records[tp]) for tp in mine if records[tp])
             return rest
-        buffer, expected, gap_sought = self.buffer, self.expected, self.gap_sought
+        flowing = consumer.flow_active
         seek_to: dict[Any, int] = {}
         for tp in mine:
             recs = records[tp]
             if not recs:
                 continue
-            if active is not None and tp not in active:
+            if not flowing or (active is not None and tp not in active):
                 self.dropped += len(recs)
+                if tp in self.expected:
+                    seek_to[tp] = self.expected[tp]
                 continue
-            want = expected.get(tp)
-            if want is not None and recs[0].offset != want:
-                if recs[0].offset < want:  # taken already: keep what follows
-                    keep = [r for r in recs if r.offset >= want]
-                    self.dropped += len(recs) - len(keep)
-                    recs = keep
-                elif gap_sought.get(tp) != want:  # want..first-1 never taken: fetch them
-                    self.dropped += len(recs)
-                    seek_to[tp] = gap_sought[tp] = want
-                    continue
-                if not recs:
-                    continue
-            buffer.extend(recs)
-            expected[tp] = recs[-1].offset + 1
-            gap_sought.pop(tp, None)
+            back = self._take_in_order(tp, recs)
+            if back is not None:
+                seek_to[tp] = back
         if seek_to:
             await seek_partitions(consumer, seek_to)
+        if not flowing:
+            return rest
         self.ready.set()
-        epoch = self.epoch
+        epoch, buffer = self.epoch, self.buffer
         while (len(buffer) >= self.max_buffered and self.epoch == epoch
                and not consumer.should_stop and not app.should_stop):
             self.drained.clear()
@@ -196,6 +196,30 @@ class Ingest:
             except asyncio.TimeoutError:
                 pass
         return rest
+
+    def _take_in_order(self, tp: Any, recs: list[Any], parked: bool = False) -> int | None:
+        """Buffer what of ``recs`` (one partition's fetch) follows the expected offset (see
+        :meth:`take`); the offset to seek the partition back to, if any."""
+        want = self.expected.get(tp)
+        first = recs[0].offset
+        if want is not None and first != want:
+            if first < want:  # taken already: keep what follows
+                keep = [r for r in recs if r.offset >= want]
+                self.dropped += len(recs) - len(keep)
+                if not keep:
+                    return None
+                recs = keep
+            elif parked:  # fetched before the seek, which put the position back
+                self.dropped += len(recs)
+                return None
+            elif self.gap_sought.get(tp) != want:  # want..first-1 never taken: fetch them
+                self.dropped += len(recs)
+                self.gap_sought[tp] = want
+                return want
+        self.buffer.extend(recs)
+        self.expected[tp] = recs[-1].offset + 1
+        self.gap_sought.pop(tp, None)
+        return None
 
     # ------------------------------------------------------------------ batch side
     async def run(self) -> None:
@@ -281,6 +305,11 @@ class Ingest:
         self.gap_sought.clear()
         self.seek_pending = False
         self.assignment_ready = False
+        parked, self.parked = self.parked, []
+        for tp, recs in parked:
+            self._take_in_order(tp, recs, parked=True)
+        if self.buffer:
+            self.ready.set()
 
     def on_revoked(self) -> None:
         """A rebalance: forget buffered records and batches taken before it; take no record
@@ -289,6 +318,8 @@ class Ingest:
         self.assignment_ready = False
         self.expected.clear()
         self.gap_sought.clear()
+        self.dropped += sum(len(recs) for _, recs in self.parked)
+        self.parked.clear()
         self.epoch += 1
         self.dropped += len(self.buffer)
         self.buffer.clear()

@@ -87,29 +87,37 @@ def test_take_keeps_other_topics_and_drops_only_while_flow_is_stopped():
 
 def test_each_partition_is_taken_in_order_from_its_committed_offset():
     """Seen in the failover chaos scenario: a fetch of 458-474 was dropped (flow stopped),
-    the next one (475-476) taken, then the assignment's seek brought 458-474 back after
-    them: the brand counted them as late and its state diverged from an offline recount.
-    Records are now taken from the committed offset on, in order, whatever the fetches
-    deliver."""
+    the next one (475-476) taken, then the assignment's seek brought 458-474 back after them:
+    the brand counted them as late and its state diverged from an offline recount. And a
+    fetch delivered while the seek ran, dropped, left the position past records never
+    taken: the worker stalled once the stream had ended. Records are now taken from the
+    committed offset on, in order, whatever the fetches deliver."""
     w = make_worker(batch_size=50)
     ing = Ingest(w, None)
     c, p0, p1 = w.app.consumer, TP(TOPIC, 0), TP(TOPIC, 1)
     c._committed_offset[p1] = 458
-    run(ing.take(c, {p1: [rec(1, 458)]}, active=None))  # a rebalance: the seek is to come
-    assert not ing.buffer and ing.dropped == 1
-    ing.on_sought(c)
-    assert ing.expected[p1] == 458 and ing.expected[p0] == 0  # no commit yet: from 0
-    # the position had moved past dropped records: sought back, nothing taken
+    # a rebalance: fetches are set aside until the assignment's seek, one from before it
+    # (the position it left was put back by the seek) and one from after it
     run(ing.take(c, {p1: [rec(1, 475), rec(1, 476)]}, active=None))
-    assert c.sought == [(p1, 458)] and not ing.buffer
-    run(ing.take(c, {p1: [rec(1, i) for i in range(458, 477)]}, active=None))
+    run(ing.take(c, {p1: [rec(1, i) for i in range(458, 461)]}, active=None))
+    assert not ing.buffer and ing.dropped == 0 and len(ing.parked) == 2
+    ing.on_sought(c)
+    assert [r.offset for r in ing.buffer] == [458, 459, 460] and ing.dropped == 2
+    assert ing.expected == {p0: 0, p1: 461, TP(TOPIC, 2): 0, TP(TOPIC, 3): 0}  # 0: no commit
+    assert c.sought == [] and not ing.parked
+    # the position moved past records never taken: sought back, nothing taken
+    run(ing.take(c, {p1: [rec(1, 475), rec(1, 476)]}, active=None))
+    assert c.sought == [(p1, 461)] and len(ing.buffer) == 3
+    run(ing.take(c, {p1: [rec(1, i) for i in range(461, 477)]}, active=None))
     assert [r.offset for r in ing.buffer] == list(range(458, 477))
     # the same records delivered again (a fetch from before a seek): only the new ones
     run(ing.take(c, {p1: [rec(1, i) for i in range(470, 481)]}, active=None))
     assert [r.offset for r in ing.buffer] == list(range(458, 481))
     ing.on_revoked()  # nothing is taken until the next assignment's seek
     run(ing.take(c, {p1: [rec(1, 481)]}, active=None))
-    assert not ing.buffer and ing.seek_pending
+    assert not ing.buffer and ing.seek_pending and len(ing.parked) == 1
+    ing.on_revoked()  # a rebalance again: what was set aside is let go (fetched again)
+    assert not ing.parked
 
 
 def test_a_gap_the_log_itself_has_is_taken_after_one_seek_back():
@@ -129,8 +137,9 @@ def test_a_gap_the_log_itself_has_is_taken_after_one_seek_back():
 
 
 def test_records_dropped_outside_a_rebalance_are_fetched_again():
-    """Flow stopped or a partition not active: its records are dropped, and the next fetch,
-    which starts past them, seeks the partition back to them."""
+    """Flow stopped or a partition not active: its records are dropped and the partition
+    sought back at once to the next offset to take (they may have been its last records:
+    waiting for a later fetch to notice would wait forever)."""
     w = make_worker()
     ing = Ingest(w, None)
     c, p0, p1 = w.app.consumer, TP(TOPIC, 0), TP(TOPIC, 1)
@@ -138,14 +147,12 @@ def test_records_dropped_outside_a_rebalance_are_fetched_again():
     ing.on_sought(c)
     c.flow_active = False
     run(ing.take(c, {p1: [rec(1, 5), rec(1, 6)]}, active=None))
+    assert c.sought == [(p1, 5)] and not ing.buffer and ing.dropped == 2
     c.flow_active = True
-    run(ing.take(c, {p0: [rec(0, 0)], p1: [rec(1, 7)]}, active={p0}))  # p1 paused meanwhile
-    assert [r.offset for r in ing.buffer] == [0] and ing.dropped == 3
-    run(ing.take(c, {p1: [rec(1, 8)]}, active=None))
-    assert c.sought == [(p1, 5)]
-    run(ing.take(c, {p1: [rec(1, 5), rec(1, 6), rec(1, 7), rec(1, 8)]}, active=None))
-    assert [(r.partition, r.offset) for r in ing.buffer] == [(0, 0), (1, 5), (1, 6), (1, 7),
-                                                             (1, 8)]
+    run(ing.take(c, {p0: [rec(0, 0)], p1: [rec(1, 5)]}, active={p0}))  # p1 paused meanwhile
+    assert c.sought == [(p1, 5), (p1, 5)] and [r.offset for r in ing.buffer] == [0]
+    run(ing.take(c, {p1: [rec(1, 5), rec(1, 6)]}, active=None))
+    assert [(r.partition, r.offset) for r in ing.buffer] == [(0, 0), (1, 5), (1, 6)]
 
 
 def test_only_the_seek_that_ends_an_assignment_lets_records_in():
