@@ -28,8 +28,8 @@ Offset safety
   is cleared and batches taken before it are dropped (:meth:`Ingest.on_revoked`),
   re-fetched after the seek.
 * The other topics' records of a fetch that returns while flow is stopped are sought back
-  here (:func:`seek_partitions`) and not handed to Faust: Faust drops such a fetch whole and seeks
-  back only the partitions with a committed offset, so a table changelog's records were
+  here (:func:`seek_partitions`) and not handed to Faust: Faust drops such a fetch whole and
+  seeks back only the partitions with a committed offset, so a table changelog's records were
   lost, and its recovery waited for them forever ("No event received for active tp ...
   since recovery start", seen after a failover: the fetch had started before the
   revocation and returned once the new assignment's recovery had sought the changelog).
@@ -101,7 +101,7 @@ class Ingest:
         self.batches = 0
         self.dropped = 0
         #: True from a revocation (and start) until Faust has sought the assignment's
-        #: partitions to their committed offsets: records fetched meanwhile are dropped
+        #: partitions to their committed offsets: fetches meanwhile are set aside (parked)
         self.seek_pending = True
         #: Faust finished the assignment's recovery (``on_rebalance_complete``): its next seek
         #: positions the assigned partitions (not one of the seeks Faust makes while flow is
