@@ -49,31 +49,46 @@ def main(argv: list[str] | None = None) -> int:
                     "which mostly wait on a broker down or frozen, run alongside the others)")
     ap.add_argument("--keep", type=Path, metavar="DIR",
                     help="keep the workers' logs under DIR (default: a temporary directory)")
+    ap.add_argument("--repeat", type=int, default=1, metavar="N",
+                    help="run the scenarios N times (a rare failure shows as passed_runs < N; "
+                    "the logs of run i are under DIR/run<i> with --keep)")
     args = ap.parse_args(argv)
+    if args.repeat < 1:
+        ap.error("--repeat must be at least 1")
     names = args.only or list(SCENARIOS)
     log = (lambda s: print(s, file=sys.stderr, flush=True)) if args.json else print
     if args.soak_seconds != 45.0 or args.soak_rate != 400.0:
         fn, kind, kw = SCENARIOS["soak"]
         SCENARIOS["soak"] = (lambda run: scenario_soak(run, args.soak_seconds, args.soak_rate),
                              kind, kw)
-    rows: dict[str, dict] = {}
+    runs: list[dict[str, dict]] = []
     t_all = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="veille-chaos-") as tmp:
-        work = args.keep or Path(tmp)
-        own = [n for n in names if SCENARIOS[n][1] != "shared"]
-        shared = [n for n in names if SCENARIOS[n][1] == "shared"]
-        if args.sequential:
-            _run_all(names, work, log, rows)
-        else:  # the private-broker scenarios mostly wait (broker down, frozen): alongside
-            with ThreadPoolExecutor(1) as pool:
-                pending = pool.submit(_run_all, own, work, log, rows)
-                _run_all(shared, work, log, rows)
-                pending.result()
+        for i in range(args.repeat):
+            rows: dict[str, dict] = {}
+            work = (args.keep or Path(tmp)) / (f"run{i}" if args.repeat > 1 else "")
+            own = [n for n in names if SCENARIOS[n][1] != "shared"]
+            shared = [n for n in names if SCENARIOS[n][1] == "shared"]
+            if args.sequential:
+                _run_all(names, work, log, rows)
+            else:  # the private-broker scenarios mostly wait (broker down, frozen): alongside
+                with ThreadPoolExecutor(1) as pool:
+                    pending = pool.submit(_run_all, own, work, log, rows)
+                    _run_all(shared, work, log, rows)
+                    pending.result()
+            runs.append(rows)
     log(f"total {time.monotonic() - t_all:.0f}s")
-    table = [rows[n] for n in names]
+    table = [runs[-1][n] for n in names]
+    passed_runs = {n: sum(r[n]["passed"] for r in runs) for n in names}
+    if args.repeat > 1:
+        log("passed runs: " + ", ".join(f"{n} {k}/{args.repeat}" for n, k in passed_runs.items()))
     if args.json:
-        print(orjson.dumps({"scenarios": table}).decode())
-    return 0 if all(r["passed"] for r in table) else 1
+        out: dict = {"scenarios": table}
+        if args.repeat > 1:
+            out.update(repeat=args.repeat, passed_runs=passed_runs,
+                       failures=[r[n] for r in runs for n in names if not r[n]["passed"]])
+        print(orjson.dumps(out).decode())
+    return 0 if all(k == args.repeat for k in passed_runs.values()) else 1
 
 
 def _run_all(names: list[str], work: Path, log: Callable[[str], None],
