@@ -302,8 +302,7 @@ class Recovery:
             del dirty[brand]
             watch = watches.get(brand)
             if watch is None or partition not in assigned:
-                if self.oversize.pop(brand, None) is not None:
-                    metrics.child(metrics.STATE_UNSAVED, brand).set(0)
+                self._let_go(brand)
                 continue
             raw = snapshot_json(partition, self.applied[partition], watch.to_state())
             out.append((brand.encode(), partition, raw))
@@ -368,18 +367,19 @@ class Recovery:
         finally:
             self._snapshot_sends.difference_update(f for *_, f in sent)
         for (key, partition, value, _), result in zip(sent, results):
+            brand = key.decode("utf-8", "replace")
             if not isinstance(result, BaseException):
                 data[key] = value
                 self.snapshots += 1
-                self._saved(key.decode("utf-8", "replace"), partition)
+                self._saved(brand, partition)
             elif isinstance(result, TOO_LARGE) and not self.exactly_once:
                 # the topic's max.message.bytes is below snapshot_max_bytes (a topic created
                 # with a lower limit keeps it): held like a snapshot over the limit
-                self._hold(key.decode("utf-8", "replace"), partition,
-                           f"the broker refused the snapshot of brand "
-                           f"{key.decode('utf-8', 'replace')!r} ({len(value):,} bytes): "
-                           f"{result!r}; the max.message.bytes of topic {topic} is lower "
-                           "than snapshot_max_bytes + 16 KiB (kafka-configs --alter raises it)")
+                self._hold(brand, partition,
+                           f"the broker refused the snapshot of brand {brand!r} "
+                           f"({len(value):,} bytes): {result!r}; the max.message.bytes of "
+                           f"topic {topic} is lower than snapshot_max_bytes + 16 KiB "
+                           "(kafka-configs --alter raises it)")
             elif not self.broken:
                 self.broken = f"snapshot delivery failed: {result!r}"[:300]
                 log.error("%s; no commit until restart", self.broken)
@@ -422,6 +422,12 @@ class Recovery:
         self.oversize[brand] = partition
         self.dirty.setdefault(brand, partition)
 
+    def _let_go(self, brand: str) -> None:
+        """The brand's partition is no longer this worker's: it holds no commit any more
+        (its unwritten snapshot, if any, is the next owner's to write)."""
+        if self.oversize.pop(brand, None) is not None:
+            metrics.child(metrics.STATE_UNSAVED, brand).set(0)
+
     def _saved(self, brand: str, partition: int) -> None:
         """The brand's snapshot is on the broker: its partition is no longer held by it."""
         if self.oversize.pop(brand, None) is not None:
@@ -459,11 +465,10 @@ class Recovery:
                 del watches[brand]  # with its memory of seen ids (BrandWatch.seen)
                 self.partition_of.pop(brand, None)
                 self.dirty.pop(brand, None)
-        for brand, p in self.oversize.items():
-            if p in parts:  # its partition is gone: no longer this worker's to hold
-                metrics.child(metrics.STATE_UNSAVED, brand).set(0)
-        # brands looked up, never restored; unwritten snapshots (their partition is gone)
-        for table in (self.partition_of, self.dirty, self.oversize):
+        for brand, p in list(self.oversize.items()):
+            if p in parts:
+                self._let_go(brand)
+        for table in (self.partition_of, self.dirty):  # brands looked up, never restored
             for brand, p in list(table.items()):
                 if p in parts:
                     del table[brand]
