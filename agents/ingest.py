@@ -52,6 +52,7 @@ from typing import Any
 from aiokafka import TopicPartition
 from aiokafka.errors import IllegalStateError
 
+from agents import metrics
 from agents.app import FETCH_MAX_WAIT_MS
 from pipeline.engine import batch_gc
 
@@ -99,6 +100,8 @@ class Ingest:
         #: tp -> next offset to acknowledge (covers offset gaps, as Faust's own gap tracking)
         self.next_ack: dict[Any, int] = {}
         self.batches = 0
+        #: records fetched and discarded to keep each partition in offset order (fetched
+        #: again, or taken already); also counted by reason in ``veille_ingest_discarded``
         self.dropped = 0
         #: True from a revocation (and start) until Faust has sought the assignment's
         #: partitions to their committed offsets: fetches meanwhile are set aside (parked)
@@ -175,7 +178,7 @@ class Ingest:
             if not recs:
                 continue
             if not flowing or (active is not None and tp not in active):
-                self.dropped += len(recs)
+                self._discard(len(recs), "flow_stopped")
                 if tp in self.expected:
                     seek_to[tp] = self.expected[tp]
                 continue
@@ -205,21 +208,27 @@ class Ingest:
         if want is not None and first != want:
             if first < want:  # taken already: keep what follows
                 keep = [r for r in recs if r.offset >= want]
-                self.dropped += len(recs) - len(keep)
+                self._discard(len(recs) - len(keep), "taken_already")
                 if not keep:
                     return None
                 recs = keep
             elif parked:  # fetched before the seek, which put the position back
-                self.dropped += len(recs)
+                self._discard(len(recs), "before_seek")
                 return None
             elif self.gap_sought.get(tp) != want:  # want..first-1 never taken: fetch them
-                self.dropped += len(recs)
+                self._discard(len(recs), "gap")
                 self.gap_sought[tp] = want
                 return want
         self.buffer.extend(recs)
         self.expected[tp] = recs[-1].offset + 1
         self.gap_sought.pop(tp, None)
         return None
+
+    def _discard(self, n: int, reason: str) -> None:
+        """Count ``n`` fetched records discarded for ``reason`` (see :meth:`take`)."""
+        if n:
+            self.dropped += n
+            metrics.INGEST_DISCARDED.labels(reason).inc(n)
 
     # ------------------------------------------------------------------ batch side
     async def run(self) -> None:
@@ -318,10 +327,9 @@ class Ingest:
         self.assignment_ready = False
         self.expected.clear()
         self.gap_sought.clear()
-        self.dropped += sum(len(recs) for _, recs in self.parked)
+        self._discard(sum(len(recs) for _, recs in self.parked) + len(self.buffer), "rebalance")
         self.parked.clear()
         self.epoch += 1
-        self.dropped += len(self.buffer)
         self.buffer.clear()
         self.next_ack.clear()
         self.ready.clear()

@@ -20,6 +20,15 @@ PROCESSED = Counter(
     ["brand", "lang", "sentiment"],
 )
 DUPLICATES = Counter("veille_mentions_duplicate", "Re-delivered mentions (id seen recently).")
+#: Why ingest discards fetched records (:meth:`agents.ingest.Ingest.take`): a revocation
+#: cleared the buffer, a fetch came from before the assignment's seek, records were taken
+#: already, a gap was sought back, or flow was stopped / the partition not active.
+INGEST_DISCARD_REASONS = ("rebalance", "before_seek", "taken_already", "gap", "flow_stopped")
+INGEST_DISCARDED = Counter(
+    "veille_ingest_discarded",
+    "Fetched mention records discarded to keep each partition in offset order: fetched again "
+    "or taken already (agents.ingest), by reason.", ["reason"],
+)
 LATE = Counter("veille_mentions_late", "Mentions that arrived after their bucket closed.", ["brand"])
 DEADLETTERED = Counter(
     "veille_deadletter", "Records sent to the dead-letter topic, by reason.", ["reason"]
@@ -141,6 +150,8 @@ LEVELS = {"normal": 0, "watch": 1, "crisis": 2, "recovering": 3}
 
 for _reason in REASONS:  # export every reason at 0 so rate() works from the start
     DEADLETTERED.labels(_reason)
+for _reason in INGEST_DISCARD_REASONS:
+    INGEST_DISCARDED.labels(_reason)
 
 #: (metric, label values) -> the metric's child. ``labels()`` takes a lock and builds the
 #: label tuple on every call (about 60 % of exporting the brands' figures after each batch);

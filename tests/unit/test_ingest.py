@@ -11,6 +11,7 @@ from collections import defaultdict
 from types import SimpleNamespace
 
 from faust.transport.consumer import Consumer as FaustConsumer
+from prometheus_client import REGISTRY
 from faust.types import TP
 from intervaltree import IntervalTree
 
@@ -153,6 +154,33 @@ def test_records_dropped_outside_a_rebalance_are_fetched_again():
     assert c.sought == [(p1, 5), (p1, 5)] and [r.offset for r in ing.buffer] == [0]
     run(ing.take(c, {p1: [rec(1, 5), rec(1, 6)]}, active=None))
     assert [(r.partition, r.offset) for r in ing.buffer] == [(0, 0), (1, 5), (1, 6)]
+
+
+def discarded() -> dict[str, float]:
+    """``veille_ingest_discarded_total`` by reason, as scraped."""
+    return {r: REGISTRY.get_sample_value("veille_ingest_discarded_total", {"reason": r})
+            for r in ("rebalance", "before_seek", "taken_already", "gap", "flow_stopped")}
+
+
+def test_every_discarded_record_is_counted_by_reason():
+    """Ops see the records ingest set aside and fetched again (veille_ingest_discarded):
+    each rule of Ingest.take counts under its own reason, and the sum is Ingest.dropped."""
+    w = make_worker(batch_size=50)
+    ing = Ingest(w, None)
+    c, p0, p1 = w.app.consumer, TP(TOPIC, 0), TP(TOPIC, 1)
+    c._committed_offset[p1] = 10
+    before = discarded()
+    run(ing.take(c, {p1: [rec(1, 20)]}, active=None))  # parked, then from before the seek
+    ing.on_sought(c)
+    run(ing.take(c, {p1: [rec(1, i) for i in range(8, 13)]}, active=None))  # 8, 9 taken already
+    run(ing.take(c, {p1: [rec(1, 15), rec(1, 16)]}, active=None))  # 13-14 never taken: a gap
+    run(ing.take(c, {p0: [rec(0, 0), rec(0, 1), rec(0, 2)]}, active={p1}))  # p0 not active
+    ing.on_revoked()  # 10, 11, 12 buffered and let go
+    after = discarded()
+    delta = {r: after[r] - before[r] for r in after}
+    assert delta == {"rebalance": 3, "before_seek": 1, "taken_already": 2, "gap": 2,
+                     "flow_stopped": 3}
+    assert ing.dropped == sum(delta.values())
 
 
 def test_only_the_seek_that_ends_an_assignment_lets_records_in():
