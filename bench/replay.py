@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 from datetime import datetime, timezone
+from typing import Any
 from pathlib import Path
 
 import orjson
@@ -125,11 +126,13 @@ def main() -> None:
           f"{rss0:.0f} MB{'' if a.archive else ', the generator included'}); "
           f"{len(summary['incidents'])} incidents, "
           f"{summary['alert_updates']} alert updates")
-    differ = compare(work / "out", Path(a.compare) / "out") if a.compare else []
+    found = compare(work / "out", Path(a.compare) / "out") if a.compare else []
+    differ = [name for name in found if not name.endswith("(added fields)")]
     if a.compare:
         print(f"parity with {a.compare}: " + (f"DIFFERENT {differ}" if differ else
               "alerts, dead letters, scored mentions, series, terms, samples, summary "
-              "(timings aside) and engine snapshot identical"))
+              "(timings aside) and engine snapshot identical")
+              + "".join(f"; {name}" for name in found if name not in differ))
     if not a.keep:
         shutil.rmtree(work, ignore_errors=True)
     if a.json:
@@ -152,7 +155,11 @@ def current_rss_mb() -> float:
 
 
 def compare(new: Path, old: Path) -> list[str]:
-    """Names of the replay outputs that differ between two output directories."""
+    """Names of the replay outputs that differ between two output directories.
+
+    An output whose records only gained fields (every old value the same, new keys beside
+    them) is listed as ``"name (added fields)"``; it does not break parity.
+    """
     differ = []
     for name in ("alerts.jsonl", "deadletters.jsonl", "series.json", "terms.json",
                  "samples.json", "state.json", "scored.jsonl.gz", "summary.json"):
@@ -163,13 +170,46 @@ def compare(new: Path, old: Path) -> list[str]:
         x, y = a.read_bytes(), b.read_bytes()
         if name.endswith(".gz"):
             x, y = gzip.decompress(x), gzip.decompress(y)
-        elif name == "summary.json":  # its timings differ from run to run
-            x, y = (orjson.dumps({k: v for k, v in orjson.loads(z).items()
-                                  if k not in ("elapsed_s", "mentions_per_s", "source")})
-                    for z in (x, y))
-        if x != y:
-            differ.append(name)
+        if x == y:
+            continue
+        if name.startswith("scored") or name.endswith(".jsonl"):
+            xs, ys = ([orjson.loads(line) for line in z.splitlines() if line.strip()]
+                      for z in (x, y))
+        else:
+            xs, ys = orjson.loads(x), orjson.loads(y)
+        if name == "summary.json":  # its timings differ from run to run
+            xs, ys = ({k: v for k, v in z.items()
+                       if k not in ("elapsed_s", "mentions_per_s", "source")} for z in (xs, ys))
+        relation = json_relation(xs, ys)
+        if relation != "same":
+            differ.append(name if relation == "different" else f"{name} (added fields)")
     return differ
+
+
+def json_relation(new: Any, old: Any) -> str:
+    """``"same"``, ``"added"`` (``new`` has every value of ``old``, and more keys) or
+    ``"different"``.
+
+    >>> json_relation({"a": 1, "b": [{"c": 2, "d": 3}]}, {"a": 1, "b": [{"c": 2}]})
+    'added'
+    >>> json_relation({"a": 1}, {"a": 1, "b": 2}), json_relation([1, 2], [1, 2])
+    ('different', 'same')
+    """
+    if isinstance(new, dict) and isinstance(old, dict):
+        if not old.keys() <= new.keys():
+            return "different"
+        parts = [json_relation(new[k], old[k]) for k in old]
+        added = len(new) > len(old)
+    elif isinstance(new, list) and isinstance(old, list):
+        if len(new) != len(old):
+            return "different"
+        parts = [json_relation(a, b) for a, b in zip(new, old)]
+        added = False
+    else:
+        return "same" if new == old else "different"
+    if "different" in parts:
+        return "different"
+    return "added" if added or "added" in parts else "same"
 
 
 if __name__ == "__main__":
