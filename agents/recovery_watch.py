@@ -69,24 +69,46 @@ def task_stacks(limit: int = 12) -> str:
     return "\n".join(blocks)
 
 
-def register(app: Any, interval_s: float = 10.0) -> None:
-    """Check the app's table recovery every ``interval_s`` seconds (a Faust timer)."""
-    logged_for: list[float | None] = [None]  # the recovery whose stacks were logged
+class RecoveryWatch:
+    """What the watch does at each check of the app's table recovery.
 
-    @app.timer(interval=interval_s)
-    async def _watch_recovery() -> None:  # pragma: no cover - needs a stalled Faust recovery
-        recovery = app.tables.recovery
-        waited = stalled_for(recovery, monotonic())
+    Parameters
+    ----------
+    app
+        The Faust app: its ``tables.recovery`` is watched, its ``crash`` stops the worker.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.logged_for: float | None = None  # the recovery whose stacks were logged
+
+    async def check(self, now: float) -> str | None:
+        """Check once at monotonic time ``now``: ``"stopped"`` (the worker was crashed),
+        ``"logged"`` (the stacks were logged, once per recovery) or None."""
+        recovery = self.app.tables.recovery
+        waited = stalled_for(recovery, now)
         if waited is None:
-            return
+            return None
         if waited >= CRASH_S:
             log.error("table recovery has received no changelog event for %.0f s: stopping "
                       "the worker (a restart resumes from the committed offsets)", waited)
-            await app.crash(RuntimeError(
+            await self.app.crash(RuntimeError(
                 f"table recovery stalled: no changelog event for {waited:.0f} s"))
-            return
-        if logged_for[0] == recovery._recovery_started_at:
-            return
-        logged_for[0] = recovery._recovery_started_at
+            return "stopped"
+        if self.logged_for == recovery._recovery_started_at:  # noqa: SLF001 - Faust's
+            return None
+        self.logged_for = recovery._recovery_started_at  # noqa: SLF001
         log.warning("table recovery has received no changelog event for %.0f s; the stack of "
                     "every task follows\n%s", waited, task_stacks())
+        return "logged"
+
+
+def register(app: Any, interval_s: float = 10.0) -> RecoveryWatch:
+    """Check the app's table recovery every ``interval_s`` seconds (a Faust timer)."""
+    watch = RecoveryWatch(app)
+
+    @app.timer(interval=interval_s)
+    async def _watch_recovery() -> None:
+        await watch.check(monotonic())
+
+    return watch
