@@ -82,79 +82,6 @@ class BrandConfig(BaseModel):
     )
 
 
-class DetectionSettings(BaseModel):
-    """Thresholds and time constants of the crisis detectors (event time, seconds)."""
-
-    bucket_s: int = Field(default=60, ge=1, description="Event-time bucket length.")
-    allowed_lateness_s: int = Field(
-        default=30,
-        ge=0,
-        description="A bucket closes once the brand's event clock passes its end by this much; "
-        "later mentions are counted as late (scored, not bucketed).",
-    )
-    max_future_s: int = Field(
-        default=300,
-        ge=0,
-        description="Mentions stamped further than this after their Kafka record was produced "
-        "are dead-lettered (a bad clock must not fast-forward a brand).",
-    )
-    max_gap_buckets: int = Field(
-        default=10_080,
-        ge=1,
-        description="At most this many empty buckets are filled when a brand's clock jumps.",
-    )
-    warmup_s: int = Field(
-        default=86_400,
-        ge=0,
-        description="Event time a brand's volume model learns before it may alert (a day by "
-        "default, so the daily cycle is seen once; the demo uses an hour).",
-    )
-    watch_score: float = Field(
-        default=SURGE_ON,
-        description="Volume surge score that opens a watch. The score is log10 of the return "
-        "period in days of a surge this size for this brand: 1 = rarer than once in 10 days.",
-    )
-    crisis_score: float = Field(
-        default=SURGE_ON,
-        description="Fused crisis score (negative-volume surge score x reach, when the burst "
-        "is angrier than usual) that makes a crisis.",
-    )
-    silence_score: float = Field(
-        default=SILENCE_ON, description="Silence CUSUM that opens a low-severity silence watch."
-    )
-    exit_ratio: float = Field(
-        default=0.5, description="Hysteresis: a state is left below threshold x exit_ratio."
-    )
-    resolve_after_buckets: int = Field(
-        default=10, ge=1, description="Quiet buckets in recovering before an incident resolves."
-    )
-    cooldown_buckets: int = Field(
-        default=30,
-        ge=0,
-        description="After resolving, a new episode within this many buckets reopens the same "
-        "incident instead of paging again.",
-    )
-    negative_shift_min: float = Field(
-        default=0.15,
-        description="A burst counts as angry when its negative share exceeds the brand's "
-        "baseline share by at least this much.",
-    )
-    freeze_max_s: int = Field(
-        default=6 * 3600,
-        ge=0,
-        description="While an incident is open the brand's baselines stop learning, so the "
-        "crisis is measured against the brand before it; after this long they learn again "
-        "(a lasting change of level becomes the new normal).",
-    )
-    high_reach_followers: int = Field(
-        default=10_000, description="Authors with at least this many followers weigh as high reach."
-    )
-    risks: RiskSettings = Field(
-        default_factory=lambda: RiskSettings(),
-        description="Limits of the risk detectors (hijack, impostor, raid, slow answers, trends).",
-    )
-
-
 class RiskSettings(BaseModel):
     """Limits of the per-brand risk detectors (issue 6; event time, seconds).
 
@@ -261,6 +188,79 @@ class RiskSettings(BaseModel):
     trends_top_k: int = Field(default=10, ge=1, description="Terms per trend record.")
     trends_min_count: int = Field(
         default=5, ge=1, description="Least count of a term in the window to be emerging."
+    )
+
+
+class DetectionSettings(BaseModel):
+    """Thresholds and time constants of the crisis detectors (event time, seconds)."""
+
+    bucket_s: int = Field(default=60, ge=1, description="Event-time bucket length.")
+    allowed_lateness_s: int = Field(
+        default=30,
+        ge=0,
+        description="A bucket closes once the brand's event clock passes its end by this much; "
+        "later mentions are counted as late (scored, not bucketed).",
+    )
+    max_future_s: int = Field(
+        default=300,
+        ge=0,
+        description="Mentions stamped further than this after their Kafka record was produced "
+        "are dead-lettered (a bad clock must not fast-forward a brand).",
+    )
+    max_gap_buckets: int = Field(
+        default=10_080,
+        ge=1,
+        description="At most this many empty buckets are filled when a brand's clock jumps.",
+    )
+    warmup_s: int = Field(
+        default=86_400,
+        ge=0,
+        description="Event time a brand's volume model learns before it may alert (a day by "
+        "default, so the daily cycle is seen once; the demo uses an hour).",
+    )
+    watch_score: float = Field(
+        default=SURGE_ON,
+        description="Volume surge score that opens a watch. The score is log10 of the return "
+        "period in days of a surge this size for this brand: 1 = rarer than once in 10 days.",
+    )
+    crisis_score: float = Field(
+        default=SURGE_ON,
+        description="Fused crisis score (negative-volume surge score x reach, when the burst "
+        "is angrier than usual) that makes a crisis.",
+    )
+    silence_score: float = Field(
+        default=SILENCE_ON, description="Silence CUSUM that opens a low-severity silence watch."
+    )
+    exit_ratio: float = Field(
+        default=0.5, description="Hysteresis: a state is left below threshold x exit_ratio."
+    )
+    resolve_after_buckets: int = Field(
+        default=10, ge=1, description="Quiet buckets in recovering before an incident resolves."
+    )
+    cooldown_buckets: int = Field(
+        default=30,
+        ge=0,
+        description="After resolving, a new episode within this many buckets reopens the same "
+        "incident instead of paging again.",
+    )
+    negative_shift_min: float = Field(
+        default=0.15,
+        description="A burst counts as angry when its negative share exceeds the brand's "
+        "baseline share by at least this much.",
+    )
+    freeze_max_s: int = Field(
+        default=6 * 3600,
+        ge=0,
+        description="While an incident is open the brand's baselines stop learning, so the "
+        "crisis is measured against the brand before it; after this long they learn again "
+        "(a lasting change of level becomes the new normal).",
+    )
+    high_reach_followers: int = Field(
+        default=10_000, description="Authors with at least this many followers weigh as high reach."
+    )
+    risks: RiskSettings = Field(
+        default_factory=RiskSettings,
+        description="Limits of the risk detectors (hijack, impostor, raid, slow answers, trends).",
     )
 
 

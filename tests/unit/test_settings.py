@@ -75,3 +75,25 @@ def test_readme_settings_example_loads(tmp_path):
     (tmp_path / "veille.toml").write_text(example.group(1))
     s = load_settings(tmp_path / "veille.toml")
     assert s.brand("acme") is not None and s.kafka_bootstrap
+
+
+def test_a_fresh_process_reads_nested_settings_from_env_without_warnings():
+    """The worker child reads its settings from env (agents.workers.worker_env) before any
+    model was built: a nested model defined after its user warned on every start
+    (pydantic-settings' IncompleteFieldDefinitionWarning for ``detection.risks``)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=str(root), KAFKA_BOOTSTRAP="k:9092",
+               VEILLE_DETECTION='{"bucket_s": 30, "risks": {"hijack_score": 20.0}}',
+               VEILLE_TOPICS='{"alerts": "ops.alerts"}')
+    code = ("from pipeline.settings import Settings; s = Settings(); "
+            "print(s.detection.bucket_s, s.detection.risks.hijack_score, s.topics.alerts)")
+    out = subprocess.run([sys.executable, "-W", "always", "-c", code], env=env, cwd=root,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["30", "20.0", "ops.alerts"]
+    assert "Warning" not in out.stderr, out.stderr
