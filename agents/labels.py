@@ -8,7 +8,10 @@ the topic, learnt in topic order. Two parts:
   partitions of ``veille.labels``, reading from the beginning. It learns every valid label that
   carries its ``text`` and skips the others (bad records, labels without text: see below). So
   all workers converge to the same model, and a restart rebuilds it deterministically from the
-  topic (the topic keeps labels forever, ``retention.ms=-1``: they are the training data). Each
+  topic (the topic keeps labels forever, ``retention.ms=-1``: they are the training data). A
+  broker error does not: the learner resumes from the offsets it has learnt, with the model as
+  it is (:func:`keep_learning`; it relearnt from the beginning before, scoring meanwhile with
+  the cold-start model, and logged a traceback every 2 s while the broker was down). Each
   fetch is learnt in (record timestamp, partition, offset) order; labels published within the
   same instant on two partitions may be learnt in another order by a worker that reads them in
   one fetch rather than two (a negligible difference in the weights, not in what is learnt).
@@ -45,6 +48,7 @@ from typing import Any
 
 import orjson
 from aiokafka import TopicPartition
+from aiokafka.errors import KafkaError
 
 from agents import kafka, metrics
 from agents.mentions import _deadletter
@@ -73,6 +77,8 @@ class CatchUp:
     waited
         True once :func:`wait_ready` has returned (ready or timed out): later calls return at
         once.
+    positions
+        Next offset to read per labels partition (what the model has learnt).
     """
 
     ready: asyncio.Event = field(default_factory=asyncio.Event)
@@ -80,6 +86,9 @@ class CatchUp:
     read: int = 0
     started: float = field(default_factory=time.monotonic)
     waited: bool = False
+    #: next offset to read per partition: the labels learnt so far. A learner restarted
+    #: after a broker error resumes there with the model as it is (:func:`keep_learning`).
+    positions: dict[TopicPartition, int] = field(default_factory=dict)
 
 
 def catchup(worker: Any) -> CatchUp:
@@ -149,25 +158,36 @@ async def _partitions(consumer: Any, topic: str, state: CatchUp) -> list[TopicPa
 
 
 async def learn_all(worker: Any, stop: asyncio.Event | None = None) -> None:
-    """Learn every label of the labels topic, from the beginning, forever (see module doc)."""
+    """Learn every label of the labels topic, from the beginning, forever (see module doc).
+
+    Partitions with a position in :attr:`CatchUp.positions` (a previous call learnt up to
+    there) are read from that position, the others from the beginning.
+    """
     settings = worker.settings
     topic = settings.topics.labels
     state = catchup(worker)
+    positions = state.positions
     consumer = kafka.consumer(settings)
-    await consumer.start()
     try:
+        await consumer.start()
         parts = await _partitions(consumer, topic, state)
         consumer.assign(parts)
-        await consumer.seek_to_beginning(*parts)
         begin = await consumer.beginning_offsets(parts)
         end = await consumer.end_offsets(parts)
-        pending = {tp: end[tp] for tp in parts if end[tp] > begin[tp]}
-        state.present = sum(end[tp] - begin[tp] for tp in pending)
-        state.read = 0
-        metrics.LABELS_BACKLOG.set(state.present)
+        for tp in parts:
+            if tp in positions:
+                consumer.seek(tp, positions[tp])
+            else:
+                await consumer.seek_to_beginning(tp)
+        pending = {tp: end[tp] for tp in parts if end[tp] > positions.get(tp, begin[tp])}
+        if not positions:  # first read: what is present at start
+            state.present = sum(end[tp] - begin[tp] for tp in pending)
+            state.read = 0
         learned = 0
-        if not pending:
-            _set_ready(state, learned)
+        if not state.ready.is_set():
+            metrics.LABELS_BACKLOG.set(max(state.present - state.read, 0))
+            if not pending:
+                _set_ready(state, learned)
         while stop is None or not stop.is_set():
             batch = await consumer.getmany(timeout_ms=1000, max_records=500)
             records = [r for recs in batch.values() for r in recs]
@@ -177,6 +197,9 @@ async def learn_all(worker: Any, stop: asyncio.Event | None = None) -> None:
                 if label is not None and worker.engine.learn_label(label):
                     metrics.LABELS.inc()
                     learned += 1
+            for tp, recs in batch.items():
+                if recs:
+                    positions[tp] = recs[-1].offset + 1
             if not state.ready.is_set():
                 state.read += sum(1 for r in records
                                   if r.offset < end.get(TopicPartition(r.topic, r.partition), 0))
@@ -188,6 +211,47 @@ async def learn_all(worker: Any, stop: asyncio.Event | None = None) -> None:
                 await asyncio.sleep(0)  # let the mention agents run between fetches
     finally:
         await consumer.stop()
+
+
+#: Retry delays of :func:`keep_learning` after a broker error: doubling from the first, at
+#: most the second, back to the first once an attempt has lasted ``RETRY_RESET_S``.
+RETRY_S = (1.0, 30.0)
+RETRY_RESET_S = 60.0
+
+
+async def keep_learning(worker: Any, stop: asyncio.Event | None = None,
+                        sleep: Any = asyncio.sleep) -> None:
+    """Run :func:`learn_all` until ``stop``, through broker errors.
+
+    A Kafka error (broker down, metadata unavailable) logs one line and retries after a
+    growing delay (:data:`RETRY_S`), resuming from the positions learnt so far with the model
+    as it is: a broker outage changes nothing in what is learnt, nor in what mentions are
+    scored with meanwhile. Any other error resets the sentiment model and relearns from the
+    beginning (logged with its traceback): a failure inside learning may have left a label
+    half learnt.
+    """
+    state = catchup(worker)
+    delay = RETRY_S[0]
+    while stop is None or not stop.is_set():
+        began = time.monotonic()
+        try:
+            await learn_all(worker, stop)
+            return
+        except asyncio.CancelledError:
+            raise
+        except KafkaError as exc:
+            if time.monotonic() - began >= RETRY_RESET_S:
+                delay = RETRY_S[0]
+            log.warning("labels learner: %s; retrying in %.0f s, from the %d labels "
+                        "partition position(s) learnt so far", exc, delay,
+                        len(state.positions))
+        except Exception:  # noqa: BLE001 - learning must go on: start over, same labels
+            log.exception("labels learner failed; relearning from the beginning")
+            worker.engine.sentiment = SentimentModel.default()
+            state.positions.clear()
+            delay = RETRY_S[0]
+        await sleep(delay)
+        delay = min(2 * delay, RETRY_S[1])
 
 
 def _set_ready(state: CatchUp, learned: int) -> None:
@@ -203,16 +267,7 @@ def register(worker: Any) -> None:
 
     @worker.app.task
     async def labels_learner() -> None:  # pragma: no cover - exercised by the integration tests
-        while True:
-            try:
-                await learn_all(worker)
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # a broker hiccup must not stop learning: start over, same result
-                log.exception("labels learner failed; relearning from the beginning")
-                worker.engine.sentiment = SentimentModel.default()
-                await asyncio.sleep(2.0)
+        await keep_learning(worker)
 
     @worker.app.agent(worker.topics.labels, name="veille.labels.check")
     async def check(stream):  # pragma: no cover - exercised by the integration tests
