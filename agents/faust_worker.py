@@ -22,6 +22,8 @@ from typing import Any
 
 import faust
 
+from agents.logs import quiet_repeats
+
 
 class VeilleWorker(faust.Worker):
     """:class:`faust.Worker` with veille's signal handling (see the module docstring)."""
@@ -34,6 +36,12 @@ class VeilleWorker(faust.Worker):
 
     async def _on_assigned(self, sender: Any, assigned: Any, **kwargs: Any) -> None:
         self.joined = True
+
+    def on_setup_root_logger(self, logger: Any, level: int) -> None:
+        """Once Faust has set up logging: aiokafka's repeated errors at most once per 10 s
+        (:func:`agents.logs.quiet_repeats`)."""
+        super().on_setup_root_logger(logger, level)
+        quiet_repeats()
 
     def _on_sigint(self) -> None:
         self.on_stop_signal(signal.SIGINT)
