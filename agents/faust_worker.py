@@ -25,11 +25,21 @@ import faust
 from agents.logs import quiet_repeats
 
 
+def _isatty(stream: Any) -> bool:
+    """Whether ``stream`` is a terminal (False for anything without ``isatty``)."""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no such method, or a closed file
+        return False
+
+
 class VeilleWorker(faust.Worker):
     """:class:`faust.Worker` with veille's signal handling (see the module docstring)."""
 
     def __init__(self, app: faust.App, *args: Any, **kwargs: Any) -> None:
         super().__init__(app, *args, **kwargs)
+        if not _isatty(self.stdout):  # a log file: no spinner's cursor codes and dots in it
+            self.spinner = None
         #: True once the group gave this worker an assignment (empty or not)
         self.joined = False
         app.on_partitions_assigned.connect(self._on_assigned)

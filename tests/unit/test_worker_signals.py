@@ -65,3 +65,20 @@ def test_after_the_assignment_graceful_then_at_once_at_a_second_ctrl_c(worker):
         worker._on_sigint()
     assert worker.exits == [130] and worker.graceful == [signal.SIGINT]
     assert "Ctrl-C again: stopped at once" in worker.stderr.getvalue()[len(err):]
+
+
+def test_no_spinner_when_the_output_is_not_a_terminal(tmp_path):
+    """Faust's startup spinner wrote cursor codes and dots into worker logs ("[?25l ... OK ^")
+    and kept the root logger at DEBUG for itself; it is for terminals only."""
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    s = Settings(kafka_bootstrap="127.0.0.1:1", metrics_port=0, web_port=0,
+                 data_dir=tmp_path / "worker")
+    to_file = VeilleWorker(create_app(s), loglevel="warn", redirect_stdouts=False,
+                           stdout=io.StringIO())
+    to_terminal = VeilleWorker(create_app(s), loglevel="warn", redirect_stdouts=False,
+                               stdout=Terminal())
+    assert to_file.spinner is None and to_terminal.spinner is not None
