@@ -251,8 +251,11 @@ def test_broker_dies_with_its_parent(kind, how, tmp_path):
     """A crashed test run (SIGKILL) or a Ctrl-C (SIGINT) never leaves a broker behind."""
     if kind == "kafka" and not LocalKafka.jars_present():
         pytest.fail("Apache Kafka jars are missing: run deploy/kafka/fetch.sh", pytrace=False)
+    # Ctrl-C as in a terminal: a test run started in the background (``make test &``)
+    # ignores SIGINT, and its children inherit that
     script = textwrap.dedent(f"""
-        import sys, time
+        import signal, sys, time
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         sys.path.insert(0, {str(REPO_ROOT)!r})
         from agents.brokers import make_broker
         with make_broker({kind!r}, workdir={str(tmp_path)!r}) as b:
