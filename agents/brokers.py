@@ -21,9 +21,9 @@ the same guarantee.
 
 Examples
 --------
->>> with EmbeddedTansu() as b:                      # doctest: +SKIP
-...     print(b.kind, b.bootstrap)
-tansu 127.0.0.1:41234
+>>> with EmbeddedTansu() as b:
+...     print(b.kind, b.bootstrap.startswith("127.0.0.1:"), b.running)
+tansu True True
 """
 from __future__ import annotations
 
