@@ -17,6 +17,9 @@ from typing import Callable
 
 #: Seconds between two records of the same message (logger, level and format string).
 REPEAT_WINDOW_S = 10.0
+#: Messages remembered at most (a message formatted before logging is its own key: the
+#: memory starts over rather than grow).
+MAX_KEYS = 1000
 
 
 class RepeatFilter(logging.Filter):
@@ -54,6 +57,8 @@ class RepeatFilter(logging.Filter):
         now = self.clock()
         entry = self.seen.get(key)
         if entry is None or now - entry[0] >= self.window_s:
+            if entry is None and len(self.seen) >= MAX_KEYS:
+                self.seen.clear()
             if entry is not None and entry[1]:
                 held, since = int(entry[1]), now - entry[0]
                 record.msg = f"{record.msg} ({held} more like it in the last {since:.0f} s)"

@@ -41,3 +41,13 @@ def test_the_worker_quiets_aiokafka_once_logging_is_set_up(monkeypatch):
     worker = object.__new__(faust_worker.VeilleWorker)  # no app needed for this hook
     worker.on_setup_root_logger(logging.getLogger(), logging.WARN)
     assert called == ["faust", True]
+
+
+def test_the_filter_memory_is_bounded():
+    from agents import logs
+
+    flt = RepeatFilter()
+    for i in range(3 * logs.MAX_KEYS):  # pre-formatted messages: each its own key
+        rec = logging.LogRecord("aiokafka", logging.ERROR, "", 0, f"offset {i} failed", (), None)
+        assert flt.filter(rec)
+    assert len(flt.seen) <= logs.MAX_KEYS
