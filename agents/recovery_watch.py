@@ -55,7 +55,7 @@ def stalled_for(recovery: Any, now: float, stall_s: float = STALL_S) -> float | 
     if started is None:
         return None
     events = getattr(recovery, "_active_events_received_at", None) or {}
-    waited = now - max(started, max(events.values(), default=started))
+    waited = now - max([started, *events.values()])
     return waited if waited >= stall_s else None
 
 

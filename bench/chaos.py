@@ -61,14 +61,14 @@ def main(argv: list[str] | None = None) -> int:
         fn, kind, kw = SCENARIOS["soak"]
         SCENARIOS["soak"] = (lambda run: scenario_soak(run, args.soak_seconds, args.soak_rate),
                              kind, kw)
+    own = [n for n in names if SCENARIOS[n][1] != "shared"]
+    shared = [n for n in names if SCENARIOS[n][1] == "shared"]
     runs: list[dict[str, dict]] = []
     t_all = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="veille-chaos-") as tmp:
         for i in range(args.repeat):
             rows: dict[str, dict] = {}
             work = (args.keep or Path(tmp)) / (f"run{i}" if args.repeat > 1 else "")
-            own = [n for n in names if SCENARIOS[n][1] != "shared"]
-            shared = [n for n in names if SCENARIOS[n][1] == "shared"]
             if args.sequential:
                 _run_all(names, work, log, rows)
             else:  # the private-broker scenarios mostly wait (broker down, frozen): alongside

@@ -172,7 +172,7 @@ def compare(new: Path, old: Path) -> list[str]:
             x, y = gzip.decompress(x), gzip.decompress(y)
         if x == y:
             continue
-        if name.startswith("scored") or name.endswith(".jsonl"):
+        if ".jsonl" in name:  # one JSON record per line (gzip or not)
             xs, ys = ([orjson.loads(line) for line in z.splitlines() if line.strip()]
                       for z in (x, y))
         else:
